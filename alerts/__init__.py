@@ -1,0 +1,1 @@
+"""Deciding which matches raise alerts, and delivering them through Apprise. No SQL."""

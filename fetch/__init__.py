@@ -1,0 +1,1 @@
+"""Polite, bounded HTTP fetching of feeds and pages, and feed parsing. No SQL, no Prefect."""

@@ -1,0 +1,161 @@
+"""HTTP GET with explicit limits: timeouts, byte caps (counted after decompression), a redirect
+limit, http(s) only, and no private-network targets unless the config allows them."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from wirewatch.config import FetchSettings
+from wirewatch.errors import FetchError
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    url: str  # after redirects
+    status: int
+    body: bytes
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+    not_modified: bool = False
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+class Fetcher:
+    """One HTTP client for a run; thread-safe, so feeds and pages can be fetched concurrently."""
+
+    def __init__(self, settings: FetchSettings, transport: httpx.BaseTransport | None = None) -> None:
+        self.settings = settings
+        timeout = httpx.Timeout(
+            connect=settings.connect_timeout_s,
+            read=settings.read_timeout_s,
+            write=settings.read_timeout_s,
+            pool=settings.total_timeout_s,
+        )
+        self.client = httpx.Client(
+            timeout=timeout,
+            follow_redirects=False,  # followed by hand, so every hop is checked
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            proxy=settings.proxy,
+            transport=transport,
+            limits=httpx.Limits(max_connections=settings.concurrency * 2),
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def check_target(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise FetchError(
+                url, f"refused: only http and https URLs are fetched, not {parts.scheme or 'none'}"
+            )
+        if not parts.hostname:
+            raise FetchError(url, "refused: URL has no host")
+        if self.settings.allow_private_networks:
+            return
+        try:
+            addresses = [parts.hostname] if _is_ip(parts.hostname) else _resolve(parts.hostname)
+        except OSError as exc:
+            raise FetchError(url, f"cannot resolve host ({exc})") from exc
+        for address in addresses:
+            if not _is_public(address):
+                raise FetchError(
+                    url,
+                    f"refused: {parts.hostname} is a private address ({address}); "
+                    "set [fetch] allow_private_networks = true to allow it",
+                )
+
+    def get(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str = "*/*",
+    ) -> FetchResult:
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        deadline = time.monotonic() + self.settings.total_timeout_s
+        for _ in range(self.settings.max_redirects + 1):
+            self.check_target(url)
+            try:
+                with self.client.stream("GET", url, headers=headers) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        url = urljoin(url, response.headers["location"])
+                        continue
+                    if response.status_code == 304:
+                        return FetchResult(url, 304, b"", "", etag, last_modified, not_modified=True)
+                    if response.status_code >= 400:
+                        raise FetchError(
+                            url,
+                            f"HTTP {response.status_code} {response.reason_phrase}",
+                            status=response.status_code,
+                        )
+                    body = _read_capped(response, url, max_bytes, deadline)
+                    return FetchResult(
+                        url=url,
+                        status=response.status_code,
+                        body=body,
+                        content_type=response.headers.get("content-type", ""),
+                        etag=response.headers.get("etag"),
+                        last_modified=response.headers.get("last-modified"),
+                    )
+            except httpx.TimeoutException as exc:
+                raise FetchError(url, f"timed out ({type(exc).__name__})") from exc
+            except httpx.HTTPError as exc:
+                raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc
+        raise FetchError(url, f"more than {self.settings.max_redirects} redirects")
+
+
+def _read_capped(response: httpx.Response, url: str, max_bytes: int, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    # iter_bytes() yields decompressed data, so a gzip bomb is counted at its inflated size.
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise FetchError(url, f"larger than the {max_bytes}-byte cap")
+        if time.monotonic() > deadline:
+            raise FetchError(url, "timed out (total time limit)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _resolve(host: str) -> list[str]:
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})

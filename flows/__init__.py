@@ -1,0 +1,1 @@
+"""Orchestration: plain stage functions (stages.py) composed by Prefect flows (pipeline.py)."""

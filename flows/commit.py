@@ -1,0 +1,136 @@
+"""Storing a batch of articles with their fingerprints, clusters, topic matches and alerts in one
+transaction, and delivering queued alerts afterwards (the outbox pattern)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from alerts.delivery import send_to_channel
+from alerts.masking import channel_id
+from alerts.policy import alert_key
+from dedup import CandidateDetails, StoryIndex, decide_placement, fingerprint_text
+from store import Store
+from wirewatch.config import AlertSettings, TopicConfig
+from wirewatch.records import NewArticle
+
+
+@dataclass
+class CommitReport:
+    new_articles: int = 0
+    duplicates_skipped: int = 0
+    new_clusters: int = 0
+    topic_matches: int = 0
+    alerts_queued: int = 0
+    article_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    pending: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def load_index(store: Store) -> StoryIndex:
+    """Rebuild the LSH index from stored fingerprints (the store is the source of truth)."""
+    index = StoryIndex()
+    for article_id, shingle_bytes, word_bytes in store.iter_fingerprints():
+        index.add(article_id, shingle_bytes, word_bytes)
+    return index
+
+
+def commit_articles(
+    articles: list[NewArticle],
+    store: Store,
+    index: StoryIndex,
+    topics: tuple[TopicConfig, ...],
+    alerts: AlertSettings,
+    now: datetime,
+) -> CommitReport:
+    """Store new articles and everything they cause, all or nothing.
+
+    The alert rows are written in the same transaction as the article and cluster that caused
+    them, so a run killed at any point leaves either all of it or none of it.
+    """
+    report = CommitReport()
+    queries = {t.name: t.query for t in topics}
+    modes = {t.name: t.mode for t in topics}
+    # Without channels an alert is only a record; queueing it would flood a channel added later.
+    initial_status = "pending" if alerts.urls else "recorded"
+    # A stable order (time, then URL) keeps ids and cluster choices the same between runs.
+    ordered = sorted(articles, key=lambda a: (a.published.isoformat() if a.published else "", a.url))
+    added: list[tuple[int, bytes, bytes]] = []
+    with store.atomic():
+        for article in ordered:
+            article_id = store.insert_article(article, now)
+            if article_id is None:
+                report.duplicates_skipped += 1
+                continue
+            fp = fingerprint_text(article.title, article.text)
+            details = store.load_fingerprint_details(index.candidates(fp))
+            candidates = [
+                CandidateDetails(aid, frozenset(row["words"].split()), row["shingle_hashes"])
+                for aid, row in sorted(details.items())
+            ]
+            placement = decide_placement(fp, candidates)
+            store.save_fingerprint(
+                article_id, fp.shingle_bytes(), fp.word_bytes(), " ".join(sorted(fp.words))
+            )
+            cluster_id, is_new = store.place_article(article_id, placement)
+            index.add(article_id, fp.shingle_bytes(), fp.word_bytes())
+            added.append((article_id, fp.shingle_bytes(), fp.word_bytes()))
+            report.new_articles += 1
+            report.new_clusters += int(is_new)
+            report.article_ids.append(article_id)
+            for topic in store.matching_topics(article_id, queries):
+                store.record_match(topic, article_id, cluster_id, now)
+                report.topic_matches += 1
+                matched = placement.matched_article_id
+                key = alert_key(
+                    topic,
+                    modes[topic],
+                    cluster_id,
+                    article_id,
+                    placement,
+                    cluster_alerted=store.topic_has_alert(topic, cluster_id),
+                    match_alerted=matched is not None and store.article_has_alert(topic, matched),
+                )
+                if key and store.queue_alert(
+                    key, topic, modes[topic], cluster_id, article_id, initial_status, now
+                ):
+                    report.alerts_queued += 1
+    return report
+
+
+def deliver_alerts(
+    store: Store, alerts: AlertSettings, now: datetime, *, force: bool = False
+) -> DeliveryReport:
+    """Send every due alert to each channel that has not had it yet."""
+    report = DeliveryReport()
+    if not alerts.urls:
+        return report
+    for alert in store.due_alerts(now, force=force):
+        message = store.alert_message(alert)
+        done = store.delivered_channels(alert.id)
+        errors = []
+        for url in alerts.urls:
+            if channel_id(url) in done:
+                continue
+            outcome = send_to_channel(url, message)
+            if outcome.ok:
+                store.record_channel_delivery(alert.id, outcome.channel, now)
+            else:
+                errors.append(outcome.error or outcome.masked_url)
+        if not errors:
+            store.mark_alert_sent(alert.id, now)
+            report.sent += 1
+            continue
+        status = store.mark_alert_failed(alert.id, "; ".join(errors), now, alerts.max_attempts)
+        report.errors.extend(f"alert {alert.id} ({alert.topic}): {e}" for e in errors)
+        if status == "failed":
+            report.failed += 1
+        else:
+            report.pending += 1
+    return report

@@ -1,0 +1,178 @@
+"""wirewatch's Prefect flows: poll feeds -> fetch pages -> extract -> store, cluster, match ->
+deliver alerts. `ingest_flow` runs saved files through the same stages after the fetch.
+
+Tasks work on batches. Network retries happen per feed across runs (the store keeps each feed's
+backoff), so one bad feed never fails a task and there are no task-level retries here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from fetch.http import Fetcher
+from flows.commit import CommitReport, DeliveryReport, commit_articles, deliver_alerts, load_index
+from flows.stages import StageReport, extract_articles, fetch_pages, poll_feeds, read_files
+from store import open_store
+from wirewatch.config import Settings
+from wirewatch.records import FeedEntry, NewArticle, Page, RunSummary
+from wirewatch.timeutil import utc_now
+
+
+def _log_report(stage: str, report: StageReport) -> None:
+    logger = get_run_logger()
+    for line in report.notes:
+        logger.info("%s: %s", stage, line)
+    for line in report.errors:
+        logger.error("%s", line)
+    logger.info("%s: %d done, %d failed, %d skipped", stage, report.done, report.failed, report.skipped)
+
+
+@task(name="poll-feeds", cache_policy=NO_CACHE)
+def poll_feeds_task(settings: Settings, force: bool) -> tuple[list[FeedEntry], StageReport]:
+    store = open_store(settings.database)
+    try:
+        with Fetcher(settings.fetch) as fetcher:
+            entries, report = poll_feeds(settings.feeds, store, fetcher, utc_now(), force=force)
+    finally:
+        store.close()
+    _log_report("poll-feeds", report)
+    return entries, report
+
+
+@task(name="fetch-pages", cache_policy=NO_CACHE)
+def fetch_pages_task(settings: Settings, entries: list[FeedEntry]) -> tuple[list[Page], StageReport]:
+    store = open_store(settings.database)
+    try:
+        with Fetcher(settings.fetch) as fetcher:
+            pages, report = fetch_pages(entries, store, fetcher)
+    finally:
+        store.close()
+    _log_report("fetch-pages", report)
+    return pages, report
+
+
+@task(name="read-files", cache_policy=NO_CACHE)
+def read_files_task(paths: list[Path], source: str | None) -> tuple[list[Page], StageReport]:
+    pages, report = read_files(paths, source)
+    _log_report("read-files", report)
+    return pages, report
+
+
+@task(name="extract", cache_policy=NO_CACHE)
+def extract_task(pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
+    articles, report = extract_articles(pages)
+    _log_report("extract", report)
+    return articles, report
+
+
+@task(name="store-cluster-match", cache_policy=NO_CACHE)
+def commit_task(settings: Settings, articles: list[NewArticle]) -> CommitReport:
+    store = open_store(settings.database)
+    try:
+        index = load_index(store)
+        report = commit_articles(articles, store, index, settings.topics, settings.alerts, utc_now())
+    finally:
+        store.close()
+    get_run_logger().info(
+        "stored %d new articles (%d already stored), %d new clusters, %d topic matches, %d alerts queued",
+        report.new_articles,
+        report.duplicates_skipped,
+        report.new_clusters,
+        report.topic_matches,
+        report.alerts_queued,
+    )
+    return report
+
+
+@task(name="deliver-alerts", cache_policy=NO_CACHE)
+def deliver_task(settings: Settings, force: bool = False) -> DeliveryReport:
+    store = open_store(settings.database)
+    try:
+        report = deliver_alerts(store, settings.alerts, utc_now(), force=force)
+    finally:
+        store.close()
+    logger = get_run_logger()
+    for line in report.errors:
+        logger.warning("%s", line)
+    logger.info("alerts: %d sent, %d pending, %d failed", report.sent, report.pending, report.failed)
+    return report
+
+
+def _summarise(
+    settings: Settings,
+    stages: list[StageReport],
+    commit: CommitReport,
+    delivery: DeliveryReport,
+    feeds: StageReport | None,
+) -> RunSummary:
+    store = open_store(settings.database)
+    try:
+        clusters = store.count("clusters", "WHERE merged_into IS NULL")
+        pending = store.count("alerts", "WHERE status = 'pending'")
+    finally:
+        store.close()
+    return RunSummary(
+        feeds_fetched=feeds.done if feeds else 0,
+        feeds_failed=feeds.failed if feeds else 0,
+        new_articles=commit.new_articles,
+        clusters=clusters,
+        new_clusters=commit.new_clusters,
+        topic_matches=commit.topic_matches,
+        alerts_queued=commit.alerts_queued,
+        alerts_sent=delivery.sent,
+        alerts_pending=pending,
+        errors=tuple(e for s in stages for e in s.errors) + tuple(delivery.errors),
+    )
+
+
+def _start_run(settings: Settings, kind: str) -> int:
+    store = open_store(settings.database)
+    try:
+        return store.start_run(kind)
+    finally:
+        store.close()
+
+
+def _finish_run(settings: Settings, run_id: int, summary: RunSummary) -> None:
+    store = open_store(settings.database)
+    try:
+        store.finish_run(run_id, "completed_with_errors" if summary.errors else "completed", asdict(summary))
+    finally:
+        store.close()
+
+
+@flow(name="wirewatch-run", log_prints=False)
+def run_flow(settings: Settings, force: bool = False) -> RunSummary:
+    """One pass: poll every due feed, read new articles, cluster them, match topics, alert."""
+    run_id = _start_run(settings, "run")
+    entries, feed_report = poll_feeds_task(settings, force)
+    pages, page_report = fetch_pages_task(settings, entries)
+    articles, extract_report = extract_task(pages)
+    commit = commit_task(settings, articles)
+    delivery = deliver_task(settings)
+    summary = _summarise(settings, [feed_report, page_report, extract_report], commit, delivery, feed_report)
+    _finish_run(settings, run_id, summary)
+    return summary
+
+
+@flow(name="wirewatch-ingest", log_prints=False)
+def ingest_flow(settings: Settings, paths: list[Path], source: str | None = None) -> RunSummary:
+    """Saved pages (.html, .txt) through the same extract, cluster, match and alert stages."""
+    run_id = _start_run(settings, "ingest")
+    pages, read_report = read_files_task(paths, source)
+    articles, extract_report = extract_task(pages)
+    commit = commit_task(settings, articles)
+    delivery = deliver_task(settings)
+    summary = _summarise(settings, [read_report, extract_report], commit, delivery, None)
+    _finish_run(settings, run_id, summary)
+    return summary
+
+
+@flow(name="wirewatch-deliver", log_prints=False)
+def deliver_flow(settings: Settings, force: bool = True) -> DeliveryReport:
+    """Deliver pending alerts now (`wirewatch alerts --retry`)."""
+    return deliver_task(settings, force)

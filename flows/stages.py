@@ -1,0 +1,197 @@
+"""The pipeline's stages as plain functions: tests call them without Prefect.
+
+Each stage takes explicit inputs (settings, store, fetcher) and returns a record of what it did,
+including one-line errors for the items it had to skip; a bad item never stops the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from extractors import extract_page
+from extractors.article import read_file_page
+from fetch.feeds import parse_feed
+from fetch.http import Fetcher, FetchResult
+from store import Store
+from wirewatch.config import FeedConfig
+from wirewatch.errors import WirewatchError
+from wirewatch.records import FeedEntry, FeedState, NewArticle, Page
+from wirewatch.timeutil import parse_iso
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, */*;q=0.8"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, text/plain;q=0.8, */*;q=0.5"
+
+
+@dataclass
+class StageReport:
+    """What a stage did, for the run summary; errors are one line each, naming the culprit."""
+
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# --- fetch ---------------------------------------------------------------------------------
+
+
+def poll_feeds(
+    feeds: Iterable[FeedConfig],
+    store: Store,
+    fetcher: Fetcher,
+    now: datetime,
+    *,
+    force: bool = False,
+) -> tuple[list[FeedEntry], StageReport]:
+    """Fetch every due feed (conditional GET) and return the entries of those that changed."""
+    report = StageReport()
+    due: list[tuple[FeedConfig, FeedState]] = []
+    for feed in feeds:
+        state = store.feed_state(feed.url, feed.name)
+        next_fetch = parse_iso(state.next_fetch)
+        if not force and next_fetch and next_fetch > now:
+            report.skipped += 1
+            report.notes.append(
+                f"{feed.url}: backing off until {state.next_fetch} "
+                f"after {state.consecutive_failures} failures ({state.last_error})"
+            )
+            continue
+        due.append((feed, state))
+
+    def fetch_one(
+        item: tuple[FeedConfig, FeedState],
+    ) -> tuple[FeedConfig, FetchResult | WirewatchError]:
+        feed, state = item
+        try:
+            return feed, fetcher.get(
+                feed.url,
+                max_bytes=fetcher.settings.max_feed_bytes,
+                etag=state.etag,
+                last_modified=state.last_modified,
+                accept=FEED_ACCEPT,
+            )
+        except WirewatchError as exc:
+            return feed, exc
+
+    entries: list[FeedEntry] = []
+    with ThreadPoolExecutor(max_workers=fetcher.settings.concurrency) as pool:
+        outcomes = list(pool.map(fetch_one, due))
+    for feed, outcome in outcomes:
+        if isinstance(outcome, WirewatchError):
+            status = getattr(outcome, "status", None)
+            store.record_feed_failure(feed.url, status, str(outcome), now)
+            report.failed += 1
+            report.errors.append(f"feed {outcome}")
+            continue
+        store.record_feed_success(feed.url, outcome.status, outcome.etag, outcome.last_modified, now)
+        report.done += 1
+        if outcome.not_modified:
+            continue
+        parsed = parse_feed(outcome.body, feed.url, feed.name, outcome.content_type)
+        if parsed.problem:
+            report.notes.append(f"{feed.url}: {parsed.problem}")
+        if parsed.skipped:
+            report.notes.append(f"{feed.url}: {parsed.skipped} entries without a link skipped")
+        entries.extend(parsed.entries)
+    return _unique_entries(entries), report
+
+
+def _unique_entries(entries: list[FeedEntry]) -> list[FeedEntry]:
+    """The same article listed by two feeds is fetched once (first feed wins)."""
+    seen: dict[str, FeedEntry] = {}
+    for entry in entries:
+        seen.setdefault(entry.url, entry)
+    return list(seen.values())
+
+
+def fetch_pages(entries: list[FeedEntry], store: Store, fetcher: Fetcher) -> tuple[list[Page], StageReport]:
+    """Fetch the pages of entries not stored yet; a failed page is retried on the next run."""
+    report = StageReport()
+    known = store.known_urls([e.url for e in entries])
+    todo = [e for e in entries if e.url not in known]
+    report.skipped = len(entries) - len(todo)
+
+    def fetch_one(entry: FeedEntry) -> Page | WirewatchError:
+        try:
+            result = fetcher.get(entry.url, max_bytes=fetcher.settings.max_page_bytes, accept=PAGE_ACCEPT)
+        except WirewatchError as exc:
+            return exc
+        kind = result.content_type.split(";")[0].strip().lower() or "text/html"
+        charset = _charset(result.content_type)
+        body = result.body.decode(charset, errors="replace")
+        return Page(url=entry.url, source=entry.source, body=body, content_type=kind, entry=entry)
+
+    with ThreadPoolExecutor(max_workers=fetcher.settings.concurrency) as pool:
+        outcomes = list(pool.map(fetch_one, todo))
+    pages = []
+    for outcome in outcomes:
+        if isinstance(outcome, Page):
+            pages.append(outcome)
+            report.done += 1
+        else:
+            report.failed += 1
+            report.errors.append(f"page {outcome}")
+    return pages, report
+
+
+def _charset(content_type: str) -> str:
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            try:
+                "".encode(value.strip('"'))
+            except LookupError:
+                break
+            return value.strip('"')
+    return "utf-8"
+
+
+def read_files(paths: Iterable[Path], source: str | None) -> tuple[list[Page], StageReport]:
+    report = StageReport()
+    pages = []
+    for path in paths:
+        try:
+            pages.append(read_file_page(path, source))
+            report.done += 1
+        except WirewatchError as exc:
+            report.failed += 1
+            report.errors.append(f"file {exc}")
+    return pages, report
+
+
+# --- extract -------------------------------------------------------------------------------
+
+
+def extract_articles(pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
+    report = StageReport()
+    articles = []
+    for page in pages:
+        try:
+            extracted = extract_page(page)
+        except WirewatchError as exc:
+            report.failed += 1
+            report.errors.append(f"extract {exc}")
+            continue
+        entry = page.entry
+        articles.append(
+            NewArticle(
+                url=page.url,
+                source=page.source,
+                title=extracted.title or (entry.title if entry else page.url),
+                text=extracted.text,
+                # The feed's date is the publisher's own statement; the page's is a fallback.
+                published=(entry.published if entry and entry.published else extracted.date),
+                author=extracted.author or (entry.author if entry else None),
+                sitename=extracted.sitename,
+                feed_url=entry.feed_url if entry else None,
+            )
+        )
+        report.done += 1
+    return articles, report

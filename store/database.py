@@ -1,0 +1,306 @@
+"""The Store: one SQLite file holding feeds, articles, fingerprints, clusters, matches, alerts, runs."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from store.outbox import OutboxMixin
+from store.schema import migrate
+from wirewatch.records import (
+    FeedState,
+    NewArticle,
+    Placement,
+    StoredArticle,
+    StoredCluster,
+)
+from wirewatch.timeutil import to_iso, utc_now
+
+# A failing feed waits 2^failures minutes (with jitter), never more than a day, and is never disabled.
+FEED_BACKOFF_BASE_S = 60
+FEED_BACKOFF_CAP_S = 24 * 3600
+# Another process holding the write lock (an overlapping run) is waited for, not failed.
+BUSY_TIMEOUT_MS = 30_000
+
+
+def open_store(path: str | Path) -> Store:
+    """Open (creating or upgrading) the database at `path`."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.enable_wal()
+    db.execute("PRAGMA foreign_keys = ON")
+    migrate(db)
+    return Store(db)
+
+
+class Store(OutboxMixin):
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def atomic(self) -> Iterator[Store]:
+        with self.db.atomic():
+            yield self
+
+    # --- runs -----------------------------------------------------------------------------
+
+    def start_run(self, kind: str) -> int:
+        with self.db.atomic():
+            new_id = self._insert("runs", {"kind": kind, "started": to_iso(utc_now()), "status": "running"})
+            return new_id
+
+    def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
+        with self.db.atomic():
+            self.db["runs"].update(
+                run_id,
+                {"finished": to_iso(utc_now()), "status": status, "summary": json.dumps(summary)},
+            )
+
+    # --- feeds ----------------------------------------------------------------------------
+
+    def feed_state(self, url: str, name: str) -> FeedState:
+        rows = self._rows("SELECT * FROM feeds WHERE url = ?", (url,))
+        if not rows:
+            with self.db.atomic():
+                self.db["feeds"].insert({"url": url, "name": name}, ignore=True)
+            rows = self._rows("SELECT * FROM feeds WHERE url = ?", (url,))
+        return FeedState(**rows[0])
+
+    def list_feeds(self) -> list[FeedState]:
+        return [FeedState(**row) for row in self._rows("SELECT * FROM feeds ORDER BY name")]
+
+    def record_feed_success(
+        self, url: str, status: int, etag: str | None, last_modified: str | None, now: datetime
+    ) -> None:
+        with self.db.atomic():
+            self.db["feeds"].update(
+                url,
+                {
+                    "last_status": status,
+                    "last_error": None,
+                    "consecutive_failures": 0,
+                    "last_fetched": to_iso(now),
+                    "next_fetch": None,
+                    # A 304 carries no new validators: keep the ones we have.
+                    **({"etag": etag} if etag else {}),
+                    **({"last_modified": last_modified} if last_modified else {}),
+                },
+            )
+
+    def record_feed_failure(self, url: str, status: int | None, error: str, now: datetime) -> FeedState:
+        with self.db.atomic():
+            failures = self._rows("SELECT consecutive_failures FROM feeds WHERE url = ?", (url,))
+            count = (failures[0]["consecutive_failures"] if failures else 0) + 1
+            delay = min(FEED_BACKOFF_CAP_S, FEED_BACKOFF_BASE_S * 2 ** (count - 1))
+            delay = delay * random.uniform(0.8, 1.2)
+            self.db["feeds"].update(
+                url,
+                {
+                    "last_status": status,
+                    "last_error": error,
+                    "consecutive_failures": count,
+                    "last_fetched": to_iso(now),
+                    "next_fetch": to_iso(now + timedelta(seconds=delay)),
+                },
+            )
+        return self.list_feed(url)
+
+    def list_feed(self, url: str) -> FeedState:
+        return FeedState(**self._rows("SELECT * FROM feeds WHERE url = ?", (url,))[0])
+
+    # --- articles -------------------------------------------------------------------------
+
+    def known_urls(self, urls: list[str]) -> set[str]:
+        known: set[str] = set()
+        for start in range(0, len(urls), 500):
+            chunk = urls[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            known.update(
+                r["url"] for r in self._rows(f"SELECT url FROM articles WHERE url IN ({marks})", chunk)
+            )
+        return known
+
+    def insert_article(self, article: NewArticle, fetched: datetime) -> int | None:
+        """Insert an article; None when its URL is already stored (a run is idempotent)."""
+        if self.known_urls([article.url]):
+            return None
+        new_id = self._insert(
+            "articles",
+            {
+                "url": article.url,
+                "source": article.source,
+                "feed_url": article.feed_url,
+                "title": article.title,
+                "author": article.author,
+                "sitename": article.sitename,
+                "published": to_iso(article.published),
+                "fetched": to_iso(fetched),
+                "text": article.text,
+                "from_feed_only": int(article.from_feed_only),
+            },
+        )
+        return new_id
+
+    def save_fingerprint(
+        self, article_id: int, shingle_hashes: bytes, word_hashes: bytes, words: str
+    ) -> None:
+        self.db["fingerprints"].insert(
+            {
+                "article_id": article_id,
+                "shingle_hashes": shingle_hashes,
+                "word_hashes": word_hashes,
+                "words": words,
+            }
+        )
+
+    def iter_fingerprints(self) -> Iterator[tuple[int, bytes, bytes]]:
+        for row in self.db.query(
+            "SELECT article_id, shingle_hashes, word_hashes FROM fingerprints ORDER BY article_id"
+        ):
+            yield row["article_id"], row["shingle_hashes"], row["word_hashes"]
+
+    def load_fingerprint_details(self, article_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Words, shingle hashes, source and time of candidate articles, for verifying a match."""
+        if not article_ids:
+            return {}
+        marks = ",".join("?" * len(article_ids))
+        rows = self._rows(
+            f"""SELECT f.article_id, f.words, f.shingle_hashes, a.source, a.title,
+                       COALESCE(a.published, a.fetched) AS seen
+                FROM fingerprints f JOIN articles a ON a.id = f.article_id
+                WHERE f.article_id IN ({marks})""",
+            article_ids,
+        )
+        return {r["article_id"]: r for r in rows}
+
+    def list_articles(self, cluster_id: int | None = None) -> list[StoredArticle]:
+        where, params = ("WHERE cluster_id = ?", (cluster_id,)) if cluster_id is not None else ("", ())
+        rows = self._rows(
+            f"""SELECT id, url, title, source, published, cluster_id, tier, text, from_feed_only
+                FROM articles {where} ORDER BY COALESCE(published, fetched), id""",
+            params,
+        )
+        return [StoredArticle(**{**r, "from_feed_only": bool(r["from_feed_only"])}) for r in rows]
+
+    # --- clusters -------------------------------------------------------------------------
+
+    def live_cluster(self, cluster_id: int) -> int:
+        """Follow merges to the cluster that holds a merged cluster's articles now."""
+        while True:
+            row = self._rows("SELECT merged_into FROM clusters WHERE id = ?", (cluster_id,))
+            if not row or row[0]["merged_into"] is None:
+                return cluster_id
+            cluster_id = row[0]["merged_into"]
+
+    def place_article(self, article_id: int, placement: Placement) -> tuple[int, bool]:
+        """Put an article in the cluster of what it matched (merging clusters it bridges) or a new one.
+
+        Returns the cluster id and whether the cluster is new.
+        """
+        article = self._rows(
+            "SELECT title, COALESCE(published, fetched) AS seen FROM articles WHERE id = ?",
+            (article_id,),
+        )[0]
+        matched = [placement.matched_article_id, *placement.also_matched]
+        clusters: set[int] = set()
+        for other in matched:
+            if other is None:
+                continue
+            row = self._rows("SELECT cluster_id FROM articles WHERE id = ?", (other,))
+            if row and row[0]["cluster_id"] is not None:
+                clusters.add(self.live_cluster(row[0]["cluster_id"]))
+        now = to_iso(utc_now())
+        if not clusters:
+            new_id = self._insert(
+                "clusters",
+                {
+                    "headline": article["title"],
+                    "first_seen": article["seen"],
+                    "last_seen": article["seen"],
+                    "created": now,
+                },
+            )
+            target, is_new = new_id, True
+        else:
+            target, is_new = min(clusters), False
+            for other in sorted(clusters - {target}):
+                self._merge_cluster(other, target, article_id, now)
+        self.db["articles"].update(
+            article_id,
+            {
+                "cluster_id": target,
+                "tier": placement.tier,
+                "matched_article_id": placement.matched_article_id,
+                "match_score": placement.score,
+            },
+        )
+        self.db.execute(
+            """UPDATE clusters SET first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?)
+               WHERE id = ?""",
+            (article["seen"], article["seen"], target),
+        )
+        return target, is_new
+
+    def _merge_cluster(self, source: int, target: int, article_id: int, now: str) -> None:
+        self.db.execute("UPDATE articles SET cluster_id = ? WHERE cluster_id = ?", (target, source))
+        self.db.execute("UPDATE topic_matches SET cluster_id = ? WHERE cluster_id = ?", (target, source))
+        self.db.execute("UPDATE alerts SET cluster_id = ? WHERE cluster_id = ?", (target, source))
+        self.db.execute(
+            """UPDATE clusters SET
+                 first_seen = MIN(first_seen, (SELECT first_seen FROM clusters WHERE id = ?)),
+                 last_seen = MAX(last_seen, (SELECT last_seen FROM clusters WHERE id = ?))
+               WHERE id = ?""",
+            (source, source, target),
+        )
+        self.db["clusters"].update(source, {"merged_into": target})
+        self.db["cluster_merges"].insert(
+            {
+                "from_cluster": source,
+                "into_cluster": target,
+                "article_id": article_id,
+                "merged_at": now,
+            }
+        )
+
+    def list_clusters(self, topic: str | None = None) -> list[StoredCluster]:
+        sql = "SELECT * FROM clusters WHERE merged_into IS NULL"
+        params: tuple[Any, ...] = ()
+        if topic:
+            sql += " AND id IN (SELECT cluster_id FROM topic_matches WHERE topic = ?)"
+            params = (topic,)
+        clusters = []
+        for row in self._rows(sql + " ORDER BY last_seen DESC, id DESC", params):
+            articles = tuple(self.list_articles(row["id"]))
+            topics = tuple(
+                r["topic"]
+                for r in self._rows(
+                    "SELECT DISTINCT topic FROM topic_matches WHERE cluster_id = ? ORDER BY topic",
+                    (row["id"],),
+                )
+            )
+            clusters.append(
+                StoredCluster(
+                    id=row["id"],
+                    headline=row["headline"],
+                    first_seen=row["first_seen"],
+                    last_seen=row["last_seen"],
+                    sources_count=len({a.source for a in articles}),
+                    topics=topics,
+                    articles=articles,
+                )
+            )
+        return clusters
+
+    def count(self, table: str, where: str = "") -> int:
+        return int(self.db.execute(f"SELECT COUNT(*) FROM {table} {where}").fetchone()[0])

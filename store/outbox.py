@@ -1,0 +1,163 @@
+"""Topic matches and the alert outbox: alerts are queued in the article's transaction, sent later."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from wirewatch.records import AlertMessage, StoredAlert
+from wirewatch.timeutil import to_iso
+
+# Delivery retries back off 1, 2, 4 ... minutes, capped at six hours, across runs.
+ALERT_RETRY_BASE_S = 60
+ALERT_RETRY_CAP_S = 6 * 3600
+SNIPPET_CHARS = 280
+
+
+class OutboxMixin:
+    db: sqlite_utils.Database
+
+    def _rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, params))
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        """Insert one row and return its rowid (a Table object holds last_pk, so keep that one)."""
+        handle = self.db.table(table)
+        handle.insert(row)
+        return int(handle.last_rowid or 0)
+
+    def matching_topics(self, article_id: int, queries: dict[str, str]) -> list[str]:
+        """Names of the topics whose FTS5 query matches this article."""
+        matched = []
+        for name, query in queries.items():
+            hit = self._rows(
+                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid = ?",
+                (query, article_id),
+            )
+            if hit:
+                matched.append(name)
+        return matched
+
+    def record_match(self, topic: str, article_id: int, cluster_id: int, now: datetime) -> None:
+        self.db["topic_matches"].insert(
+            {
+                "topic": topic,
+                "article_id": article_id,
+                "cluster_id": cluster_id,
+                "matched_at": to_iso(now),
+            },
+            ignore=True,
+        )
+
+    def topic_has_alert(self, topic: str, cluster_id: int) -> bool:
+        return bool(
+            self._rows("SELECT 1 FROM alerts WHERE topic = ? AND cluster_id = ?", (topic, cluster_id))
+        )
+
+    def article_has_alert(self, topic: str, article_id: int) -> bool:
+        return bool(
+            self._rows("SELECT 1 FROM alerts WHERE topic = ? AND article_id = ?", (topic, article_id))
+        )
+
+    def queue_alert(
+        self,
+        key: str,
+        topic: str,
+        mode: str,
+        cluster_id: int,
+        article_id: int,
+        status: str,
+        now: datetime,
+    ) -> int | None:
+        """Queue an alert unless one with the same key exists; the UNIQUE key makes doubles impossible."""
+        if self._rows("SELECT 1 FROM alerts WHERE key = ?", (key,)):
+            return None
+        new_id = self._insert(
+            "alerts",
+            {
+                "key": key,
+                "topic": topic,
+                "mode": mode,
+                "cluster_id": cluster_id,
+                "article_id": article_id,
+                "status": status,
+                "created": to_iso(now),
+                "attempts": 0,
+            },
+        )
+        return new_id
+
+    def due_alerts(self, now: datetime, *, force: bool = False) -> list[StoredAlert]:
+        sql = "SELECT * FROM alerts WHERE status IN ('pending', 'failed')"
+        params: tuple[Any, ...] = ()
+        if not force:
+            sql = (
+                "SELECT * FROM alerts WHERE status = 'pending'"
+                " AND (next_attempt IS NULL OR next_attempt <= ?)"
+            )
+            params = (to_iso(now),)
+        return [StoredAlert(**r) for r in self._rows(sql + " ORDER BY id", params)]
+
+    def list_alerts(self) -> list[StoredAlert]:
+        return [StoredAlert(**r) for r in self._rows("SELECT * FROM alerts ORDER BY id DESC")]
+
+    def alert_message(self, alert: StoredAlert) -> AlertMessage:
+        article = self._rows("SELECT * FROM articles WHERE id = ?", (alert.article_id,))[0]
+        cluster_id = alert.cluster_id if alert.cluster_id is not None else article["cluster_id"]
+        cluster = self._rows("SELECT headline FROM clusters WHERE id = ?", (cluster_id,))
+        sources = self._rows(
+            "SELECT COUNT(DISTINCT source) AS n FROM articles WHERE cluster_id = ?", (cluster_id,)
+        )
+        text = " ".join(article["text"].split())
+        snippet = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+        return AlertMessage(
+            alert_id=alert.id,
+            alert_key=alert.key,
+            topic=alert.topic,
+            headline=cluster[0]["headline"] if cluster else article["title"],
+            source=article["source"],
+            url=article["url"],
+            snippet=snippet,
+            sources_count=int(sources[0]["n"]) if sources else 1,
+        )
+
+    def delivered_channels(self, alert_id: int) -> set[str]:
+        return {
+            r["channel"]
+            for r in self._rows("SELECT channel FROM alert_deliveries WHERE alert_id = ?", (alert_id,))
+        }
+
+    def record_channel_delivery(self, alert_id: int, channel: str, now: datetime) -> None:
+        """Remember one channel got the alert, so a retry for the others never repeats it."""
+        with self.db.atomic():
+            self.db["alert_deliveries"].insert(
+                {"alert_id": alert_id, "channel": channel, "delivered": to_iso(now)}, ignore=True
+            )
+
+    def mark_alert_sent(self, alert_id: int, now: datetime) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                """UPDATE alerts SET status = 'sent', delivered = ?, attempts = attempts + 1,
+                   last_error = NULL,
+                   next_attempt = NULL WHERE id = ?""",
+                (to_iso(now), alert_id),
+            )
+
+    def mark_alert_failed(self, alert_id: int, error: str, now: datetime, max_attempts: int) -> str:
+        """Count a failed attempt; after max_attempts the alert is 'failed' until retried by hand."""
+        with self.db.atomic():
+            attempts = self._rows("SELECT attempts FROM alerts WHERE id = ?", (alert_id,))[0]["attempts"] + 1
+            delay = min(ALERT_RETRY_CAP_S, ALERT_RETRY_BASE_S * 2 ** (attempts - 1))
+            status = "failed" if attempts >= max_attempts else "pending"
+            self.db["alerts"].update(
+                alert_id,
+                {
+                    "status": status,
+                    "attempts": attempts,
+                    "last_error": error,
+                    "next_attempt": to_iso(now + timedelta(seconds=delay)),
+                },
+            )
+        return status

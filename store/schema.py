@@ -1,0 +1,117 @@
+"""Schema, created and upgraded on open. Each migration runs once, tracked by PRAGMA user_version."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+_V1 = """
+CREATE TABLE IF NOT EXISTS feeds (
+    url TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    last_status INTEGER,
+    last_error TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    last_fetched TEXT,
+    next_fetch TEXT
+);
+CREATE TABLE IF NOT EXISTS clusters (
+    id INTEGER PRIMARY KEY,
+    headline TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    created TEXT NOT NULL,
+    merged_into INTEGER REFERENCES clusters(id)
+);
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    feed_url TEXT,
+    title TEXT NOT NULL,
+    author TEXT,
+    sitename TEXT,
+    published TEXT,
+    fetched TEXT NOT NULL,
+    text TEXT NOT NULL,
+    from_feed_only INTEGER NOT NULL DEFAULT 0,
+    cluster_id INTEGER REFERENCES clusters(id),
+    tier TEXT,
+    matched_article_id INTEGER REFERENCES articles(id),
+    match_score REAL
+);
+CREATE INDEX IF NOT EXISTS articles_cluster ON articles(cluster_id);
+CREATE TABLE IF NOT EXISTS fingerprints (
+    article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+    shingle_hashes BLOB NOT NULL,
+    word_hashes BLOB NOT NULL,
+    words TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cluster_merges (
+    id INTEGER PRIMARY KEY,
+    from_cluster INTEGER NOT NULL REFERENCES clusters(id),
+    into_cluster INTEGER NOT NULL REFERENCES clusters(id),
+    article_id INTEGER REFERENCES articles(id),
+    merged_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS topic_matches (
+    topic TEXT NOT NULL,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    cluster_id INTEGER REFERENCES clusters(id),
+    matched_at TEXT NOT NULL,
+    PRIMARY KEY (topic, article_id)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    topic TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    cluster_id INTEGER REFERENCES clusters(id),
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    status TEXT NOT NULL,
+    created TEXT NOT NULL,
+    delivered TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    next_attempt TEXT
+);
+CREATE INDEX IF NOT EXISTS alerts_status ON alerts(status);
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    channel TEXT NOT NULL,
+    delivered TEXT NOT NULL,
+    PRIMARY KEY (alert_id, channel)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    status TEXT NOT NULL,
+    summary TEXT
+);
+"""
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    # Statement by statement: executescript() would commit in the middle of the migration.
+    for statement in _V1.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    # Porter stemming lets a topic about "sanctions" also match "sanctioned".
+    db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Bring the schema up to date; a no-op on a current database."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        with db.atomic():
+            step(db)
+            db.execute(f"PRAGMA user_version = {number}")

@@ -1,0 +1,363 @@
+"""The `wirewatch` command: parse options, call the library, render a table or JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from wirewatch.config import Settings, load_settings
+from wirewatch.errors import WirewatchError
+from wirewatch.tables import render_table
+
+# Quiet, offline Prefect defaults for a CLI run; the user's environment still wins.
+_PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_EXTRA_LOGGERS": "fetch,extractors,dedup,store,alerts,flows",
+}
+
+
+def _prepare_prefect(quiet: bool) -> None:
+    for key, value in _PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    if quiet:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def _settings(config: str | None, db: str | None) -> Settings:
+    try:
+        return load_settings(config, db_override=db)
+    except WirewatchError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+config_option = click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    help="TOML config file (default: $WIREWATCH_CONFIG, ./wirewatch.toml, the demo).",
+)
+db_option = click.option(
+    "--db",
+    "db",
+    type=click.Path(dir_okay=False),
+    help="SQLite database file (overrides the config; default wirewatch.db).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+
+
+@click.group()
+@click.version_option(package_name="wirewatch")
+def main() -> None:
+    """wirewatch: watch news feeds, cluster wire stories, alert once per development."""
+
+
+def _print_summary(summary: Any, as_json: bool, db: str) -> None:
+    data = asdict(summary)
+    if as_json:
+        _emit_json(data)
+        return
+    rows = [
+        ("feeds fetched", data["feeds_fetched"]),
+        ("feeds failed", data["feeds_failed"]),
+        ("new articles", data["new_articles"]),
+        ("clusters", f"{data['clusters']} ({data['new_clusters']} new)"),
+        ("topic matches", data["topic_matches"]),
+        (
+            "alerts",
+            f"{data['alerts_queued']} new, {data['alerts_sent']} sent, {data['alerts_pending']} pending",
+        ),
+        ("errors", len(data["errors"])),
+        ("database", db),
+    ]
+    click.echo(render_table(["", "count"], rows))
+    for line in data["errors"]:
+        click.echo(f"error: {line}", err=True)
+
+
+@main.command()
+@config_option
+@db_option
+@click.option("--force", is_flag=True, help="Poll every feed now, even those backing off after failures.")
+@json_option
+def run(config: str | None, db: str | None, force: bool, as_json: bool) -> None:
+    """Run one pass: fetch feeds and pages, extract, cluster, match topics, alert.
+
+    Example: wirewatch run --config wirewatch.toml
+    With no config at all it runs on the bundled demo corpus, served on loopback.
+    """
+    settings = _settings(config, db)
+    _prepare_prefect(as_json)
+    from flows.pipeline import run_flow
+
+    if settings.is_demo:
+        from wirewatch.demo_server import serve_demo
+
+        with serve_demo() as proxy:
+            settings = replace(settings, fetch=replace(settings.fetch, proxy=proxy))
+            summary = run_flow(settings, force)
+    else:
+        summary = run_flow(settings, force)
+    _print_summary(summary, as_json, settings.database)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@config_option
+@db_option
+@click.option("--source", help="Source name for every file (default: the file name).")
+@json_option
+def ingest(
+    files: tuple[Path, ...], config: str | None, db: str | None, source: str | None, as_json: bool
+) -> None:
+    """Ingest saved pages (.html, or .txt as a scraper saved them) through extract, cluster, alert.
+
+    Example: wirewatch ingest saved/*.txt --source "Saved pages"
+    """
+    settings = _settings(config, db)
+    _prepare_prefect(as_json)
+    from flows.pipeline import ingest_flow
+
+    summary = ingest_flow(settings, list(files), source)
+    _print_summary(summary, as_json, settings.database)
+
+
+@main.command()
+@click.argument("targets", nargs=-1, required=True)
+@config_option
+@json_option
+def extract(targets: tuple[str, ...], config: str | None, as_json: bool) -> None:
+    """Print the clean text and metadata of pages (files or http(s) URLs); nothing is stored.
+
+    Example: wirewatch extract page.html https://example.com/story --json
+    """
+    from extractors import extract_page
+    from extractors.article import read_file_page
+    from fetch.http import Fetcher
+    from flows.stages import PAGE_ACCEPT, _charset
+    from wirewatch.records import Page
+
+    settings = _settings(config, None)
+    failures = 0
+    with Fetcher(settings.fetch) as fetcher:
+        for target in targets:
+            try:
+                if target.startswith(("http://", "https://")):
+                    result = fetcher.get(target, max_bytes=settings.fetch.max_page_bytes, accept=PAGE_ACCEPT)
+                    kind = result.content_type.split(";")[0].strip().lower() or "text/html"
+                    body = result.body.decode(_charset(result.content_type), errors="replace")
+                    page = Page(url=target, source=target, body=body, content_type=kind)
+                else:
+                    page = read_file_page(Path(target))
+                article = extract_page(page)
+            except WirewatchError as exc:
+                failures += 1
+                click.echo(f"Error: {exc}", err=True)
+                continue
+            record = {
+                "url": article.url,
+                "title": article.title,
+                "author": article.author,
+                "date": article.date.isoformat() if article.date else None,
+                "sitename": article.sitename,
+                "text": article.text,
+            }
+            if as_json:
+                click.echo(json.dumps(record, ensure_ascii=False))
+            else:
+                click.echo(
+                    f"# {article.title}\n{article.url}\n"
+                    f"author: {article.author or '-'} · date: {record['date'] or '-'} · "
+                    f"site: {article.sitename or '-'}\n\n{article.text}\n"
+                )
+    if failures:
+        sys.exit(1)
+
+
+def _open(config: str | None, db: str | None):  # type: ignore[no-untyped-def]
+    from store import open_store
+
+    return open_store(_settings(config, db).database)
+
+
+@main.command()
+@config_option
+@db_option
+@click.option("--topic", help="Only clusters that matched this topic.")
+@json_option
+def clusters(config: str | None, db: str | None, topic: str | None, as_json: bool) -> None:
+    """List story clusters, newest first, with their articles.
+
+    Example: wirewatch clusters --topic nk-sanctions
+    """
+    store = _open(config, db)
+    found = store.list_clusters(topic)
+    store.close()
+    if as_json:
+        _emit_json(
+            [
+                {
+                    "id": c.id,
+                    "headline": c.headline,
+                    "first_seen": c.first_seen,
+                    "last_seen": c.last_seen,
+                    "sources": c.sources_count,
+                    "topics": list(c.topics),
+                    "articles": [
+                        {
+                            "id": a.id,
+                            "url": a.url,
+                            "title": a.title,
+                            "source": a.source,
+                            "published": a.published,
+                            "tier": a.tier,
+                        }
+                        for a in c.articles
+                    ],
+                }
+                for c in found
+            ]
+        )
+        return
+    rows = [
+        (
+            c.id,
+            c.headline,
+            c.sources_count,
+            len(c.articles),
+            c.first_seen,
+            c.last_seen,
+            ",".join(c.topics),
+        )
+        for c in found
+    ]
+    click.echo(
+        render_table(["id", "headline", "sources", "articles", "first seen", "last seen", "topics"], rows)
+    )
+
+
+@main.command()
+@config_option
+@db_option
+@json_option
+def articles(config: str | None, db: str | None, as_json: bool) -> None:
+    """List stored articles with their cluster.
+
+    Example: wirewatch articles --json
+    """
+    store = _open(config, db)
+    found = store.list_articles()
+    store.close()
+    if as_json:
+        _emit_json(
+            [
+                {
+                    "id": a.id,
+                    "url": a.url,
+                    "title": a.title,
+                    "source": a.source,
+                    "published": a.published,
+                    "cluster_id": a.cluster_id,
+                    "tier": a.tier,
+                    "text": a.text,
+                }
+                for a in found
+            ]
+        )
+        return
+    rows = [(a.id, a.title, a.source, a.published, a.cluster_id, a.tier) for a in found]
+    click.echo(render_table(["id", "title", "source", "published", "cluster", "tier"], rows))
+
+
+@main.command()
+@config_option
+@db_option
+@click.option("--retry", is_flag=True, help="Deliver pending and failed alerts now.")
+@json_option
+def alerts(config: str | None, db: str | None, retry: bool, as_json: bool) -> None:
+    """List alerts and their delivery state (pending, sent, failed, recorded).
+
+    Example: wirewatch alerts --retry
+    """
+    settings = _settings(config, db)
+    if retry:
+        _prepare_prefect(as_json)
+        from flows.pipeline import deliver_flow
+
+        report = deliver_flow(settings)
+        click.echo(f"{report.sent} sent, {report.pending} pending, {report.failed} failed", err=True)
+    from store import open_store
+
+    store = open_store(settings.database)
+    found = store.list_alerts()
+    store.close()
+    if as_json:
+        _emit_json(
+            [
+                {
+                    "id": a.id,
+                    "key": a.key,
+                    "topic": a.topic,
+                    "cluster_id": a.cluster_id,
+                    "status": a.status,
+                    "created": a.created,
+                    "delivered": a.delivered,
+                    "attempts": a.attempts,
+                    "last_error": a.last_error,
+                }
+                for a in found
+            ]
+        )
+        return
+    rows = [
+        (a.id, a.topic, a.cluster_id, a.status, a.created, a.delivered, a.attempts, a.last_error)
+        for a in found
+    ]
+    click.echo(
+        render_table(["id", "topic", "cluster", "status", "created", "delivered", "attempts", "error"], rows)
+    )
+
+
+@main.command()
+@config_option
+@db_option
+@json_option
+def feeds(config: str | None, db: str | None, as_json: bool) -> None:
+    """List feeds with their fetch state: last status, last error, failures, next fetch.
+
+    Example: wirewatch feeds
+    """
+    store = _open(config, db)
+    found = store.list_feeds()
+    store.close()
+    if as_json:
+        _emit_json([asdict(f) for f in found])
+        return
+    rows = [
+        (
+            f.name,
+            f.url,
+            f.last_status,
+            f.consecutive_failures,
+            f.last_fetched,
+            f.next_fetch,
+            f.last_error,
+        )
+        for f in found
+    ]
+    click.echo(
+        render_table(["name", "url", "status", "failures", "last fetched", "next fetch", "last error"], rows)
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,317 @@
+"""Settings: defaults, then one TOML file, parsed once into frozen records passed down explicitly.
+
+Lookup order for the file: --config, else $WIREWATCH_CONFIG, else ./wirewatch.toml, else the
+bundled demo config. Every error names the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from wirewatch.errors import ConfigError
+
+DEFAULT_DB_PATH = "wirewatch.db"
+CONFIG_ENV_VAR = "WIREWATCH_CONFIG"
+DEMO_BASE_URL = "http://demo.wirewatch.invalid"
+TOPIC_MODES = ("new_story", "every_article", "digest")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedConfig:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicConfig:
+    name: str
+    query: str
+    mode: str = "new_story"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    urls: tuple[str, ...] = ()
+    max_attempts: int = 8
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 20.0
+    total_timeout_s: float = 60.0
+    max_feed_bytes: int = 10 * 1024 * 1024
+    max_page_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    concurrency: int = 8
+    allow_private_networks: bool = False
+    # An HTTP proxy for every request; the demo uses one to serve its fictional host on loopback.
+    proxy: str | None = None
+    user_agent: str = "wirewatch/0.1 (+https://github.com/wirewatch/wirewatch; news monitor)"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    feeds: tuple[FeedConfig, ...] = ()
+    topics: tuple[TopicConfig, ...] = ()
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    database: str = DEFAULT_DB_PATH
+    source: str = "<defaults>"
+    is_demo: bool = False
+
+
+def demo_config_path() -> Path:
+    return Path(str(resources.files("wirewatch.demo").joinpath("wirewatch.toml")))
+
+
+def find_config(explicit: str | None, env: Mapping[str, str] | None = None) -> tuple[Path, bool]:
+    """Return the config file to read and whether it is the bundled demo config."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit), False
+    if env.get(CONFIG_ENV_VAR):
+        return Path(env[CONFIG_ENV_VAR]), False
+    local = Path("wirewatch.toml")
+    if local.is_file():
+        return local, False
+    return demo_config_path(), True
+
+
+def load_settings(
+    explicit: str | None = None,
+    *,
+    db_override: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    path, is_demo = find_config(explicit, env)
+    try:
+        raw_text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), None, f"cannot read config file ({exc.strerror})") from exc
+    if is_demo:
+        raw_text = raw_text.replace("${BASE_URL}", DEMO_BASE_URL)
+    try:
+        data = tomllib.loads(raw_text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), None, f"invalid TOML: {exc}") from exc
+    settings = parse_settings(data, str(path), is_demo=is_demo)
+    if db_override:
+        return _replace(settings, database=db_override)
+    if settings.database != DEFAULT_DB_PATH and not is_demo:
+        # A relative database path in a config file means "next to that file".
+        db = Path(settings.database)
+        if not db.is_absolute():
+            return _replace(settings, database=str(path.parent / db))
+    return settings
+
+
+def _replace(settings: Settings, **changes: Any) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, **changes)
+
+
+class _Reader:
+    """Checks one TOML table against the keys and types a record accepts."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def table(self, value: Any, key: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ConfigError(self.path, key, f"expected a table, got {_type_name(value)}")
+        return value
+
+    def check_keys(self, table: dict[str, Any], allowed: set[str], prefix: str) -> None:
+        for key in table:
+            if key not in allowed:
+                full = f"{prefix}.{key}" if prefix else key
+                raise ConfigError(self.path, full, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+
+    def typed(
+        self,
+        table: dict[str, Any],
+        key: str,
+        kind: type | tuple[type, ...],
+        prefix: str,
+        default: Any = None,
+        required: bool = False,
+    ) -> Any:
+        full = f"{prefix}.{key}" if prefix else key
+        if key not in table:
+            if required:
+                raise ConfigError(self.path, full, "missing required key")
+            return default
+        value = table[key]
+        # bool is an int in Python; a timeout of `true` is still a wrong type.
+        wrong_bool = isinstance(value, bool) and bool not in _as_tuple(kind)
+        if wrong_bool or not isinstance(value, kind):
+            raise ConfigError(self.path, full, f"expected {_kind_name(kind)}, got {_type_name(value)}")
+        return value
+
+    def http_url(self, value: str, key: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                self.path, key, f"malformed URL {value!r} (need http:// or https:// and a host)"
+            )
+        return value
+
+
+def parse_settings(data: dict[str, Any], path: str, *, is_demo: bool = False) -> Settings:
+    r = _Reader(path)
+    r.check_keys(data, {"feeds", "topics", "alerts", "fetch", "database"}, "")
+    feeds = tuple(_parse_feeds(r, data.get("feeds", [])))
+    topics = tuple(_parse_topics(r, data.get("topics", [])))
+    alerts = _parse_alerts(r, data.get("alerts", {}))
+    fetch = _parse_fetch(r, data.get("fetch", {}))
+    database = r.typed(data, "database", str, "", DEFAULT_DB_PATH)
+    return Settings(
+        feeds=feeds,
+        topics=topics,
+        alerts=alerts,
+        fetch=fetch,
+        database=database,
+        source=path,
+        is_demo=is_demo,
+    )
+
+
+def _array_of_tables(r: _Reader, value: Any, key: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise ConfigError(r.path, key, f"expected an array of tables ([[{key}]]), got {_type_name(value)}")
+    return [r.table(item, f"{key}[{i}]") for i, item in enumerate(value)]
+
+
+def _parse_feeds(r: _Reader, value: Any) -> list[FeedConfig]:
+    feeds: list[FeedConfig] = []
+    seen: set[str] = set()
+    for i, table in enumerate(_array_of_tables(r, value, "feeds")):
+        prefix = f"feeds[{i}]"
+        r.check_keys(table, {"name", "url"}, prefix)
+        url = r.http_url(r.typed(table, "url", str, prefix, required=True), f"{prefix}.url")
+        name = r.typed(table, "name", str, prefix) or urlsplit(url).hostname or url
+        if url in seen:
+            raise ConfigError(r.path, f"{prefix}.url", f"duplicate feed URL {url!r}")
+        seen.add(url)
+        feeds.append(FeedConfig(name=name, url=url))
+    return feeds
+
+
+def _parse_topics(r: _Reader, value: Any) -> list[TopicConfig]:
+    from store.search import check_fts_query
+
+    topics: list[TopicConfig] = []
+    names: set[str] = set()
+    for i, table in enumerate(_array_of_tables(r, value, "topics")):
+        prefix = f"topics[{i}]"
+        r.check_keys(table, {"name", "query", "mode"}, prefix)
+        name = r.typed(table, "name", str, prefix, required=True).strip()
+        query = r.typed(table, "query", str, prefix, required=True).strip()
+        mode = r.typed(table, "mode", str, prefix, "new_story")
+        if not name:
+            raise ConfigError(r.path, f"{prefix}.name", "topic name is empty")
+        if name in names:
+            raise ConfigError(r.path, f"{prefix}.name", f"duplicate topic name {name!r}")
+        if mode not in TOPIC_MODES:
+            raise ConfigError(
+                r.path, f"{prefix}.mode", f"unknown mode {mode!r} (use {', '.join(TOPIC_MODES)})"
+            )
+        problem = check_fts_query(query)
+        if problem:
+            raise ConfigError(r.path, f"{prefix}.query", f"topic {name!r}: invalid query: {problem}")
+        names.add(name)
+        topics.append(TopicConfig(name=name, query=query, mode=mode))
+    return topics
+
+
+def _parse_alerts(r: _Reader, value: Any) -> AlertSettings:
+    table = r.table(value, "alerts")
+    r.check_keys(table, {"urls", "max_attempts"}, "alerts")
+    urls = r.typed(table, "urls", list, "alerts", [])
+    for i, url in enumerate(urls):
+        key = f"alerts.urls[{i}]"
+        if not isinstance(url, str):
+            raise ConfigError(r.path, key, f"expected a string, got {_type_name(url)}")
+        if "://" not in url or not url.split("://", 1)[0]:
+            raise ConfigError(r.path, key, "malformed Apprise URL (need scheme://...)")
+    max_attempts = r.typed(table, "max_attempts", int, "alerts", AlertSettings.max_attempts)
+    return AlertSettings(urls=tuple(urls), max_attempts=max_attempts)
+
+
+def _parse_fetch(r: _Reader, value: Any) -> FetchSettings:
+    table = r.table(value, "fetch")
+    d = FetchSettings()
+    number = (int, float)
+    allowed = {
+        "connect_timeout_s",
+        "read_timeout_s",
+        "total_timeout_s",
+        "max_feed_bytes",
+        "max_page_bytes",
+        "max_redirects",
+        "concurrency",
+        "allow_private_networks",
+        "proxy",
+        "user_agent",
+    }
+    r.check_keys(table, allowed, "fetch")
+    settings = FetchSettings(
+        connect_timeout_s=float(r.typed(table, "connect_timeout_s", number, "fetch", d.connect_timeout_s)),
+        read_timeout_s=float(r.typed(table, "read_timeout_s", number, "fetch", d.read_timeout_s)),
+        total_timeout_s=float(r.typed(table, "total_timeout_s", number, "fetch", d.total_timeout_s)),
+        max_feed_bytes=r.typed(table, "max_feed_bytes", int, "fetch", d.max_feed_bytes),
+        max_page_bytes=r.typed(table, "max_page_bytes", int, "fetch", d.max_page_bytes),
+        max_redirects=r.typed(table, "max_redirects", int, "fetch", d.max_redirects),
+        concurrency=r.typed(table, "concurrency", int, "fetch", d.concurrency),
+        allow_private_networks=r.typed(
+            table, "allow_private_networks", bool, "fetch", d.allow_private_networks
+        ),
+        proxy=r.typed(table, "proxy", str, "fetch", d.proxy),
+        user_agent=r.typed(table, "user_agent", str, "fetch", d.user_agent),
+    )
+    for key in (
+        "connect_timeout_s",
+        "read_timeout_s",
+        "total_timeout_s",
+        "max_feed_bytes",
+        "max_page_bytes",
+        "concurrency",
+    ):
+        if getattr(settings, key) <= 0:
+            raise ConfigError(r.path, f"fetch.{key}", "must be greater than 0")
+    if settings.proxy:
+        r.http_url(settings.proxy, "fetch.proxy")
+    return settings
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        list: "an array",
+        dict: "a table",
+    }
+    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in _as_tuple(kind)))
+
+
+def _type_name(value: Any) -> str:
+    return (
+        _kind_name(type(value))
+        if type(value) in (str, int, float, bool, list, dict)
+        else type(value).__name__
+    )

@@ -1,0 +1,153 @@
+"""Records that cross package boundaries. Dicts only appear at the SQLite edge, inside store/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One item of a feed, before its page is fetched."""
+
+    feed_url: str
+    source: str
+    url: str
+    title: str
+    summary: str
+    published: datetime | None
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A fetched or read document, not yet extracted."""
+
+    url: str
+    source: str
+    body: str
+    content_type: str  # "text/html" or "text/plain"
+    entry: FeedEntry | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedArticle:
+    """Clean text and metadata of one page."""
+
+    url: str
+    title: str | None
+    author: str | None
+    date: datetime | None
+    sitename: str | None
+    text: str
+    language: str | None = None
+    canonical_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """An article ready to be stored: extracted text plus where it came from."""
+
+    url: str
+    source: str
+    title: str
+    text: str
+    published: datetime | None
+    author: str | None = None
+    sitename: str | None = None
+    feed_url: str | None = None
+    from_feed_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where dedup put an article: the article it matched, how, and how strongly."""
+
+    matched_article_id: int | None
+    tier: str  # "original", "near_duplicate", "related"
+    score: float
+    also_matched: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertMessage:
+    """What a channel receives for one alert."""
+
+    alert_id: int
+    alert_key: str
+    topic: str
+    headline: str
+    source: str
+    url: str
+    snippet: str
+    sources_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """Counts a run reports to the user."""
+
+    feeds_fetched: int = 0
+    feeds_failed: int = 0
+    new_articles: int = 0
+    clusters: int = 0
+    new_clusters: int = 0
+    topic_matches: int = 0
+    alerts_queued: int = 0
+    alerts_sent: int = 0
+    alerts_pending: int = 0
+    errors: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article as the store holds it, for listing and review."""
+
+    id: int
+    url: str
+    title: str
+    source: str
+    published: str | None
+    cluster_id: int | None
+    tier: str | None
+    text: str
+    from_feed_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCluster:
+    id: int
+    headline: str
+    first_seen: str
+    last_seen: str
+    sources_count: int
+    topics: tuple[str, ...]
+    articles: tuple[StoredArticle, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlert:
+    id: int
+    key: str
+    topic: str
+    mode: str
+    cluster_id: int | None
+    article_id: int
+    status: str
+    created: str
+    delivered: str | None
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    url: str
+    name: str
+    etag: str | None
+    last_modified: str | None
+    last_status: int | None
+    last_error: str | None
+    consecutive_failures: int
+    last_fetched: str | None
+    next_fetch: str | None
