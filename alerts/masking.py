@@ -4,33 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import re
-from urllib.parse import urlsplit
 
-# Path segments and query values this long and random-looking are tokens (Slack, Telegram, ...).
-_TOKEN = re.compile(r"[A-Za-z0-9_\-:]{12,}")
+_PASSWORD = re.compile(r"^([^/@:]*):([^/@]*)@")
+# A run of 8+ URL-safe characters outside a host name: a token when it mixes in digits or is
+# long (Slack, Telegram, Discord and webhook URLs all carry such runs).
+_RUN = re.compile(r"(?<![\w.\-])[A-Za-z0-9_\-]{8,}(?![\w.\-])")
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if any(c.isdigit() for c in run) or len(run) >= 20:
+        return run[:2] + "***"
+    return run
 
 
 def mask_url(url: str) -> str:
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = (
-            f"{_mask(user) if _TOKEN.fullmatch(user) else user}:***@{host}"
-            if ":" in userinfo
-            else f"{_mask(user)}@{host}"
-        )
-    elif _TOKEN.fullmatch(netloc.split(":")[0] or ""):
-        netloc = _mask(netloc)
-    path = "/".join(_mask(seg) if _TOKEN.fullmatch(seg) else seg for seg in parts.path.split("/"))
-    query = re.sub(r"=([^&]{6,})", lambda m: "=" + _mask(m.group(1)), parts.query)
-    masked = f"{parts.scheme}://{netloc}{path}"
-    return f"{masked}?{query}" if query else masked
-
-
-def _mask(secret: str) -> str:
-    return secret[:2] + "***"
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url[:2] + "***"
+    rest = _PASSWORD.sub(lambda m: f"{m.group(1)}:***@", rest)
+    return f"{scheme}://{_RUN.sub(_mask_run, rest)}"
 
 
 def channel_id(url: str) -> str:

@@ -42,6 +42,26 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
+_TOKEN = re.compile(r"[\w'’-]+", re.UNICODE)
+
+
+def salient_terms(text: str) -> set[str]:
+    """Names and numbers: capitalised words not opening a sentence, and tokens with digits.
+
+    They identify an event far better than topic words: on the seeds, same-story pairs share
+    0.34-0.57 of them (Jaccard) against 0.21-0.25 for another story on the same topic, which is
+    what lets MinHash LSH find same-story candidates without comparing against every article.
+    """
+    terms: set[str] = set()
+    for sentence in _SENTENCE_SPLIT.split(text):
+        for i, token in enumerate(_TOKEN.findall(sentence)):
+            lower = token.lower()
+            if any(c.isdigit() for c in token) or (i > 0 and token[0].isupper() and lower not in STOP_WORDS):
+                terms.add(lower)
+    return terms
+
+
 def jaccard(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
     if not a or not b:
         return 0.0

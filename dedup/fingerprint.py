@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from datasketch import LeanMinHash, MinHash
 
-from dedup.features import content_words, shingles
+from dedup.features import content_words, salient_terms, shingles
 
 # 128 permutations: Jaccard estimates within about +-0.09 (2 sigma), enough to find candidates;
 # decisions are verified on exact sets.
@@ -17,16 +17,15 @@ MINHASH_SEED = 1
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
-    shingle_hash: LeanMinHash
-    word_hash: LeanMinHash
-    words: frozenset[str]
-    title_words: frozenset[str]
+    shingle_hash: LeanMinHash  # word 3-shingles: finds copies
+    salient_hash: LeanMinHash  # names and numbers: finds rewrites of the same event
+    words: frozenset[str]  # content words: verifies a same-story match exactly
 
     def shingle_bytes(self) -> bytes:
         return hash_bytes(self.shingle_hash)
 
-    def word_bytes(self) -> bytes:
-        return hash_bytes(self.word_hash)
+    def salient_bytes(self) -> bytes:
+        return hash_bytes(self.salient_hash)
 
 
 def _minhash(tokens: set[str]) -> LeanMinHash:
@@ -47,11 +46,10 @@ def minhash_from_bytes(raw: bytes) -> LeanMinHash:
 
 
 def fingerprint_text(title: str, text: str) -> Fingerprint:
-    body = f"{title}\n{text}"
-    words = content_words(body)
+    # The title as a sentence of its own, so its first word is not taken for a name.
+    body = f"{title}.\n{text}"
     return Fingerprint(
         shingle_hash=_minhash(shingles(text or title)),
-        word_hash=_minhash(words),
-        words=frozenset(words),
-        title_words=frozenset(content_words(title)),
+        salient_hash=_minhash(salient_terms(body) or content_words(body)),
+        words=frozenset(content_words(body)),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 
 import trafilatura
@@ -39,6 +40,9 @@ def extract_html(html: str, url: str) -> ExtractedArticle | None:
     if doc is None or not doc.text:
         return None
     paragraphs = [p.strip() for p in doc.text.split("\n") if p.strip()]
+    # Some templates put the headline inside the article container; it is metadata, not body.
+    if paragraphs and doc.title and _same_words(paragraphs[0], doc.title):
+        paragraphs = paragraphs[1:]
     text = "\n\n".join(clean_paragraphs(paragraphs))
     return ExtractedArticle(
         url=url,
@@ -50,6 +54,10 @@ def extract_html(html: str, url: str) -> ExtractedArticle | None:
         language=doc.language or None,
         canonical_url=doc.url if doc.url and doc.url != url else None,
     )
+
+
+def _same_words(a: str, b: str) -> bool:
+    return re.findall(r"\w+", a.lower()) == re.findall(r"\w+", b.lower())
 
 
 def _parse_date(value: str | None) -> datetime | None:

@@ -36,8 +36,8 @@ class DeliveryReport:
 def load_index(store: Store) -> StoryIndex:
     """Rebuild the LSH index from stored fingerprints (the store is the source of truth)."""
     index = StoryIndex()
-    for article_id, shingle_bytes, word_bytes in store.iter_fingerprints():
-        index.add(article_id, shingle_bytes, word_bytes)
+    for article_id, shingle_bytes, salient_bytes in store.iter_fingerprints():
+        index.add(article_id, shingle_bytes, salient_bytes)
     return index
 
 
@@ -76,11 +76,11 @@ def commit_articles(
             ]
             placement = decide_placement(fp, candidates)
             store.save_fingerprint(
-                article_id, fp.shingle_bytes(), fp.word_bytes(), " ".join(sorted(fp.words))
+                article_id, fp.shingle_bytes(), fp.salient_bytes(), " ".join(sorted(fp.words))
             )
             cluster_id, is_new = store.place_article(article_id, placement)
-            index.add(article_id, fp.shingle_bytes(), fp.word_bytes())
-            added.append((article_id, fp.shingle_bytes(), fp.word_bytes()))
+            index.add(article_id, fp.shingle_bytes(), fp.salient_bytes())
+            added.append((article_id, fp.shingle_bytes(), fp.salient_bytes()))
             report.new_articles += 1
             report.new_clusters += int(is_new)
             report.article_ids.append(article_id)

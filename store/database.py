@@ -153,22 +153,22 @@ class Store(OutboxMixin):
         return new_id
 
     def save_fingerprint(
-        self, article_id: int, shingle_hashes: bytes, word_hashes: bytes, words: str
+        self, article_id: int, shingle_hashes: bytes, salient_hashes: bytes, words: str
     ) -> None:
         self.db["fingerprints"].insert(
             {
                 "article_id": article_id,
                 "shingle_hashes": shingle_hashes,
-                "word_hashes": word_hashes,
+                "salient_hashes": salient_hashes,
                 "words": words,
             }
         )
 
     def iter_fingerprints(self) -> Iterator[tuple[int, bytes, bytes]]:
         for row in self.db.query(
-            "SELECT article_id, shingle_hashes, word_hashes FROM fingerprints ORDER BY article_id"
+            "SELECT article_id, shingle_hashes, salient_hashes FROM fingerprints ORDER BY article_id"
         ):
-            yield row["article_id"], row["shingle_hashes"], row["word_hashes"]
+            yield row["article_id"], row["shingle_hashes"], row["salient_hashes"]
 
     def load_fingerprint_details(self, article_ids: list[int]) -> dict[int, dict[str, Any]]:
         """Words, shingle hashes, source and time of candidate articles, for verifying a match."""

@@ -47,7 +47,7 @@ CREATE INDEX IF NOT EXISTS articles_cluster ON articles(cluster_id);
 CREATE TABLE IF NOT EXISTS fingerprints (
     article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
     shingle_hashes BLOB NOT NULL,
-    word_hashes BLOB NOT NULL,
+    salient_hashes BLOB NOT NULL,
     words TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS cluster_merges (

@@ -138,6 +138,7 @@ class StoredAlert:
     delivered: str | None
     attempts: int
     last_error: str | None
+    next_attempt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,111 @@
+"""Alerts: one per new development, queued with the article, delivered once through Apprise."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from alerts.masking import mask_url
+from extractors import extract_file
+from flows.commit import commit_articles, deliver_alerts, load_index
+from store import open_store
+from wirewatch.config import AlertSettings, TopicConfig
+from wirewatch.records import NewArticle
+
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
+NK = '"north korea" AND sanction*'
+
+
+@pytest.fixture(scope="module")
+def seeds(seed_paths: list[Path]) -> list[NewArticle]:
+    out = []
+    for path in seed_paths:
+        a = extract_file(path)
+        out.append(
+            NewArticle(
+                url=path.resolve().as_uri(),
+                source=path.name,
+                title=a.title or path.name,
+                text=a.text,
+                published=a.date,
+            )
+        )
+    return out
+
+
+def _ingest(db: Path, articles: list[NewArticle], mode: str, urls: tuple[str, ...] = ()) -> int:
+    store = open_store(db)
+    index = load_index(store)
+    queued = 0
+    for article in articles:
+        report = commit_articles(
+            [article], store, index, (TopicConfig("nk", NK, mode),), AlertSettings(urls=urls), NOW
+        )
+        queued += report.alerts_queued
+    store.close()
+    return queued
+
+
+def test_new_story_mode_alerts_once_per_story_in_any_order(seeds: list[NewArticle], tmp_path: Path) -> None:
+    for n, order in enumerate(itertools.permutations(seeds)):
+        db = tmp_path / f"o{n}.db"
+        assert _ingest(db, list(order), "new_story") == 2
+        assert _ingest(db, list(order), "new_story") == 0  # the same input again: nothing new
+
+
+def test_every_article_mode_alerts_per_article(seeds: list[NewArticle], tmp_path: Path) -> None:
+    assert _ingest(tmp_path / "e.db", seeds, "every_article") == 5
+    assert _ingest(tmp_path / "e.db", seeds, "every_article") == 0
+
+
+def test_delivery_reaches_a_real_endpoint_exactly_once(
+    seeds: list[NewArticle], tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    url = f"json://127.0.0.1:{httpserver.port}/hook"
+    settings = AlertSettings(urls=(url,))
+    db = tmp_path / "d.db"
+    _ingest(db, seeds, "new_story", settings.urls)
+    store = open_store(db)
+    first = deliver_alerts(store, settings, NOW)
+    second = deliver_alerts(store, settings, NOW + timedelta(hours=1))
+    assert (first.sent, second.sent) == (2, 0)
+    bodies = [json.loads(req.get_data()) for req, _ in httpserver.log]
+    assert len(bodies) == 2
+    assert all(b["title"].startswith("[wirewatch] nk: ") for b in bodies)
+    assert all("alert id nk:cluster:" in b["message"] and "file://" in b["message"] for b in bodies)
+    assert {a.status for a in store.list_alerts()} == {"sent"}
+
+
+def test_endpoint_down_keeps_alerts_pending_then_delivers_once(
+    seeds: list[NewArticle], tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    url = f"json://127.0.0.1:{httpserver.port}/hook"
+    settings = AlertSettings(urls=(url,))
+    db = tmp_path / "p.db"
+    _ingest(db, seeds, "new_story", settings.urls)
+    store = open_store(db)
+    httpserver.expect_oneshot_request("/hook").respond_with_data("boom", status=500)
+    httpserver.expect_oneshot_request("/hook").respond_with_data("boom", status=500)
+    down = deliver_alerts(store, settings, NOW)
+    assert down.sent == 0 and down.pending == 2
+    assert all("delivery failed" in e for e in down.errors)
+    assert {a.status for a in store.list_alerts()} == {"pending"}
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    too_soon = deliver_alerts(store, settings, NOW + timedelta(seconds=5))
+    assert too_soon.sent == 0  # backing off
+    back = deliver_alerts(store, settings, NOW + timedelta(hours=1))
+    again = deliver_alerts(store, settings, NOW + timedelta(hours=2))
+    assert (back.sent, again.sent) == (2, 0)
+    assert len([r for r, resp in httpserver.log if resp.status_code == 200]) == 2
+
+
+def test_secrets_in_channel_urls_are_masked() -> None:
+    assert mask_url("mailto://user:hunter2@example.com") == "mailto://user:***@example.com"
+    masked = mask_url("tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/987654321")
+    assert "AAHdqTcv" not in masked and "123456789" not in masked

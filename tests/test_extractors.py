@@ -1,0 +1,141 @@
+"""Extraction: the stored body is the article's own words; furniture and header lines are gone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extractors import extract_file, extract_page
+from extractors.article import read_file_page
+from extractors.boilerplate import furniture_kind
+from extractors.plaintext import reflow
+from wirewatch.demo_server import demo_root
+from wirewatch.errors import ExtractionError
+from wirewatch.records import Page
+
+# Furniture named in the issues: none of these lines may survive in a stored body.
+FURNITURE_LINES = [
+    "Post a Comment",
+    "0 Comments",
+    "Facebook share button",
+    "Twitter share button",
+    "Mail share button",
+    "Send a link to a friend",
+    "No menu items!",
+    "Check out our other content",
+    "Top 10 Stories",
+    "Related",
+    "Settings",
+    "CLOSE",
+    "go top LETTER",
+    "[to top of second column]",
+]
+
+
+def _lines(text: str) -> set[str]:
+    return {line.strip() for line in text.splitlines() if line.strip()}
+
+
+def test_seed_bodies_hold_no_furniture(seed_paths: list[Path]) -> None:
+    for path in seed_paths:
+        article = extract_file(path)
+        lines = _lines(article.text)
+        for furniture in FURNITURE_LINES:
+            assert furniture not in lines, (path.name, furniture)
+        assert "All rights reserved" not in article.text, path.name
+        assert "do not reflect the opinion" not in article.text, path.name
+        assert "solely responsible for this content" not in article.text, path.name
+        assert "://" not in article.text, path.name
+        assert article.title and article.title not in lines, path.name
+
+
+def test_repeated_photo_captions_are_dropped(seed_paths: list[Path]) -> None:
+    for path in seed_paths:
+        paragraphs = extract_file(path).text.split("\n\n")
+        assert len(paragraphs) == len(set(paragraphs)), path.name
+        assert not any("AP-Yonhap" in p or "(Photo" in p or "File Photo" in p for p in paragraphs), path.name
+
+
+def test_hard_wrapped_seed_comes_back_as_paragraphs_with_metadata(seed_paths: list[Path]) -> None:
+    article = extract_file(next(p for p in seed_paths if p.name.startswith("004")))
+    assert (
+        "The United States will confront Russia at the United Nations Security Council on Friday over "
+        "violating a North Korea arms embargo" in article.text
+    )
+    assert article.author == "Michelle Nichols"
+    assert article.date is not None and article.date.date().isoformat() == "2024-06-28"
+    assert "By Michelle Nichols" not in article.text
+    assert "June 28, 2024]" not in article.text
+
+
+def test_header_lines_become_metadata(seed_paths: list[Path]) -> None:
+    article = extract_file(next(p for p in seed_paths if p.name.startswith("001")))
+    assert article.date is not None and article.date.isoformat().startswith("2024-06-28T22:45")
+    assert article.sitename and article.sitename not in article.text
+    assert "Politics" not in _lines(article.text)
+
+
+def test_reflow_keeps_unwrapped_text_and_joins_wrapped_text() -> None:
+    loose = ["A headline", "", "One long paragraph " * 10, "", "Another long paragraph " * 10]
+    assert reflow(loose) == [line.strip() for line in loose if line]
+    wrapped = (
+        "The committee met on Tuesday to consider the harbour plan and its\n"
+        "costs, which have grown by a third since the spring, officials said.\n"
+        "Opponents said the plan would close the fish market for two years and\n"
+        "cost dozens of jobs in the old town, where rents are already high.\n"
+        "A vote is expected next month after a public consultation closes on\n"
+        "the first of the month, the chair of the committee told reporters.\n"
+        "Background\n"
+        "The harbour was last rebuilt in 1968 after a storm destroyed the pier\n"
+        "and most of the warehouses along the northern quay in a single night.\n"
+    ).splitlines()
+    paragraphs = reflow(wrapped)
+    assert paragraphs[0].startswith("The committee met") and paragraphs[0].endswith("officials said.")
+    assert "Background" in paragraphs
+    assert len(paragraphs) == 5
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("Share on WhatsApp", "share"),
+        ("Email this story to a friend", "share"),
+        ("12 Comments", "comments"),
+        ("Leave a comment", "comments"),
+        ("Text size", "widget"),
+        ("Most read", "teaser"),
+        ("More from Politics", "teaser"),
+        ("© 2025 Example Media Group", "notice"),
+        ("The opinions expressed here do not necessarily reflect those of the publisher.", "notice"),
+        ("A crowd gathers outside parliament. REUTERS/Jane Doe", "caption"),
+        ("The minister said the vote would go ahead on Friday despite the protests.", None),
+    ],
+)
+def test_furniture_rules_by_kind_on_unseen_wording(line: str, kind: str | None) -> None:
+    assert furniture_kind(line) == kind
+
+
+def test_demo_html_pages_come_out_clean() -> None:
+    pages = sorted((demo_root() / "pages").glob("*/*.html"))
+    assert len(pages) >= 18
+    for path in pages:
+        article = extract_page(read_file_page(path))
+        lines = _lines(article.text)
+        assert article.title and article.author and article.sitename, path
+        assert len(article.text.split()) > 150, path
+        for line in lines:
+            assert furniture_kind(line) is None, (path, line)
+        assert article.title not in lines, path
+        assert not any("Comments" in line and len(line) < 20 for line in lines), path
+
+
+def test_non_article_input_is_a_named_error(tmp_path: Path) -> None:
+    stub = tmp_path / "stub.txt"
+    stub.write_text("Home\nLogin\n404 page not found\n")
+    with pytest.raises(ExtractionError, match=r"stub.txt: too little article text"):
+        extract_file(stub)
+    with pytest.raises(ExtractionError, match=r"data.csv: unsupported file type .csv"):
+        read_file_page(tmp_path / "data.csv")
+    with pytest.raises(ExtractionError, match=r"not an article page"):
+        extract_page(Page(url="http://x.test/a.pdf", source="x", body="%PDF", content_type="application/pdf"))

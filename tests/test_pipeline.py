@@ -1,0 +1,142 @@
+"""The whole pipeline as users run it: the CLI, a real Prefect flow run, a loopback server, a
+SQLite file reopened afterwards."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from pytest_httpserver import HTTPServer
+
+from tests.conftest import demo_config_text, write_config
+from tests.test_extractors import FURNITURE_LINES
+from wirewatch.cli import main
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+UNREACHABLE = "http://127.0.0.1:9/closed.xml"  # the discard port: nothing listens there
+
+
+def _invoke(args: list[str]) -> Result:
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _counts(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as conn:
+        return {
+            t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+            for t in ("articles", "fingerprints", "clusters", "topic_matches", "alerts", "feeds")
+        }
+
+
+def test_run_on_demo_feeds_is_complete_and_idempotent(demo_proxy: str, tmp_path: Path) -> None:
+    extra = f'[[feeds]]\nname = "Gone"\nurl = "{UNREACHABLE}"\n\n'
+    config = write_config(tmp_path, demo_config_text(demo_proxy, extra_feeds=extra))
+    db = tmp_path / "w.db"
+    first = json.loads(_invoke(["run", "--config", str(config), "--db", str(db), "--json"]).stdout)
+    assert first["feeds_fetched"] == 4 and first["feeds_failed"] == 1
+    assert first["new_articles"] == 20
+    assert first["clusters"] == 16  # 4 versions of one wire story and 2 of another join up
+    assert first["topic_matches"] == 7
+    assert first["alerts_queued"] == 3  # nk oil story, nk tanker seizure, port strike
+    assert len(first["errors"]) == 1 and first["errors"][0].startswith(f"feed {UNREACHABLE}: ")
+    stored = _counts(db)
+    assert stored["articles"] == stored["fingerprints"] == 20
+
+    second = json.loads(_invoke(["run", "--config", str(config), "--db", str(db), "--json"]).stdout)
+    assert second["new_articles"] == 0 and second["alerts_queued"] == 0
+    assert _counts(db) == stored
+    with sqlite3.connect(db) as conn:
+        runs = conn.execute("SELECT kind, status FROM runs ORDER BY id").fetchall()
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # The unreachable feed is backing off on the second run, so that run has nothing to report.
+    assert runs == [("run", "completed_with_errors"), ("run", "completed")]
+
+    clusters = json.loads(_invoke(["clusters", "--db", str(db), "--config", str(config), "--json"]).stdout)
+    assert len(clusters) == 16
+    assert [c["last_seen"] for c in clusters] == sorted((c["last_seen"] for c in clusters), reverse=True)
+    big = max(clusters, key=lambda c: len(c["articles"]))
+    assert len(big["articles"]) == 4 and big["sources"] == 4
+    assert set(big) >= {"id", "headline", "first_seen", "last_seen", "articles"}
+    assert set(big["articles"][0]) >= {"id", "url", "title", "source", "published"}
+    nk = json.loads(
+        _invoke(
+            ["clusters", "--config", str(config), "--db", str(db), "--topic", "nk-sanctions", "--json"]
+        ).stdout
+    )
+    assert len(nk) == 2
+
+    articles = json.loads(_invoke(["articles", "--config", str(config), "--db", str(db), "--json"]).stdout)
+    assert len(articles) == 20
+    assert set(articles[0]) >= {"id", "url", "title", "source", "published", "cluster_id", "text"}
+    assert all(a["url"].startswith("http://demo.wirewatch.invalid/pages/") for a in articles)
+
+    alerts = json.loads(_invoke(["alerts", "--config", str(config), "--db", str(db), "--json"]).stdout)
+    assert len(alerts) == 3
+    assert set(alerts[0]) >= {"id", "topic", "cluster_id", "status", "created", "delivered"}
+    assert {a["status"] for a in alerts} == {"recorded"}  # no channel configured
+
+    feeds = json.loads(_invoke(["feeds", "--config", str(config), "--db", str(db), "--json"]).stdout)
+    gone = next(f for f in feeds if f["url"] == UNREACHABLE)
+    assert gone["consecutive_failures"] == 1 and gone["last_error"]
+
+
+def test_run_delivers_alerts_to_a_webhook_once(
+    demo_proxy: str, tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    hook = f'"json://127.0.0.1:{httpserver.port}/hook"'
+    config = write_config(tmp_path, demo_config_text(demo_proxy, alert_urls=hook))
+    db = tmp_path / "w.db"
+    first = json.loads(_invoke(["run", "--config", str(config), "--db", str(db), "--json"]).stdout)
+    second = json.loads(_invoke(["run", "--config", str(config), "--db", str(db), "--json"]).stdout)
+    assert (first["alerts_sent"], second["alerts_sent"]) == (3, 0)
+    titles = sorted(json.loads(r.get_data())["title"] for r, _ in httpserver.log)
+    assert len(titles) == 3
+    assert sum("nk-sanctions" in t for t in titles) == 2 and sum("port-strike" in t for t in titles) == 1
+
+
+def test_bundled_demo_runs_with_no_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WIREWATCH_CONFIG", raising=False)
+    result = _invoke(["run"])
+    assert "new articles   20" in result.stdout
+    assert (tmp_path / "wirewatch.db").exists()
+    assert "new articles   0" in _invoke(["run"]).stdout
+
+
+def test_ingest_saved_pages(seed_paths: list[Path], tmp_path: Path) -> None:
+    junk = tmp_path / "menu.txt"
+    junk.write_text("Home\nSections\nLogin\n")
+    db = tmp_path / "w.db"
+    config = write_config(tmp_path, '[[topics]]\nname = "nk"\nquery = \'"north korea" AND sanction*\'\n')
+    result = _invoke(["ingest", *map(str, seed_paths), str(junk), "--config", str(config), "--db", str(db)])
+    assert "new articles   5" in result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: extract {junk.resolve().as_uri()}: too little article text (0 words, need 40)"]
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT url, source, text FROM articles ORDER BY url").fetchall()
+        alerts = conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0]
+    assert [r[0] for r in rows] == sorted(p.resolve().as_uri() for p in seed_paths)
+    assert [r[1] for r in rows] == sorted(p.name for p in seed_paths)
+    assert alerts == 2
+    for _, _, text in rows:
+        lines = {line.strip() for line in text.splitlines()}
+        assert not lines & set(FURNITURE_LINES)
+    again = _invoke(
+        ["ingest", *map(str, seed_paths), "--config", str(config), "--db", str(db), "--source", "Wire"]
+    )
+    assert "new articles   0" in again.stdout
+
+
+def test_extract_prints_one_json_object_per_page(seed_paths: list[Path]) -> None:
+    result = _invoke(["extract", *map(str, seed_paths), "--json"])
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 5
+    assert all(set(r) == {"url", "title", "author", "date", "sitename", "text"} for r in records)
+    wrapped = next(r for r in records if "004_" in r["url"])
+    assert wrapped["author"] == "Michelle Nichols" and wrapped["date"].startswith("2024-06-28")
