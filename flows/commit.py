@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.delivery import send_to_channel
-from alerts.masking import channel_id
+from alerts.delivery import channels_from, payload_of, render_digest, render_message
 from alerts.policy import alert_key
 from dedup import CandidateDetails, StoryIndex, decide_placement, fingerprint_text
 from store import Store
 from wirewatch.config import AlertSettings, TopicConfig
-from wirewatch.records import NewArticle
+from wirewatch.records import NewArticle, StoredAlert
 
 
 @dataclass
@@ -58,7 +57,7 @@ def commit_articles(
     queries = {t.name: t.query for t in topics}
     modes = {t.name: t.mode for t in topics}
     # Without channels an alert is only a record; queueing it would flood a channel added later.
-    initial_status = "pending" if alerts.urls else "recorded"
+    initial_status = "pending" if alerts.has_channels else "recorded"
     # A stable order (time, then URL) keeps ids and cluster choices the same between runs.
     ordered = sorted(articles, key=lambda a: (a.published.isoformat() if a.published else "", a.url))
     added: list[tuple[int, bytes, bytes]] = []
@@ -107,30 +106,56 @@ def commit_articles(
 def deliver_alerts(
     store: Store, alerts: AlertSettings, now: datetime, *, force: bool = False
 ) -> DeliveryReport:
-    """Send every due alert to each channel that has not had it yet."""
+    """Send every due alert to each channel that has not had it yet.
+
+    Digest topics get one message per topic and run listing their new stories; other topics one
+    message per alert.
+    """
     report = DeliveryReport()
-    if not alerts.urls:
+    channels = channels_from(alerts)
+    if not channels:
         return report
+    batches: dict[str, list[StoredAlert]] = {}
     for alert in store.due_alerts(now, force=force):
-        message = store.alert_message(alert)
-        done = store.delivered_channels(alert.id)
-        errors = []
-        for url in alerts.urls:
-            if channel_id(url) in done:
-                continue
-            outcome = send_to_channel(url, message)
-            if outcome.ok:
-                store.record_channel_delivery(alert.id, outcome.channel, now)
-            else:
-                errors.append(outcome.error or outcome.masked_url)
-        if not errors:
-            store.mark_alert_sent(alert.id, now)
-            report.sent += 1
-            continue
-        status = store.mark_alert_failed(alert.id, "; ".join(errors), now, alerts.max_attempts)
-        report.errors.extend(f"alert {alert.id} ({alert.topic}): {e}" for e in errors)
-        if status == "failed":
-            report.failed += 1
+        key = f"digest:{alert.topic}" if alert.mode == "digest" else alert.key
+        batches.setdefault(key, []).append(alert)
+    for key, batch in batches.items():
+        messages = [store.alert_message(a) for a in batch]
+        if key.startswith("digest:"):
+            title, body = render_digest(batch[0].topic, messages)
         else:
-            report.pending += 1
+            title, body = render_message(messages[0])
+        payload = payload_of(messages)
+        errors = []
+        for channel in channels:
+            if all(channel.id in store.delivered_channels(a.id) for a in batch):
+                continue
+            outcome = channel.send(title, body, payload)
+            if outcome.ok:
+                for alert in batch:
+                    store.record_channel_delivery(alert.id, channel.id, now)
+            else:
+                errors.append(outcome.error or channel.label)
+        for alert in batch:
+            _settle(store, alert, errors, now, alerts.max_attempts, report)
     return report
+
+
+def _settle(
+    store: Store,
+    alert: StoredAlert,
+    errors: list[str],
+    now: datetime,
+    max_attempts: int,
+    report: DeliveryReport,
+) -> None:
+    if not errors:
+        store.mark_alert_sent(alert.id, now)
+        report.sent += 1
+        return
+    status = store.mark_alert_failed(alert.id, "; ".join(errors), now, max_attempts)
+    report.errors.extend(f"alert {alert.id} ({alert.topic}): {e}" for e in errors)
+    if status == "failed":
+        report.failed += 1
+    else:
+        report.pending += 1

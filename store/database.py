@@ -14,6 +14,7 @@ import sqlite_utils
 
 from store.outbox import OutboxMixin
 from store.schema import migrate
+from store.search import SearchMixin
 from wirewatch.records import (
     FeedState,
     NewArticle,
@@ -41,7 +42,7 @@ def open_store(path: str | Path) -> Store:
     return Store(db)
 
 
-class Store(OutboxMixin):
+class Store(OutboxMixin, SearchMixin):
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
 

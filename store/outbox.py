@@ -100,6 +100,19 @@ class OutboxMixin:
             params = (to_iso(now),)
         return [StoredAlert(**r) for r in self._rows(sql + " ORDER BY id", params)]
 
+    def alert_articles(self, alert: StoredAlert) -> list[dict[str, Any]]:
+        """Articles of the alert's development matching its topic, as they arrived (first = cause)."""
+        if alert.mode == "every_article" or alert.cluster_id is None:
+            scope, value = "m.article_id = ?", alert.article_id
+        else:
+            scope, value = "m.cluster_id = ?", alert.cluster_id
+        return self._rows(
+            f"""SELECT a.id, a.url, a.source, a.title, m.matched_at
+                FROM topic_matches m JOIN articles a ON a.id = m.article_id
+                WHERE m.topic = ? AND {scope} ORDER BY m.matched_at, a.id""",
+            (alert.topic, value),
+        )
+
     def list_alerts(self) -> list[StoredAlert]:
         return [StoredAlert(**r) for r in self._rows("SELECT * FROM alerts ORDER BY id DESC")]
 

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from alerts.delivery import verify_signature
 from alerts.masking import mask_url
 from extractors import extract_file
 from flows.commit import commit_articles, deliver_alerts, load_index
 from store import open_store
-from wirewatch.config import AlertSettings, TopicConfig
+from wirewatch.config import AlertSettings, TopicConfig, WebhookConfig
 from wirewatch.records import NewArticle
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -38,13 +39,13 @@ def seeds(seed_paths: list[Path]) -> list[NewArticle]:
     return out
 
 
-def _ingest(db: Path, articles: list[NewArticle], mode: str, urls: tuple[str, ...] = ()) -> int:
+def _ingest(db: Path, articles: list[NewArticle], mode: str, alerts: AlertSettings | None = None) -> int:
     store = open_store(db)
     index = load_index(store)
     queued = 0
     for article in articles:
         report = commit_articles(
-            [article], store, index, (TopicConfig("nk", NK, mode),), AlertSettings(urls=urls), NOW
+            [article], store, index, (TopicConfig("nk", NK, mode),), alerts or AlertSettings(), NOW
         )
         queued += report.alerts_queued
     store.close()
@@ -70,7 +71,7 @@ def test_delivery_reaches_a_real_endpoint_exactly_once(
     url = f"json://127.0.0.1:{httpserver.port}/hook"
     settings = AlertSettings(urls=(url,))
     db = tmp_path / "d.db"
-    _ingest(db, seeds, "new_story", settings.urls)
+    _ingest(db, seeds, "new_story", settings)
     store = open_store(db)
     first = deliver_alerts(store, settings, NOW)
     second = deliver_alerts(store, settings, NOW + timedelta(hours=1))
@@ -88,7 +89,7 @@ def test_endpoint_down_keeps_alerts_pending_then_delivers_once(
     url = f"json://127.0.0.1:{httpserver.port}/hook"
     settings = AlertSettings(urls=(url,))
     db = tmp_path / "p.db"
-    _ingest(db, seeds, "new_story", settings.urls)
+    _ingest(db, seeds, "new_story", settings)
     store = open_store(db)
     httpserver.expect_oneshot_request("/hook").respond_with_data("boom", status=500)
     httpserver.expect_oneshot_request("/hook").respond_with_data("boom", status=500)
@@ -109,3 +110,65 @@ def test_secrets_in_channel_urls_are_masked() -> None:
     assert mask_url("mailto://user:hunter2@example.com") == "mailto://user:***@example.com"
     masked = mask_url("tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/987654321")
     assert "AAHdqTcv" not in masked and "123456789" not in masked
+
+
+def test_digest_mode_sends_one_message_per_topic_and_run(
+    seeds: list[NewArticle], tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    settings = AlertSettings(urls=(f"json://127.0.0.1:{httpserver.port}/hook",))
+    db = tmp_path / "g.db"
+    assert _ingest(db, seeds, "digest", settings) == 2
+    store = open_store(db)
+    report = deliver_alerts(store, settings, NOW)
+    assert report.sent == 2
+    bodies = [json.loads(r.get_data()) for r, _ in httpserver.log]
+    assert len(bodies) == 1 and bodies[0]["title"] == "[wirewatch] nk: 2 new stories"
+
+
+def test_signed_webhook_body_verifies_with_the_shared_secret(
+    seeds: list[NewArticle], tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/signed", method="POST").respond_with_data("ok")
+    settings = AlertSettings(webhooks=(WebhookConfig(httpserver.url_for("/signed"), "s3cret"),))
+    db = tmp_path / "w.db"
+    _ingest(db, seeds, "new_story", settings)
+    store = open_store(db)
+    assert deliver_alerts(store, settings, NOW).sent == 2
+    for request, _ in httpserver.log:
+        signature = request.headers["X-Wirewatch-Signature"]
+        assert verify_signature("s3cret", request.get_data(), signature)
+        assert not verify_signature("wrong", request.get_data(), signature)
+        body = json.loads(request.get_data())
+        assert body["alerts"][0]["alert_id"].startswith("nk:cluster:")
+
+
+def test_unreachable_channel_is_one_line_and_keeps_alert_pending(
+    seeds: list[NewArticle], tmp_path: Path
+) -> None:
+    settings = AlertSettings(urls=("json://127.0.0.1:9/hook",))
+    db = tmp_path / "u.db"
+    _ingest(db, seeds, "new_story", settings)
+    report = deliver_alerts(open_store(db), settings, NOW)
+    assert report.pending == 2 and report.sent == 0
+    assert (
+        report.errors[0] == "alert 1 (nk): json://127.0.0.1:9/hook: delivery failed (unreachable or refused)"
+    )
+
+
+def test_search_groups_matches_by_cluster(seeds: list[NewArticle], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from wirewatch.cli import main
+
+    db = tmp_path / "s.db"
+    _ingest(db, seeds, "new_story")
+    result = CliRunner().invoke(main, ["search", '"security council" AND veto*', "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    groups = json.loads(result.stdout)
+    assert sum(len(g["articles"]) for g in groups) >= 1
+    assert len({g["cluster_id"] for g in groups}) == len(groups)
+    assert all("[" in a["snippet"] for g in groups for a in g["articles"])
+    bad = CliRunner().invoke(main, ["search", "AND OR", "--db", str(db)])
+    assert bad.exit_code == 1
+    assert bad.stderr.strip() == "Error: invalid query 'AND OR': fts5: syntax error near \"AND\""

@@ -4,7 +4,12 @@ SQLite file reopened afterwards."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,3 +145,56 @@ def test_extract_prints_one_json_object_per_page(seed_paths: list[Path]) -> None
     assert all(set(r) == {"url", "title", "author", "date", "sitename", "text"} for r in records)
     wrapped = next(r for r in records if "004_" in r["url"])
     assert wrapped["author"] == "Michelle Nichols" and wrapped["date"].startswith("2024-06-28")
+
+
+def test_run_killed_between_storing_and_delivering_loses_and_doubles_nothing(
+    seed_paths: list[Path], tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    topic = '[[topics]]\nname = "nk"\nquery = \'"north korea" AND sanction*\'\n\n'
+    db = tmp_path / "w.db"
+    # An endpoint that accepts and never answers: when it is reached, everything is stored and
+    # the run is delivering. That is where the run is killed.
+    with socket.socket() as stuck:
+        stuck.bind(("127.0.0.1", 0))
+        stuck.listen()
+        stuck.settimeout(120)
+        config = write_config(
+            tmp_path, topic + f'[alerts]\nurls = ["json://127.0.0.1:{stuck.getsockname()[1]}/h"]\n'
+        )
+        env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "wirewatch.cli",
+                "ingest",
+                *map(str, seed_paths),
+                "--config",
+                str(config),
+                "--db",
+                str(db),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        connection, _ = stuck.accept()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        connection.close()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 5
+        assert conn.execute("SELECT status FROM alerts").fetchall() == [("pending",), ("pending",)]
+
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    back = write_config(
+        tmp_path, topic + f'[alerts]\nurls = ["json://127.0.0.1:{httpserver.port}/hook"]\n', name="back.toml"
+    )
+    again = _invoke(["ingest", *map(str, seed_paths), "--config", str(back), "--db", str(db)])
+    assert "new articles   0" in again.stdout
+    _invoke(["alerts", "--retry", "--config", str(back), "--db", str(db)])
+    assert len(httpserver.log) == 2
+    statuses = json.loads(_invoke(["alerts", "--config", str(back), "--db", str(db), "--json"]).stdout)
+    assert [a["status"] for a in statuses] == ["sent", "sent"]

@@ -246,6 +246,55 @@ def clusters(config: str | None, db: str | None, topic: str | None, as_json: boo
 
 
 @main.command()
+@click.argument("query")
+@config_option
+@db_option
+@json_option
+def search(query: str, config: str | None, db: str | None, as_json: bool) -> None:
+    """Search stored articles with FTS5 syntax (AND/OR/NOT, "phrases", prefix*, NEAR), by cluster.
+
+    Example: wirewatch search '"north korea" AND sanction*'
+    """
+    store = _open(config, db)
+    try:
+        hits = store.search(query)
+    except WirewatchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    groups: dict[int | None, list[Any]] = {}
+    for hit in hits:  # best first, so each cluster is listed at its best match
+        groups.setdefault(hit.cluster_id, []).append(hit)
+    if as_json:
+        _emit_json(
+            [
+                {
+                    "cluster_id": cid,
+                    "headline": members[0].headline,
+                    "articles": [
+                        {
+                            "id": h.article_id,
+                            "title": h.title,
+                            "source": h.source,
+                            "url": h.url,
+                            "published": h.published,
+                            "snippet": h.snippet,
+                        }
+                        for h in members
+                    ],
+                }
+                for cid, members in groups.items()
+            ]
+        )
+        return
+    rows = [
+        (cid, members[0].headline or members[0].title, len(members), members[0].snippet)
+        for cid, members in groups.items()
+    ]
+    click.echo(render_table(["cluster", "headline", "matches", "best match"], rows))
+
+
+@main.command()
 @config_option
 @db_option
 @json_option
@@ -299,32 +348,27 @@ def alerts(config: str | None, db: str | None, retry: bool, as_json: bool) -> No
 
     store = open_store(settings.database)
     found = store.list_alerts()
+    members = {a.id: store.alert_articles(a) for a in found}
     store.close()
     if as_json:
-        _emit_json(
-            [
-                {
-                    "id": a.id,
-                    "key": a.key,
-                    "topic": a.topic,
-                    "cluster_id": a.cluster_id,
-                    "status": a.status,
-                    "created": a.created,
-                    "delivered": a.delivered,
-                    "attempts": a.attempts,
-                    "last_error": a.last_error,
-                }
-                for a in found
-            ]
-        )
+        _emit_json([{**asdict(a), "articles": members[a.id]} for a in found])
         return
     rows = [
-        (a.id, a.topic, a.cluster_id, a.status, a.created, a.delivered, a.attempts, a.last_error)
+        (
+            a.id,
+            a.topic,
+            a.cluster_id,
+            len(members[a.id]),
+            a.status,
+            a.created,
+            a.delivered,
+            a.attempts,
+            a.last_error,
+        )
         for a in found
     ]
-    click.echo(
-        render_table(["id", "topic", "cluster", "status", "created", "delivered", "attempts", "error"], rows)
-    )
+    headers = ["id", "topic", "cluster", "articles", "status", "created", "delivered", "attempts", "error"]
+    click.echo(render_table(headers, rows))
 
 
 @main.command()

@@ -37,9 +37,21 @@ class TopicConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    url: str
+    # Shared secret: each body is signed with HMAC-SHA256 so receivers can trust it.
+    secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AlertSettings:
     urls: tuple[str, ...] = ()
+    webhooks: tuple[WebhookConfig, ...] = ()
     max_attempts: int = 8
+
+    @property
+    def has_channels(self) -> bool:
+        return bool(self.urls or self.webhooks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +247,7 @@ def _parse_topics(r: _Reader, value: Any) -> list[TopicConfig]:
 
 def _parse_alerts(r: _Reader, value: Any) -> AlertSettings:
     table = r.table(value, "alerts")
-    r.check_keys(table, {"urls", "max_attempts"}, "alerts")
+    r.check_keys(table, {"urls", "webhooks", "max_attempts"}, "alerts")
     urls = r.typed(table, "urls", list, "alerts", [])
     for i, url in enumerate(urls):
         key = f"alerts.urls[{i}]"
@@ -243,8 +255,16 @@ def _parse_alerts(r: _Reader, value: Any) -> AlertSettings:
             raise ConfigError(r.path, key, f"expected a string, got {_type_name(url)}")
         if "://" not in url or not url.split("://", 1)[0]:
             raise ConfigError(r.path, key, "malformed Apprise URL (need scheme://...)")
-    max_attempts = r.typed(table, "max_attempts", int, "alerts", AlertSettings.max_attempts)
-    return AlertSettings(urls=tuple(urls), max_attempts=max_attempts)
+    webhooks = []
+    for i, hook in enumerate(_array_of_tables(r, table.get("webhooks", []), "alerts.webhooks")):
+        prefix = f"alerts.webhooks[{i}]"
+        r.check_keys(hook, {"url", "secret"}, prefix)
+        url = r.http_url(r.typed(hook, "url", str, prefix, required=True), f"{prefix}.url")
+        webhooks.append(WebhookConfig(url=url, secret=r.typed(hook, "secret", str, prefix)))
+    max_attempts = r.typed(table, "max_attempts", int, "alerts", 8)
+    if max_attempts < 1:
+        raise ConfigError(r.path, "alerts.max_attempts", "must be at least 1")
+    return AlertSettings(urls=tuple(urls), webhooks=tuple(webhooks), max_attempts=max_attempts)
 
 
 def _parse_fetch(r: _Reader, value: Any) -> FetchSettings:

@@ -37,10 +37,10 @@ class ExtractionError(WirewatchError):
         super().__init__(f"{source}: {reason}")
 
 
-class TopicQueryError(WirewatchError):
-    """A topic's full-text query is not valid FTS5 syntax."""
+class QueryError(WirewatchError):
+    """A full-text query is not valid FTS5 syntax."""
 
-    def __init__(self, topic: str, reason: str) -> None:
-        self.topic = topic
+    def __init__(self, query: str, reason: str) -> None:
+        self.query = query
         self.reason = reason
-        super().__init__(f"topic {topic!r}: {reason}")
+        super().__init__(f"invalid query {query!r}: {reason}")

@@ -152,3 +152,18 @@ class FeedState:
     consecutive_failures: int
     last_fetched: str | None
     next_fetch: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One article matching a full-text query, with the matching words marked in a snippet."""
+
+    article_id: int
+    cluster_id: int | None
+    headline: str | None
+    title: str
+    source: str
+    url: str
+    published: str | None
+    snippet: str
+    rank: float
