@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from store.base import StoreBase
 from store.outbox import OutboxMixin
 from store.schema import migrate
 from store.search import SearchMixin
@@ -42,18 +42,7 @@ def open_store(path: str | Path) -> Store:
     return Store(db)
 
 
-class Store(OutboxMixin, SearchMixin):
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        self.db = db
-
-    def close(self) -> None:
-        self.db.close()
-
-    @contextmanager
-    def atomic(self) -> Iterator[Store]:
-        with self.db.atomic():
-            yield self
-
+class Store(OutboxMixin, SearchMixin, StoreBase):
     # --- runs -----------------------------------------------------------------------------
 
     def start_run(self, kind: str) -> int:
@@ -100,7 +89,7 @@ class Store(OutboxMixin, SearchMixin):
             )
 
     def record_feed_failure(self, url: str, status: int | None, error: str, now: datetime) -> FeedState:
-        with self.db.atomic():
+        with self.atomic():
             failures = self._rows("SELECT consecutive_failures FROM feeds WHERE url = ?", (url,))
             count = (failures[0]["consecutive_failures"] if failures else 0) + 1
             delay = min(FEED_BACKOFF_CAP_S, FEED_BACKOFF_BASE_S * 2 ** (count - 1))

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
+from store.base import StoreBase
 from wirewatch.records import AlertMessage, StoredAlert
 from wirewatch.timeutil import to_iso
 
@@ -16,18 +15,7 @@ ALERT_RETRY_CAP_S = 6 * 3600
 SNIPPET_CHARS = 280
 
 
-class OutboxMixin:
-    db: sqlite_utils.Database
-
-    def _rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
-        return list(self.db.query(sql, params))
-
-    def _insert(self, table: str, row: dict[str, Any]) -> int:
-        """Insert one row and return its rowid (a Table object holds last_pk, so keep that one)."""
-        handle = self.db.table(table)
-        handle.insert(row)
-        return int(handle.last_rowid or 0)
-
+class OutboxMixin(StoreBase):
     def matching_topics(self, article_id: int, queries: dict[str, str]) -> list[str]:
         """Names of the topics whose FTS5 query matches this article."""
         matched = []
@@ -160,7 +148,7 @@ class OutboxMixin:
 
     def mark_alert_failed(self, alert_id: int, error: str, now: datetime, max_attempts: int) -> str:
         """Count a failed attempt; after max_attempts the alert is 'failed' until retried by hand."""
-        with self.db.atomic():
+        with self.atomic():
             attempts = self._rows("SELECT attempts FROM alerts WHERE id = ?", (alert_id,))[0]["attempts"] + 1
             delay = min(ALERT_RETRY_CAP_S, ALERT_RETRY_BASE_S * 2 ** (attempts - 1))
             status = "failed" if attempts >= max_attempts else "pending"

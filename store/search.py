@@ -5,8 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-import sqlite_utils
-
+from store.base import StoreBase
 from wirewatch.errors import QueryError
 from wirewatch.records import SearchHit
 
@@ -26,9 +25,7 @@ def check_fts_query(query: str) -> str | None:
     return None
 
 
-class SearchMixin:
-    db: sqlite_utils.Database
-
+class SearchMixin(StoreBase):
     def search(self, query: str, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
         """Articles matching an FTS5 query, best first (bm25, title weighted above body)."""
         problem = check_fts_query(query)

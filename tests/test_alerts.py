@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -172,3 +173,28 @@ def test_search_groups_matches_by_cluster(seeds: list[NewArticle], tmp_path: Pat
     bad = CliRunner().invoke(main, ["search", "AND OR", "--db", str(db)])
     assert bad.exit_code == 1
     assert bad.stderr.strip() == "Error: invalid query 'AND OR': fts5: syntax error near \"AND\""
+
+
+def test_overlapping_runs_store_and_alert_once(seeds: list[NewArticle], tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    open_store(db).close()
+    barrier = threading.Barrier(2)
+    queued: list[int] = []
+    failures: list[BaseException] = []
+
+    def one_run(order: list[NewArticle]) -> None:
+        barrier.wait()
+        try:
+            queued.append(_ingest(db, order, "new_story"))
+        except BaseException as exc:  # reported below: a thread's exception is otherwise only a warning
+            failures.append(exc)
+
+    runs = [threading.Thread(target=one_run, args=(order,)) for order in (seeds, seeds[::-1])]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert failures == []
+    store = open_store(db)
+    assert store.count("articles") == 5
+    assert len(store.list_alerts()) == 2 and sum(queued) == 2

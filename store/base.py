@@ -1,0 +1,46 @@
+"""The connection and the few primitives every part of the store shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlite_utils
+
+
+class StoreBase:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, params))
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        """Insert one row and return its rowid (a Table object holds last_pk, so keep that one)."""
+        handle = self.db.table(table)
+        handle.insert(row)
+        return int(handle.last_rowid or 0)
+
+    @contextmanager
+    def atomic(self) -> Iterator[StoreBase]:
+        """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+        A deferred transaction that reads and then writes can fail when another run wrote in
+        between; an immediate one waits (busy_timeout) and then reads the other run's rows, so
+        overlapping runs serialise instead of doubling or failing. Nested use is a savepoint.
+        """
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield self
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.execute("COMMIT")
