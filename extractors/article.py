@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from extractors.html import extract_html
@@ -13,6 +14,15 @@ from wirewatch.records import ExtractedArticle, Page
 MIN_ARTICLE_WORDS = 40
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 TEXT_SUFFIXES = {".txt", ".text"}
+
+
+# Scripts written without spaces between words (Chinese, Japanese, Thai): about two characters
+# make a word, so a page in them is not mistaken for a stub.
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def word_count(text: str) -> int:
+    return len(text.split()) + len(_UNSPACED.findall(text)) // 2
 
 
 def looks_like_html(body: str) -> bool:
@@ -30,7 +40,7 @@ def extract_page(page: Page) -> ExtractedArticle:
         article = extract_plaintext(page.body, page.url)
     else:
         raise ExtractionError(page.url, f"not an article page (content type {page.content_type})")
-    words = len(article.text.split())
+    words = word_count(article.text)
     if words < MIN_ARTICLE_WORDS:
         raise ExtractionError(page.url, f"too little article text ({words} words, need {MIN_ARTICLE_WORDS})")
     return article

@@ -31,7 +31,8 @@ _SOCIAL = (
 
 RULES: tuple[Rule, ...] = (
     # Share and engagement widgets.
-    _rule("share", r"\bshare (button|this|on|via|to)\b|\bshare\b.*\bbutton\b"),
+    _rule("share", r"\bshare\b.*\bbutton\b"),
+    _rule("share", r"\bshare (this|on|via|to)\b", short_only=True),
     _rule(
         "share",
         rf"^\W*(share( on| via)?\s+)?{_SOCIAL}(\s+(share|this|button|us))*\W*$",
@@ -107,8 +108,12 @@ RULES: tuple[Rule, ...] = (
     _rule("caption", r"\b(photo|photograph|image|picture)\s*(by|:)\s*[\w .'-]{2,40}\W*$"),
     # A credit after the last sentence: ". AP-Yonhap", ". REUTERS/Jane Doe/File Photo".
     _rule("caption", r"[.!?]\s+[A-Z][A-Za-z]*(?:[-/][A-Z][\w.']*(?: [A-Z][\w.']*){0,3})+\s*$"),
-    _rule("caption", r"^\W*(https?://|www\.)\S+\s*$"),
-    _rule("caption", r"\.(jpe?g|png|gif|webp|svg)(\?\S*)?\s*$"),
+    # Image and media addresses left as lines; other bare links can be the article's own content.
+    _rule(
+        "caption",
+        r"^\W*(https?://|www\.)\S*(/(images?|img|photos?|pictures?|media|uploads)/|"
+        r"\.(jpe?g|png|gif|webp|svg|avif)\b)\S*\s*$",
+    ),
 )
 
 
