@@ -18,7 +18,7 @@ from pathlib import Path
 
 from fetch.http import Fetcher
 from flows.commit import commit_articles, deliver_alerts, load_index
-from flows.stages import extract_articles, fetch_pages, poll_feeds
+from flows.stages import extract_articles, fetch_pages, poll_feeds, strip_source_templates
 from store import open_store
 from wirewatch.config import load_settings
 from wirewatch.demo_server import serve_demo
@@ -35,6 +35,7 @@ def plain_pipeline(db: Path) -> float:
             entries, _ = poll_feeds(settings.feeds, store, fetcher, utc_now())
             pages, _ = fetch_pages(entries, store, fetcher)
         articles, _ = extract_articles(pages)
+        articles, _ = strip_source_templates(articles, store.source_paragraph_counts)
         commit_articles(articles, store, load_index(store), settings.topics, settings.alerts, utc_now())
         deliver_alerts(store, settings.alerts, utc_now())
         store.close()

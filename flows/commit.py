@@ -67,6 +67,7 @@ def commit_articles(
             if article_id is None:
                 report.duplicates_skipped += 1
                 continue
+            store.count_source_paragraphs(article.source, article.paragraph_keys)
             fp = fingerprint_text(article.title, article.text)
             details = store.load_fingerprint_details(index.candidates(fp))
             candidates = [

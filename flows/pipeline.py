@@ -15,7 +15,14 @@ from prefect.cache_policies import NO_CACHE
 
 from fetch.http import Fetcher
 from flows.commit import CommitReport, DeliveryReport, commit_articles, deliver_alerts, load_index
-from flows.stages import StageReport, extract_articles, fetch_pages, poll_feeds, read_files
+from flows.stages import (
+    StageReport,
+    extract_articles,
+    fetch_pages,
+    poll_feeds,
+    read_files,
+    strip_source_templates,
+)
 from store import open_store
 from wirewatch.config import Settings
 from wirewatch.records import FeedEntry, NewArticle, Page, RunSummary
@@ -63,9 +70,15 @@ def read_files_task(paths: list[Path], source: str | None) -> tuple[list[Page], 
 
 
 @task(name="extract", cache_policy=NO_CACHE)
-def extract_task(pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
+def extract_task(settings: Settings, pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
     articles, report = extract_articles(pages)
     _log_report("extract", report)
+    store = open_store(settings.database)
+    try:
+        articles, template_report = strip_source_templates(articles, store.source_paragraph_counts)
+    finally:
+        store.close()
+    _log_report("source-templates", template_report)
     return articles, report
 
 
@@ -151,7 +164,7 @@ def run_flow(settings: Settings, force: bool = False) -> RunSummary:
     run_id = _start_run(settings, "run")
     entries, feed_report = poll_feeds_task(settings, force)
     pages, page_report = fetch_pages_task(settings, entries)
-    articles, extract_report = extract_task(pages)
+    articles, extract_report = extract_task(settings, pages)
     commit = commit_task(settings, articles)
     delivery = deliver_task(settings)
     summary = _summarise(settings, [feed_report, page_report, extract_report], commit, delivery, feed_report)
@@ -164,7 +177,7 @@ def ingest_flow(settings: Settings, paths: list[Path], source: str | None = None
     """Saved pages (.html, .txt) through the same extract, cluster, match and alert stages."""
     run_id = _start_run(settings, "ingest")
     pages, read_report = read_files_task(paths, source)
-    articles, extract_report = extract_task(pages)
+    articles, extract_report = extract_task(settings, pages)
     commit = commit_task(settings, articles)
     delivery = deliver_task(settings)
     summary = _summarise(settings, [read_report, extract_report], commit, delivery, None)

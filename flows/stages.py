@@ -6,14 +6,16 @@ including one-line errors for the items it had to skip; a bad item never stops t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from extractors import extract_page
 from extractors.article import read_file_page
+from extractors.templates import TEMPLATE_MIN_PAGES, strip_template, template_candidates
 from fetch.feeds import parse_feed
 from fetch.http import Fetcher, FetchResult
 from store import Store
@@ -191,7 +193,35 @@ def extract_articles(pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
                 author=extracted.author or (entry.author if entry else None),
                 sitename=extracted.sitename,
                 feed_url=entry.feed_url if entry else None,
+                paragraph_keys=template_candidates(extracted.text),
             )
         )
         report.done += 1
     return articles, report
+
+
+def strip_source_templates(
+    articles: list[NewArticle], stored_counts: Callable[[str, list[str]], dict[str, int]]
+) -> tuple[list[NewArticle], StageReport]:
+    """Remove paragraphs that recur on TEMPLATE_MIN_PAGES pages of the same source.
+
+    Pages already stored and the other pages of this batch both count, so the template is
+    found in the first run that brings enough pages of a source.
+    """
+    report = StageReport()
+    by_source: dict[str, list[NewArticle]] = {}
+    for article in articles:
+        by_source.setdefault(article.source, []).append(article)
+    cleaned: list[NewArticle] = []
+    for source, group in by_source.items():
+        in_batch = Counter(key for a in group for key in a.paragraph_keys)
+        stored = stored_counts(source, list(in_batch))
+        template = {k for k, n in in_batch.items() if n + stored.get(k, 0) >= TEMPLATE_MIN_PAGES}
+        for article in group:
+            text = strip_template(article.text, template) if template else article.text
+            if text != article.text:
+                report.done += 1
+            cleaned.append(replace(article, text=text))
+        if template:
+            report.notes.append(f"{source}: {len(template)} template paragraphs")
+    return cleaned, report

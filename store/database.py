@@ -142,6 +142,26 @@ class Store(OutboxMixin, SearchMixin, StoreBase):
         )
         return new_id
 
+    def source_paragraph_counts(self, source: str, keys: list[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._rows(
+                f"SELECT key, pages FROM source_paragraphs WHERE source = ? AND key IN ({marks})",
+                [source, *chunk],
+            ):
+                counts[row["key"]] = row["pages"]
+        return counts
+
+    def count_source_paragraphs(self, source: str, keys: tuple[str, ...]) -> None:
+        for key in keys:
+            self.db.execute(
+                """INSERT INTO source_paragraphs (source, key, pages) VALUES (?, ?, 1)
+                   ON CONFLICT (source, key) DO UPDATE SET pages = pages + 1""",
+                (source, key),
+            )
+
     def save_fingerprint(
         self, article_id: int, shingle_hashes: bytes, salient_hashes: bytes, words: str
     ) -> None:

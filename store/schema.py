@@ -105,7 +105,19 @@ def _v1(db: sqlite_utils.Database) -> None:
     db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    # On how many pages of a source each short paragraph appeared: the source's template.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS source_paragraphs (
+               source TEXT NOT NULL,
+               key TEXT NOT NULL,
+               pages INTEGER NOT NULL,
+               PRIMARY KEY (source, key)
+           )"""
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

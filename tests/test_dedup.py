@@ -12,6 +12,7 @@ from dedup.features import content_words, jaccard
 from extractors import extract_file, extract_page
 from extractors.article import read_file_page
 from flows.commit import commit_articles, load_index
+from flows.stages import extract_articles, strip_source_templates
 from store import open_store
 from wirewatch.config import AlertSettings
 from wirewatch.demo_server import demo_root
@@ -67,8 +68,10 @@ def test_every_arrival_order_of_the_seeds_gives_the_same_two_stories(
 
 def test_demo_copies_are_near_duplicates_and_unrelated_stories_stay_apart(tmp_path: Path) -> None:
     pages = sorted((demo_root() / "pages").glob("*/*.html"))
-    articles = [_as_new(p, source=p.parent.name) for p in pages]
     store = open_store(tmp_path / "demo.db")
+    # The pipeline's own path: extraction, then each outlet's template paragraphs stripped.
+    articles, _ = extract_articles([read_file_page(p, source=p.parent.name) for p in pages])
+    articles, _ = strip_source_templates(articles, store.source_paragraph_counts)
     commit_articles(articles, store, load_index(store), (), AlertSettings(), _NOW)
     by_page = {f"{Path(a.url).parent.name}/{Path(a.url).stem}": a for a in store.list_articles()}
     original = by_page["meridian/nk-oil-transfers"]

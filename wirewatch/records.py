@@ -57,6 +57,8 @@ class NewArticle:
     sitename: str | None = None
     feed_url: str | None = None
     from_feed_only: bool = False
+    # Keys of the page's short paragraphs before template stripping (extractors.templates).
+    paragraph_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
