@@ -139,3 +139,38 @@ def test_non_article_input_is_a_named_error(tmp_path: Path) -> None:
         read_file_page(tmp_path / "data.csv")
     with pytest.raises(ExtractionError, match=r"not an article page"):
         extract_page(Page(url="http://x.test/a.pdf", source="x", body="%PDF", content_type="application/pdf"))
+
+
+# Lines of the seeds that are furniture although long: notices and photo credits the issue names.
+_LONG_FURNITURE = (
+    "reserved",
+    "views expressed",
+    "solely responsible",
+    "REUTERS/",
+    "AP-Yonhap",
+    "(Photo",
+    "may not be published",
+)
+
+
+def _prose_lines(raw: str) -> list[str]:
+    return [
+        " ".join(line.split())
+        for line in raw.splitlines()
+        if len(line.split()) >= 8 and not any(m in line for m in _LONG_FURNITURE)
+    ]
+
+
+def test_seed_bodies_keep_the_story_from_first_to_last_paragraph(seed_paths: list[Path]) -> None:
+    for path in seed_paths:
+        raw = path.read_text(encoding="utf-8")
+        article = extract_file(path)
+        body = " ".join(article.text.split())
+        story = [line for line in _prose_lines(raw) if line != article.title]
+        assert story[0] in body, (path.name, story[0])
+        assert story[-1] in body, (path.name, story[-1])
+        # Only a photo caption may go, and a caption is one block of consecutive lines.
+        missing = [i for i, line in enumerate(story) if line not in body]
+        if missing:
+            assert missing == list(range(missing[0], missing[-1] + 1)), path.name
+        assert len(missing) <= 6, (path.name, [story[i] for i in missing])
