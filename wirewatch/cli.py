@@ -169,6 +169,8 @@ def extract(targets: tuple[str, ...], config: str | None, as_json: bool) -> None
                 "author": article.author,
                 "date": article.date.isoformat() if article.date else None,
                 "sitename": article.sitename,
+                "language": article.language,
+                "canonical_url": article.canonical_url,
                 "text": article.text,
             }
             if as_json:
