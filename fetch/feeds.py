@@ -23,6 +23,7 @@ class ParsedFeed:
     entries: tuple[FeedEntry, ...]
     problem: str | None  # feedparser's bozo reason, when the feed is ill-formed but readable
     skipped: int  # entries without a usable http(s) link
+    ttl_minutes: float | None = None  # RSS <ttl>: how long the publisher asks us to wait
 
 
 def plain_text(fragment: str) -> str:
@@ -79,4 +80,10 @@ def parse_feed(body: bytes, feed_url: str, source: str, content_type: str = "") 
                 author=plain_text(entry.get("author", "")) or None,
             )
         )
-    return ParsedFeed(entries=tuple(entries), problem=problem, skipped=skipped)
+    ttl = str(parsed.feed.get("ttl", "")).strip()
+    return ParsedFeed(
+        entries=tuple(entries),
+        problem=problem,
+        skipped=skipped,
+        ttl_minutes=float(ttl) if ttl.isdigit() and int(ttl) > 0 else None,
+    )

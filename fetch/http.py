@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from fetch.schedule import parse_max_age, parse_retry_after
 from wirewatch.config import FetchSettings
 from wirewatch.errors import FetchError
+from wirewatch.timeutil import utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +27,7 @@ class FetchResult:
     etag: str | None
     last_modified: str | None
     not_modified: bool = False
+    max_age_s: float | None = None  # the response's freshness lifetime (Cache-Control / Expires)
 
 
 def _is_public(address: str) -> bool:
@@ -43,6 +47,8 @@ class Fetcher:
 
     def __init__(self, settings: FetchSettings, transport: httpx.BaseTransport | None = None) -> None:
         self.settings = settings
+        self._host_slots: dict[str, threading.BoundedSemaphore] = {}
+        self._slots_lock = threading.Lock()
         timeout = httpx.Timeout(
             connect=settings.connect_timeout_s,
             read=settings.read_timeout_s,
@@ -67,6 +73,14 @@ class Fetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _host_slot(self, url: str) -> threading.BoundedSemaphore:
+        """At most per_host_concurrency requests to one host at a time, however many feeds it has."""
+        host = (urlsplit(url).hostname or "").lower()
+        with self._slots_lock:
+            if host not in self._host_slots:
+                self._host_slots[host] = threading.BoundedSemaphore(self.settings.per_host_concurrency)
+            return self._host_slots[host]
+
     def check_target(self, url: str) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
@@ -75,6 +89,9 @@ class Fetcher:
             )
         if not parts.hostname:
             raise FetchError(url, "refused: URL has no host")
+        allowed = self.settings.allowed_hosts
+        if allowed and parts.hostname.lower() not in allowed:
+            raise FetchError(url, f"refused: {parts.hostname} is not in [fetch] allowed_hosts")
         if self.settings.allow_private_networks:
             return
         try:
@@ -107,7 +124,7 @@ class Fetcher:
         for _ in range(self.settings.max_redirects + 1):
             self.check_target(url)
             try:
-                with self.client.stream("GET", url, headers=headers) as response:
+                with self._host_slot(url), self.client.stream("GET", url, headers=headers) as response:
                     if response.is_redirect and "location" in response.headers:
                         url = urljoin(url, response.headers["location"])
                         continue
@@ -118,6 +135,7 @@ class Fetcher:
                             url,
                             f"HTTP {response.status_code} {response.reason_phrase}",
                             status=response.status_code,
+                            retry_after_s=parse_retry_after(response.headers.get("retry-after"), utc_now()),
                         )
                     body = _read_capped(response, url, max_bytes, deadline)
                     return FetchResult(
@@ -127,6 +145,9 @@ class Fetcher:
                         content_type=response.headers.get("content-type", ""),
                         etag=response.headers.get("etag"),
                         last_modified=response.headers.get("last-modified"),
+                        max_age_s=parse_max_age(
+                            response.headers.get("cache-control"), response.headers.get("expires"), utc_now()
+                        ),
                     )
             except httpx.TimeoutException as exc:
                 raise FetchError(url, f"timed out ({type(exc).__name__})") from exc

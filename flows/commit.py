@@ -11,12 +11,13 @@ from alerts.policy import alert_key
 from dedup import CandidateDetails, StoryIndex, decide_placement, fingerprint_text
 from store import Store
 from wirewatch.config import AlertSettings, TopicConfig
-from wirewatch.records import NewArticle, StoredAlert
+from wirewatch.records import NewArticle, Placement, StoredAlert
 
 
 @dataclass
 class CommitReport:
     new_articles: int = 0
+    pages_recovered: int = 0  # feed-only articles that got their page's text
     duplicates_skipped: int = 0
     new_clusters: int = 0
     topic_matches: int = 0
@@ -51,57 +52,93 @@ def commit_articles(
     """Store new articles and everything they cause, all or nothing.
 
     The alert rows are written in the same transaction as the article and cluster that caused
-    them, so a run killed at any point leaves either all of it or none of it.
+    them, so a run killed at any point leaves either all of it or none of it. An article first
+    stored from its feed entry alone gets its page's text when a later run can fetch it.
     """
     report = CommitReport()
-    queries = {t.name: t.query for t in topics}
-    modes = {t.name: t.mode for t in topics}
     # Without channels an alert is only a record; queueing it would flood a channel added later.
     initial_status = "pending" if alerts.has_channels else "recorded"
     # A stable order (time, then URL) keeps ids and cluster choices the same between runs.
     ordered = sorted(articles, key=lambda a: (a.published.isoformat() if a.published else "", a.url))
-    added: list[tuple[int, bytes, bytes]] = []
     with store.atomic():
         for article in ordered:
             article_id = store.insert_article(article, now)
             if article_id is None:
-                report.duplicates_skipped += 1
-                continue
-            store.count_source_paragraphs(article.source, article.paragraph_keys)
-            fp = fingerprint_text(article.title, article.text)
-            details = store.load_fingerprint_details(index.candidates(fp))
-            candidates = [
-                CandidateDetails(aid, frozenset(row["words"].split()), row["shingle_hashes"])
-                for aid, row in sorted(details.items())
-            ]
-            placement = decide_placement(fp, candidates)
-            store.save_fingerprint(
-                article_id, fp.shingle_bytes(), fp.salient_bytes(), " ".join(sorted(fp.words))
-            )
-            cluster_id, is_new = store.place_article(article_id, placement)
-            index.add(article_id, fp.shingle_bytes(), fp.salient_bytes())
-            added.append((article_id, fp.shingle_bytes(), fp.salient_bytes()))
-            report.new_articles += 1
-            report.new_clusters += int(is_new)
-            report.article_ids.append(article_id)
-            for topic in store.matching_topics(article_id, queries):
-                store.record_match(topic, article_id, cluster_id, now)
-                report.topic_matches += 1
-                matched = placement.matched_article_id
-                key = alert_key(
-                    topic,
-                    modes[topic],
-                    cluster_id,
-                    article_id,
-                    placement,
-                    cluster_alerted=store.topic_has_alert(topic, cluster_id),
-                    match_alerted=matched is not None and store.article_has_alert(topic, matched),
-                )
-                if key and store.queue_alert(
-                    key, topic, modes[topic], cluster_id, article_id, initial_status, now
-                ):
-                    report.alerts_queued += 1
+                upgraded = _revisit_stored(article, store, now)
+                if upgraded is None:
+                    report.duplicates_skipped += 1
+                    continue
+                report.pages_recovered += 1
+                article_id, cluster_id, placement = upgraded
+            else:
+                store.count_source_paragraphs(article.source, article.paragraph_keys)
+                cluster_id, is_new, placement = _place(article_id, article, store, index)
+                report.new_articles += 1
+                report.new_clusters += int(is_new)
+                report.article_ids.append(article_id)
+            _match_topics(article_id, cluster_id, placement, store, topics, initial_status, now, report)
     return report
+
+
+def _place(
+    article_id: int, article: NewArticle, store: Store, index: StoryIndex
+) -> tuple[int, bool, Placement]:
+    """Fingerprint the article, find its candidates, decide its cluster and record all of it."""
+    fp = fingerprint_text(article.title, article.text)
+    details = store.load_fingerprint_details(index.candidates(fp))
+    candidates = [
+        CandidateDetails(aid, frozenset(row["words"].split()), row["shingle_hashes"])
+        for aid, row in sorted(details.items())
+    ]
+    placement = decide_placement(fp, candidates)
+    store.save_fingerprint(article_id, fp.shingle_bytes(), fp.salient_bytes(), " ".join(sorted(fp.words)))
+    cluster_id, is_new = store.place_article(article_id, placement)
+    index.add(article_id, fp.shingle_bytes(), fp.salient_bytes())
+    return cluster_id, is_new, placement
+
+
+def _revisit_stored(article: NewArticle, store: Store, now: datetime) -> tuple[int, int, Placement] | None:
+    """A stored URL again: count another failed page attempt, or upgrade a feed-only article to
+    its page's text (it keeps its cluster; its fingerprint is refreshed for later arrivals)."""
+    if article.from_feed_only:
+        store.record_page_failure(article.url, article.page_error or "page unavailable")
+        return None
+    article_id = store.upgrade_feed_only(article, now)
+    if article_id is None:
+        return None
+    fp = fingerprint_text(article.title, article.text)
+    store.replace_fingerprint(article_id, fp.shingle_bytes(), fp.salient_bytes(), " ".join(sorted(fp.words)))
+    stored = store.article_placement(article_id)
+    return article_id, stored[0], stored[1]
+
+
+def _match_topics(
+    article_id: int,
+    cluster_id: int,
+    placement: Placement,
+    store: Store,
+    topics: tuple[TopicConfig, ...],
+    initial_status: str,
+    now: datetime,
+    report: CommitReport,
+) -> None:
+    modes = {t.name: t.mode for t in topics}
+    for topic in store.matching_topics(article_id, {t.name: t.query for t in topics}):
+        if not store.record_match(topic, article_id, cluster_id, now):
+            continue  # matched before (an upgraded article): its alert, if any, exists
+        report.topic_matches += 1
+        matched = placement.matched_article_id
+        key = alert_key(
+            topic,
+            modes[topic],
+            cluster_id,
+            article_id,
+            placement,
+            cluster_alerted=store.topic_has_alert(topic, cluster_id),
+            match_alerted=matched is not None and store.article_has_alert(topic, matched),
+        )
+        if key and store.queue_alert(key, topic, modes[topic], cluster_id, article_id, initial_status, now):
+            report.alerts_queued += 1
 
 
 def deliver_alerts(

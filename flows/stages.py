@@ -18,9 +18,10 @@ from extractors.article import read_file_page
 from extractors.templates import TEMPLATE_MIN_PAGES, strip_template, template_candidates
 from fetch.feeds import parse_feed
 from fetch.http import Fetcher, FetchResult
+from fetch.schedule import next_fetch_after_failure, next_fetch_after_success
 from store import Store
 from wirewatch.config import FeedConfig
-from wirewatch.errors import WirewatchError
+from wirewatch.errors import ExtractionError, WirewatchError
 from wirewatch.records import FeedEntry, FeedState, NewArticle, Page
 from wirewatch.timeutil import parse_iso
 
@@ -60,10 +61,12 @@ def poll_feeds(
         next_fetch = parse_iso(state.next_fetch)
         if not force and next_fetch and next_fetch > now:
             report.skipped += 1
-            report.notes.append(
-                f"{feed.url}: backing off until {state.next_fetch} "
-                f"after {state.consecutive_failures} failures ({state.last_error})"
+            why = (
+                f"backing off after {state.consecutive_failures} failures ({state.last_error})"
+                if state.consecutive_failures
+                else "not due yet"
             )
+            report.notes.append(f"{feed.url}: {why}; next fetch {state.next_fetch}")
             continue
         due.append((feed, state))
 
@@ -85,18 +88,34 @@ def poll_feeds(
     entries: list[FeedEntry] = []
     with ThreadPoolExecutor(max_workers=fetcher.settings.concurrency) as pool:
         outcomes = list(pool.map(fetch_one, due))
-    for feed, outcome in outcomes:
+    for (feed, state), (_, outcome) in zip(due, outcomes, strict=True):
         if isinstance(outcome, WirewatchError):
-            status = getattr(outcome, "status", None)
-            store.record_feed_failure(feed.url, status, str(outcome), now)
+            retry_after = getattr(outcome, "retry_after_s", None)
+            next_fetch = next_fetch_after_failure(now, state.consecutive_failures + 1, retry_after)
+            store.record_feed_failure(
+                feed.url, getattr(outcome, "status", None), str(outcome), now, next_fetch
+            )
             report.failed += 1
             report.errors.append(f"feed {outcome}")
             continue
-        store.record_feed_success(feed.url, outcome.status, outcome.etag, outcome.last_modified, now)
+        parsed = (
+            None
+            if outcome.not_modified
+            else parse_feed(outcome.body, feed.url, feed.name, outcome.content_type)
+        )
+        interval = feed.interval_minutes * 60 if feed.interval_minutes else None
+        next_fetch = next_fetch_after_success(
+            now,
+            interval_s=interval,
+            max_age_s=outcome.max_age_s,
+            ttl_minutes=parsed.ttl_minutes if parsed else None,
+        )
+        store.record_feed_success(
+            feed.url, outcome.status, outcome.etag, outcome.last_modified, now, next_fetch
+        )
         report.done += 1
-        if outcome.not_modified:
+        if parsed is None:
             continue
-        parsed = parse_feed(outcome.body, feed.url, feed.name, outcome.content_type)
         if parsed.problem:
             report.notes.append(f"{feed.url}: {parsed.problem}")
         if parsed.skipped:
@@ -113,33 +132,42 @@ def _unique_entries(entries: list[FeedEntry]) -> list[FeedEntry]:
     return list(seen.values())
 
 
+# A page that failed this many times stays feed-only (a paywall, a 403 that never lifts).
+MAX_PAGE_ATTEMPTS = 5
+
+
 def fetch_pages(entries: list[FeedEntry], store: Store, fetcher: Fetcher) -> tuple[list[Page], StageReport]:
-    """Fetch the pages of entries not stored yet; a failed page is retried on the next run."""
+    """Fetch the pages of new entries, and retry those stored from their feed entry alone.
+
+    A page that cannot be fetched comes back as a Page with its `error` set: the entry is still
+    stored from the feed's title and summary, and its page is tried again on later runs.
+    """
     report = StageReport()
-    known = store.known_urls([e.url for e in entries])
-    todo = [e for e in entries if e.url not in known]
+    urls = [e.url for e in entries]
+    known = store.known_urls(urls)
+    retry = store.feed_only_urls(sorted(known), MAX_PAGE_ATTEMPTS)
+    todo = [e for e in entries if e.url not in known or e.url in retry]
     report.skipped = len(entries) - len(todo)
 
-    def fetch_one(entry: FeedEntry) -> Page | WirewatchError:
+    def fetch_one(entry: FeedEntry) -> Page:
         try:
             result = fetcher.get(entry.url, max_bytes=fetcher.settings.max_page_bytes, accept=PAGE_ACCEPT)
         except WirewatchError as exc:
-            return exc
+            return Page(
+                url=entry.url, source=entry.source, body="", content_type="", entry=entry, error=str(exc)
+            )
         kind = result.content_type.split(";")[0].strip().lower() or "text/html"
-        charset = _charset(result.content_type)
-        body = result.body.decode(charset, errors="replace")
+        body = result.body.decode(_charset(result.content_type), errors="replace")
         return Page(url=entry.url, source=entry.source, body=body, content_type=kind, entry=entry)
 
     with ThreadPoolExecutor(max_workers=fetcher.settings.concurrency) as pool:
-        outcomes = list(pool.map(fetch_one, todo))
-    pages = []
-    for outcome in outcomes:
-        if isinstance(outcome, Page):
-            pages.append(outcome)
-            report.done += 1
-        else:
+        pages = list(pool.map(fetch_one, todo))
+    for page in pages:
+        if page.error:
             report.failed += 1
-            report.errors.append(f"page {outcome}")
+            report.errors.append(f"page {page.error}")
+        else:
+            report.done += 1
     return pages, report
 
 
@@ -172,16 +200,24 @@ def read_files(paths: Iterable[Path], source: str | None) -> tuple[list[Page], S
 
 
 def extract_articles(pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
+    """Extract each page; a feed entry whose page failed or held no article is kept from the
+    feed's own title and summary, marked `from_feed_only`."""
     report = StageReport()
     articles = []
     for page in pages:
+        entry = page.entry
         try:
+            if page.error:
+                raise ExtractionError(page.url, page.error)
             extracted = extract_page(page)
         except WirewatchError as exc:
             report.failed += 1
-            report.errors.append(f"extract {exc}")
+            if not page.error:
+                report.errors.append(f"extract {exc}")
+            if entry is not None:
+                articles.append(_from_feed_entry(entry, page.error or str(exc)))
+                report.notes.append(f"{entry.url}: stored from its feed entry; its page is retried later")
             continue
-        entry = page.entry
         articles.append(
             NewArticle(
                 url=page.url,
@@ -198,6 +234,20 @@ def extract_articles(pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
         )
         report.done += 1
     return articles, report
+
+
+def _from_feed_entry(entry: FeedEntry, error: str) -> NewArticle:
+    return NewArticle(
+        url=entry.url,
+        source=entry.source,
+        title=entry.title,
+        text=entry.summary,
+        published=entry.published,
+        author=entry.author,
+        feed_url=entry.feed_url,
+        from_feed_only=True,
+        page_error=error,
+    )
 
 
 def strip_source_templates(

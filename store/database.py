@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import sqlite_utils
 
 from store.base import StoreBase
 from store.outbox import OutboxMixin
+from store.review import ReviewMixin
 from store.schema import migrate
 from store.search import SearchMixin
 from wirewatch.records import (
@@ -24,9 +24,6 @@ from wirewatch.records import (
 )
 from wirewatch.timeutil import to_iso, utc_now
 
-# A failing feed waits 2^failures minutes (with jitter), never more than a day, and is never disabled.
-FEED_BACKOFF_BASE_S = 60
-FEED_BACKOFF_CAP_S = 24 * 3600
 # Another process holding the write lock (an overlapping run) is waited for, not failed.
 BUSY_TIMEOUT_MS = 30_000
 
@@ -42,7 +39,7 @@ def open_store(path: str | Path) -> Store:
     return Store(db)
 
 
-class Store(OutboxMixin, SearchMixin, StoreBase):
+class Store(OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
     # --- runs -----------------------------------------------------------------------------
 
     def start_run(self, kind: str) -> int:
@@ -71,9 +68,15 @@ class Store(OutboxMixin, SearchMixin, StoreBase):
         return [FeedState(**row) for row in self._rows("SELECT * FROM feeds ORDER BY name")]
 
     def record_feed_success(
-        self, url: str, status: int, etag: str | None, last_modified: str | None, now: datetime
+        self,
+        url: str,
+        status: int,
+        etag: str | None,
+        last_modified: str | None,
+        now: datetime,
+        next_fetch: datetime | None,
     ) -> None:
-        with self.db.atomic():
+        with self.atomic():
             self.db["feeds"].update(
                 url,
                 {
@@ -81,30 +84,23 @@ class Store(OutboxMixin, SearchMixin, StoreBase):
                     "last_error": None,
                     "consecutive_failures": 0,
                     "last_fetched": to_iso(now),
-                    "next_fetch": None,
+                    "next_fetch": to_iso(next_fetch),
                     # A 304 carries no new validators: keep the ones we have.
                     **({"etag": etag} if etag else {}),
                     **({"last_modified": last_modified} if last_modified else {}),
                 },
             )
 
-    def record_feed_failure(self, url: str, status: int | None, error: str, now: datetime) -> FeedState:
+    def record_feed_failure(
+        self, url: str, status: int | None, error: str, now: datetime, next_fetch: datetime
+    ) -> None:
         with self.atomic():
-            failures = self._rows("SELECT consecutive_failures FROM feeds WHERE url = ?", (url,))
-            count = (failures[0]["consecutive_failures"] if failures else 0) + 1
-            delay = min(FEED_BACKOFF_CAP_S, FEED_BACKOFF_BASE_S * 2 ** (count - 1))
-            delay = delay * random.uniform(0.8, 1.2)
-            self.db["feeds"].update(
-                url,
-                {
-                    "last_status": status,
-                    "last_error": error,
-                    "consecutive_failures": count,
-                    "last_fetched": to_iso(now),
-                    "next_fetch": to_iso(now + timedelta(seconds=delay)),
-                },
+            self.db.execute(
+                """UPDATE feeds SET last_status = ?, last_error = ?,
+                   consecutive_failures = consecutive_failures + 1, last_fetched = ?, next_fetch = ?
+                   WHERE url = ?""",
+                (status, error, to_iso(now), to_iso(next_fetch), url),
             )
-        return self.list_feed(url)
 
     def list_feed(self, url: str) -> FeedState:
         return FeedState(**self._rows("SELECT * FROM feeds WHERE url = ?", (url,))[0])
@@ -120,6 +116,61 @@ class Store(OutboxMixin, SearchMixin, StoreBase):
                 r["url"] for r in self._rows(f"SELECT url FROM articles WHERE url IN ({marks})", chunk)
             )
         return known
+
+    def feed_only_urls(self, urls: list[str], max_attempts: int) -> set[str]:
+        """Stored articles among `urls` that still lack their page and may try it again."""
+        found: set[str] = set()
+        for start in range(0, len(urls), 500):
+            chunk = urls[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r["url"]
+                for r in self._rows(
+                    f"""SELECT url FROM articles WHERE url IN ({marks})
+                        AND from_feed_only = 1 AND page_attempts < ?""",
+                    [*chunk, max_attempts],
+                )
+            )
+        return found
+
+    def record_page_failure(self, url: str, error: str) -> None:
+        self.db.execute(
+            "UPDATE articles SET page_attempts = page_attempts + 1, page_error = ? WHERE url = ?",
+            (error, url),
+        )
+
+    def upgrade_feed_only(self, article: NewArticle, fetched: datetime) -> int | None:
+        """Give a feed-only article its page's text; None when the stored one has its page already."""
+        rows = self._rows("SELECT id FROM articles WHERE url = ? AND from_feed_only = 1", (article.url,))
+        if not rows:
+            return None
+        self.db["articles"].update(
+            rows[0]["id"],
+            {
+                "title": article.title,
+                "text": article.text,
+                "author": article.author,
+                "sitename": article.sitename,
+                "fetched": to_iso(fetched),
+                "from_feed_only": 0,
+                "page_error": None,
+            },
+        )
+        return int(rows[0]["id"])
+
+    def replace_fingerprint(
+        self, article_id: int, shingle_hashes: bytes, salient_hashes: bytes, words: str
+    ) -> None:
+        self.db.execute("DELETE FROM fingerprints WHERE article_id = ?", (article_id,))
+        self.save_fingerprint(article_id, shingle_hashes, salient_hashes, words)
+
+    def article_placement(self, article_id: int) -> tuple[int, Placement]:
+        row = self._rows(
+            "SELECT cluster_id, tier, matched_article_id, match_score FROM articles WHERE id = ?",
+            (article_id,),
+        )[0]
+        placement = Placement(row["matched_article_id"], row["tier"] or "original", row["match_score"] or 0.0)
+        return self.live_cluster(row["cluster_id"]), placement
 
     def insert_article(self, article: NewArticle, fetched: datetime) -> int | None:
         """Insert an article; None when its URL is already stored (a run is idempotent)."""
@@ -138,6 +189,8 @@ class Store(OutboxMixin, SearchMixin, StoreBase):
                 "fetched": to_iso(fetched),
                 "text": article.text,
                 "from_feed_only": int(article.from_feed_only),
+                "page_attempts": int(article.from_feed_only),
+                "page_error": article.page_error,
             },
         )
         return new_id

@@ -28,16 +28,14 @@ class OutboxMixin(StoreBase):
                 matched.append(name)
         return matched
 
-    def record_match(self, topic: str, article_id: int, cluster_id: int, now: datetime) -> None:
-        self.db["topic_matches"].insert(
-            {
-                "topic": topic,
-                "article_id": article_id,
-                "cluster_id": cluster_id,
-                "matched_at": to_iso(now),
-            },
-            ignore=True,
+    def record_match(self, topic: str, article_id: int, cluster_id: int, now: datetime) -> bool:
+        """Record a match; False when this article had matched this topic already."""
+        cursor = self.db.execute(
+            """INSERT OR IGNORE INTO topic_matches (topic, article_id, cluster_id, matched_at)
+               VALUES (?, ?, ?, ?)""",
+            (topic, article_id, cluster_id, to_iso(now)),
         )
+        return cursor.rowcount == 1
 
     def topic_has_alert(self, topic: str, cluster_id: int) -> bool:
         return bool(

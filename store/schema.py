@@ -117,7 +117,25 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    # Articles stored from their feed entry alone (page unreachable) retry their page a few times.
+    db.execute("ALTER TABLE articles ADD COLUMN page_attempts INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE articles ADD COLUMN page_error TEXT")
+
+
+def _v4(db: sqlite_utils.Database) -> None:
+    # What the reader did with a story in the review page; muted stories raise no further alerts.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS cluster_state (
+               cluster_id INTEGER PRIMARY KEY REFERENCES clusters(id),
+               read INTEGER NOT NULL DEFAULT 0,
+               muted INTEGER NOT NULL DEFAULT 0,
+               updated TEXT NOT NULL
+           )"""
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

@@ -84,9 +84,9 @@ def test_cli_prints_one_error_line_for_bad_config(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
         f"Error: {path}: fetch.retries: unknown key "
-        "(allowed: allow_private_networks, concurrency, "
+        "(allowed: allow_private_networks, allowed_hosts, concurrency, "
         "connect_timeout_s, max_feed_bytes, max_page_bytes, "
-        "max_redirects, proxy, read_timeout_s, total_timeout_s, "
+        "max_redirects, per_host_concurrency, proxy, read_timeout_s, total_timeout_s, "
         "user_agent)"
     ]
 

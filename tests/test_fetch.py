@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
-from datetime import UTC, datetime
+import random
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,11 +14,15 @@ from werkzeug import Request, Response
 
 from fetch.feeds import parse_feed
 from fetch.http import Fetcher
+from fetch.schedule import next_fetch_after_failure
 from fetch.urls import canonical_url
-from flows.stages import poll_feeds
+from flows.commit import commit_articles, load_index
+from flows.stages import extract_articles, fetch_pages, poll_feeds
 from store import open_store
-from wirewatch.config import FeedConfig, FetchSettings
+from wirewatch.config import AlertSettings, FeedConfig, FetchSettings, TopicConfig
 from wirewatch.errors import FetchError
+from wirewatch.records import FeedState
+from wirewatch.timeutil import parse_iso
 
 LOOPBACK = FetchSettings(allow_private_networks=True, total_timeout_s=10)
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>http://x.test/</link>
@@ -109,3 +115,119 @@ def test_ill_formed_feed_still_yields_entries() -> None:
     parsed = parse_feed(broken.encode(), "http://x.test/feed.xml", "X")
     assert parsed.problem and parsed.problem.startswith("ill-formed feed")
     assert len(parsed.entries) >= 1
+
+
+def _poll_once(httpserver: HTTPServer, tmp_path: Path, feed: FeedConfig) -> FeedState:
+    store = open_store(tmp_path / "p.db")
+    with Fetcher(LOOPBACK) as fetcher:
+        poll_feeds([feed], store, fetcher, NOW)
+    return store.list_feeds()[0]
+
+
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def test_retry_after_is_honoured_on_429(httpserver: HTTPServer, tmp_path: Path) -> None:
+    httpserver.expect_request("/busy.xml").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "7200"}
+    )
+    state = _poll_once(httpserver, tmp_path, FeedConfig("Busy", httpserver.url_for("/busy.xml")))
+    assert state.last_status == 429
+    assert parse_iso(state.next_fetch) >= NOW + timedelta(seconds=7200)
+
+
+def test_cache_lifetime_ttl_and_feed_interval_stretch_the_next_fetch(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    ttl_feed = RSS.replace("<title>T</title>", "<title>T</title><ttl>90</ttl>")
+    httpserver.expect_request("/ttl.xml").respond_with_data(
+        ttl_feed, headers={"Cache-Control": "max-age=600"}
+    )
+    state = _poll_once(httpserver, tmp_path, FeedConfig("TTL", httpserver.url_for("/ttl.xml")))
+    assert parse_iso(state.next_fetch) == NOW + timedelta(minutes=90)  # the longest of the three
+    httpserver.expect_request("/plain.xml").respond_with_data(RSS)
+    slow = FeedConfig("Slow", httpserver.url_for("/plain.xml"), interval_minutes=180)
+    state = _poll_once(httpserver, tmp_path / "x", slow)
+    assert parse_iso(state.next_fetch) == NOW + timedelta(minutes=180)
+
+
+def test_backoff_grows_with_failures_and_is_capped_at_a_day() -> None:
+    rng = random.Random(1)
+    delays = [(next_fetch_after_failure(NOW, n, None, rng) - NOW).total_seconds() for n in range(1, 20)]
+    assert delays[0] < delays[3] < delays[8]
+    assert max(delays) <= 24 * 3600 * 1.2
+
+
+def test_private_targets_are_refused_by_address_and_by_name() -> None:
+    with Fetcher(FetchSettings()) as fetcher:
+        for url in (
+            "http://10.1.2.3/feed",
+            "http://169.254.169.254/latest",
+            "http://localhost:8080/x",
+            "http://[::1]/x",
+            "http://224.0.0.1/x",
+        ):
+            with pytest.raises(FetchError, match="private address"):
+                fetcher.check_target(url)
+        with pytest.raises(FetchError, match="only http and https"):
+            fetcher.check_target("javascript:alert(1)")
+
+
+def test_redirect_off_the_allowed_hosts_is_refused_before_it_is_followed(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/go").respond_with_data(
+        "", status=302, headers={"Location": "http://127.0.0.2:9/x"}
+    )
+    settings = FetchSettings(allow_private_networks=True, allowed_hosts=frozenset({"127.0.0.1"}))
+    with Fetcher(settings) as fetcher, pytest.raises(FetchError, match="not in \\[fetch\\] allowed_hosts"):
+        fetcher.get(httpserver.url_for("/go"), max_bytes=1000)
+
+
+def test_billion_laughs_feed_neither_hangs_nor_expands() -> None:
+    lol = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    bomb = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol0 "lol">{lol}]>'
+        '<rss version="2.0"><channel><title>&lol9;</title>'
+        "<item><title>ok</title><link>http://x.test/1</link></item></channel></rss>"
+    )
+    started = time.monotonic()
+    parsed = parse_feed(bomb.encode(), "http://x.test/feed", "Bomb")
+    assert time.monotonic() - started < 5
+    assert all(len(e.title) < 10_000 for e in parsed.entries)
+
+
+def test_unfetchable_page_is_stored_from_its_feed_entry_then_upgraded(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    feed = RSS.replace("/story/1?utm_source=rss", "/story/paywalled")
+    feed = feed.replace(
+        "&lt;p&gt;Summary one&lt;/p&gt;", "Harbour pilots walked out over pay, closing the port."
+    )
+    httpserver.expect_request("/f.xml").respond_with_data(feed, content_type="application/rss+xml")
+    httpserver.expect_oneshot_request("/story/paywalled").respond_with_data("subscribe", status=403)
+    store = open_store(tmp_path / "w.db")
+    topics = (TopicConfig("port", "harbour AND pilot*"),)
+    with Fetcher(LOOPBACK) as fetcher:
+        for run in range(2):
+            entries, _ = poll_feeds(
+                [FeedConfig("F", httpserver.url_for("/f.xml"))], store, fetcher, NOW, force=True
+            )
+            pages, _ = fetch_pages(entries, store, fetcher)
+            articles, _ = extract_articles(pages)
+            report = commit_articles(articles, store, load_index(store), topics, AlertSettings(), NOW)
+            stored = store.list_articles()
+            assert len(stored) == 1
+            if run == 0:
+                assert stored[0].from_feed_only and stored[0].text.startswith("Harbour pilots walked out")
+                assert report.topic_matches == 1 and report.alerts_queued == 1
+                page = (
+                    "<html><body><article>"
+                    + "<p>Harbour pilots walked out over pay. " * 30
+                    + "</p></article>"
+                )
+                httpserver.expect_request("/story/paywalled").respond_with_data(
+                    page, content_type="text/html"
+                )
+            else:
+                assert not stored[0].from_feed_only and report.pages_recovered == 1
+                assert report.alerts_queued == 0  # the same development: no second alert
+    assert len(store.list_alerts()) == 1

@@ -27,6 +27,8 @@ TOPIC_MODES = ("new_story", "every_article", "digest")
 class FeedConfig:
     name: str
     url: str
+    # Poll this feed at most this often, whatever the run schedule (None: every run).
+    interval_minutes: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,11 @@ class FetchSettings:
     max_page_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
     concurrency: int = 8
+    # Requests to one host at a time: many feeds on one site must not hammer it.
+    per_host_concurrency: int = 2
     allow_private_networks: bool = False
+    # When set, only these hosts are fetched (e.g. to poll feeds without following their links).
+    allowed_hosts: frozenset[str] = frozenset()
     # An HTTP proxy for every request; the demo uses one to serve its fictional host on loopback.
     proxy: str | None = None
     user_agent: str = "wirewatch/0.1 (+https://github.com/wirewatch/wirewatch; news monitor)"
@@ -208,13 +214,16 @@ def _parse_feeds(r: _Reader, value: Any) -> list[FeedConfig]:
     seen: set[str] = set()
     for i, table in enumerate(_array_of_tables(r, value, "feeds")):
         prefix = f"feeds[{i}]"
-        r.check_keys(table, {"name", "url"}, prefix)
+        r.check_keys(table, {"name", "url", "interval_minutes"}, prefix)
         url = r.http_url(r.typed(table, "url", str, prefix, required=True), f"{prefix}.url")
+        interval = r.typed(table, "interval_minutes", (int, float), prefix)
+        if interval is not None and interval <= 0:
+            raise ConfigError(r.path, f"{prefix}.interval_minutes", "must be greater than 0")
         name = r.typed(table, "name", str, prefix) or urlsplit(url).hostname or url
         if url in seen:
             raise ConfigError(r.path, f"{prefix}.url", f"duplicate feed URL {url!r}")
         seen.add(url)
-        feeds.append(FeedConfig(name=name, url=url))
+        feeds.append(FeedConfig(name=name, url=url, interval_minutes=interval))
     return feeds
 
 
@@ -279,11 +288,17 @@ def _parse_fetch(r: _Reader, value: Any) -> FetchSettings:
         "max_page_bytes",
         "max_redirects",
         "concurrency",
+        "per_host_concurrency",
         "allow_private_networks",
+        "allowed_hosts",
         "proxy",
         "user_agent",
     }
     r.check_keys(table, allowed, "fetch")
+    hosts = r.typed(table, "allowed_hosts", list, "fetch", [])
+    for i, host in enumerate(hosts):
+        if not isinstance(host, str) or not host or "/" in host:
+            raise ConfigError(r.path, f"fetch.allowed_hosts[{i}]", f"expected a host name, got {host!r}")
     settings = FetchSettings(
         connect_timeout_s=float(r.typed(table, "connect_timeout_s", number, "fetch", d.connect_timeout_s)),
         read_timeout_s=float(r.typed(table, "read_timeout_s", number, "fetch", d.read_timeout_s)),
@@ -292,6 +307,8 @@ def _parse_fetch(r: _Reader, value: Any) -> FetchSettings:
         max_page_bytes=r.typed(table, "max_page_bytes", int, "fetch", d.max_page_bytes),
         max_redirects=r.typed(table, "max_redirects", int, "fetch", d.max_redirects),
         concurrency=r.typed(table, "concurrency", int, "fetch", d.concurrency),
+        per_host_concurrency=r.typed(table, "per_host_concurrency", int, "fetch", d.per_host_concurrency),
+        allowed_hosts=frozenset(h.lower() for h in hosts),
         allow_private_networks=r.typed(
             table, "allow_private_networks", bool, "fetch", d.allow_private_networks
         ),
@@ -305,6 +322,7 @@ def _parse_fetch(r: _Reader, value: Any) -> FetchSettings:
         "max_feed_bytes",
         "max_page_bytes",
         "concurrency",
+        "per_host_concurrency",
     ):
         if getattr(settings, key) <= 0:
             raise ConfigError(r.path, f"fetch.{key}", "must be greater than 0")

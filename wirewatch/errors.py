@@ -21,10 +21,13 @@ class ConfigError(WirewatchError):
 class FetchError(WirewatchError):
     """A feed or page could not be fetched."""
 
-    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, url: str, reason: str, *, status: int | None = None, retry_after_s: float | None = None
+    ) -> None:
         self.url = url
         self.reason = reason
         self.status = status
+        self.retry_after_s = retry_after_s
         super().__init__(f"{url}: {reason}")
 
 

@@ -28,6 +28,7 @@ class Page:
     body: str
     content_type: str  # "text/html" or "text/plain"
     entry: FeedEntry | None = None
+    error: str | None = None  # why the page could not be fetched (body is then empty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class NewArticle:
     from_feed_only: bool = False
     # Keys of the page's short paragraphs before template stripping (extractors.templates).
     paragraph_keys: tuple[str, ...] = ()
+    page_error: str | None = None  # set when the article is stored from its feed entry alone
 
 
 @dataclass(frozen=True, slots=True)
