@@ -23,6 +23,7 @@ class CommitReport:
     topic_matches: int = 0
     alerts_queued: int = 0
     article_ids: list[int] = field(default_factory=list)
+    alert_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -137,8 +138,13 @@ def _match_topics(
             cluster_alerted=store.topic_has_alert(topic, cluster_id),
             match_alerted=matched is not None and store.article_has_alert(topic, matched),
         )
-        if key and store.queue_alert(key, topic, modes[topic], cluster_id, article_id, initial_status, now):
+        # A story the reader muted in the review page raises no further alerts.
+        if key is None or store.cluster_is_muted(cluster_id):
+            continue
+        alert_id = store.queue_alert(key, topic, modes[topic], cluster_id, article_id, initial_status, now)
+        if alert_id is not None:
             report.alerts_queued += 1
+            report.alert_ids.append(alert_id)
 
 
 def deliver_alerts(
