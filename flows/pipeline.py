@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 
 from fetch.http import Fetcher
 from flows.commit import CommitReport, DeliveryReport, commit_articles, deliver_alerts, load_index
+from flows.report import publish_run_artifact
 from flows.stages import (
     StageReport,
     extract_articles,
@@ -24,7 +25,8 @@ from flows.stages import (
     strip_source_templates,
 )
 from store import open_store
-from wirewatch.config import Settings
+from wirewatch.config import Settings, load_settings
+from wirewatch.demo_server import demo_settings
 from wirewatch.records import FeedEntry, NewArticle, Page, RunSummary
 from wirewatch.timeutil import utc_now
 
@@ -158,9 +160,7 @@ def _finish_run(settings: Settings, run_id: int, summary: RunSummary) -> None:
         store.close()
 
 
-@flow(name="wirewatch-run", log_prints=False)
-def run_flow(settings: Settings, force: bool = False) -> RunSummary:
-    """One pass: poll every due feed, read new articles, cluster them, match topics, alert."""
+def _run_pipeline(settings: Settings, force: bool) -> RunSummary:
     run_id = _start_run(settings, "run")
     entries, feed_report = poll_feeds_task(settings, force)
     pages, page_report = fetch_pages_task(settings, entries)
@@ -169,7 +169,23 @@ def run_flow(settings: Settings, force: bool = False) -> RunSummary:
     delivery = deliver_task(settings)
     summary = _summarise(settings, [feed_report, page_report, extract_report], commit, delivery, feed_report)
     _finish_run(settings, run_id, summary)
+    publish_run_artifact(settings, commit)
     return summary
+
+
+@flow(name="wirewatch-run", log_prints=False)
+def run_flow(settings: Settings, force: bool = False) -> RunSummary:
+    """One pass: poll every due feed, read new articles, cluster them, match topics, alert."""
+    return _run_pipeline(settings, force)
+
+
+@flow(name="wirewatch-scheduled", log_prints=False)
+def scheduled_flow(config: str | None = None, db: str | None = None) -> RunSummary:
+    """The deployed form of a run: parameters are paths (JSON for the Prefect API); the config
+    is read afresh at each run, so edits to it apply from the next run on."""
+    settings = load_settings(config, db_override=db)
+    with demo_settings(settings) as ready:
+        return _run_pipeline(ready, False)
 
 
 @flow(name="wirewatch-ingest", log_prints=False)

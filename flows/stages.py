@@ -16,13 +16,13 @@ from pathlib import Path
 from extractors import extract_page
 from extractors.article import read_file_page
 from extractors.templates import TEMPLATE_MIN_PAGES, strip_template, template_candidates
-from fetch.feeds import parse_feed
+from fetch.feeds import ParsedFeed, parse_feed
 from fetch.http import Fetcher, FetchResult
 from fetch.schedule import next_fetch_after_failure, next_fetch_after_success
 from store import Store
 from wirewatch.config import FeedConfig
 from wirewatch.errors import ExtractionError, WirewatchError
-from wirewatch.records import FeedEntry, FeedState, NewArticle, Page
+from wirewatch.records import FeedEntry, FeedOutcome, FeedState, NewArticle, Page
 from wirewatch.timeutil import parse_iso
 
 FEED_ACCEPT = (
@@ -53,11 +53,17 @@ def poll_feeds(
     *,
     force: bool = False,
 ) -> tuple[list[FeedEntry], StageReport]:
-    """Fetch every due feed (conditional GET) and return the entries of those that changed."""
+    """Fetch every due feed (conditional GET) and return the entries of those that changed.
+
+    Feed state is read in one query and written in one transaction: a run polling hundreds of
+    feeds must not pay a database round trip per feed.
+    """
     report = StageReport()
+    feeds = list(feeds)
+    states = store.feed_states([(f.url, f.name) for f in feeds])
     due: list[tuple[FeedConfig, FeedState]] = []
     for feed in feeds:
-        state = store.feed_state(feed.url, feed.name)
+        state = states[feed.url]
         next_fetch = parse_iso(state.next_fetch)
         if not force and next_fetch and next_fetch > now:
             report.skipped += 1
@@ -72,10 +78,11 @@ def poll_feeds(
 
     def fetch_one(
         item: tuple[FeedConfig, FeedState],
-    ) -> tuple[FeedConfig, FetchResult | WirewatchError]:
+    ) -> tuple[FetchResult, ParsedFeed | None] | WirewatchError:
+        # Parsing here, as each response arrives, overlaps it with the other feeds' downloads.
         feed, state = item
         try:
-            return feed, fetcher.get(
+            result = fetcher.get(
                 feed.url,
                 max_bytes=fetcher.settings.max_feed_bytes,
                 etag=state.etag,
@@ -83,35 +90,35 @@ def poll_feeds(
                 accept=FEED_ACCEPT,
             )
         except WirewatchError as exc:
-            return feed, exc
+            return exc
+        if result.not_modified:
+            return result, None
+        return result, parse_feed(result.body, feed.url, feed.name, result.content_type)
 
-    entries: list[FeedEntry] = []
     with ThreadPoolExecutor(max_workers=fetcher.settings.concurrency) as pool:
-        outcomes = list(pool.map(fetch_one, due))
-    for (feed, state), (_, outcome) in zip(due, outcomes, strict=True):
-        if isinstance(outcome, WirewatchError):
-            retry_after = getattr(outcome, "retry_after_s", None)
+        results = list(pool.map(fetch_one, due))
+    entries: list[FeedEntry] = []
+    outcomes: list[FeedOutcome] = []
+    for (feed, state), fetched in zip(due, results, strict=True):
+        if isinstance(fetched, WirewatchError):
+            retry_after = getattr(fetched, "retry_after_s", None)
             next_fetch = next_fetch_after_failure(now, state.consecutive_failures + 1, retry_after)
-            store.record_feed_failure(
-                feed.url, getattr(outcome, "status", None), str(outcome), now, next_fetch
-            )
+            status = getattr(fetched, "status", None)
+            outcomes.append(FeedOutcome(feed.url, status, now, next_fetch, error=str(fetched)))
             report.failed += 1
-            report.errors.append(f"feed {outcome}")
+            report.errors.append(f"feed {fetched}")
             continue
-        parsed = (
-            None
-            if outcome.not_modified
-            else parse_feed(outcome.body, feed.url, feed.name, outcome.content_type)
-        )
-        interval = feed.interval_minutes * 60 if feed.interval_minutes else None
+        result, parsed = fetched
         next_fetch = next_fetch_after_success(
             now,
-            interval_s=interval,
-            max_age_s=outcome.max_age_s,
+            interval_s=feed.interval_minutes * 60 if feed.interval_minutes else None,
+            max_age_s=result.max_age_s,
             ttl_minutes=parsed.ttl_minutes if parsed else None,
         )
-        store.record_feed_success(
-            feed.url, outcome.status, outcome.etag, outcome.last_modified, now, next_fetch
+        outcomes.append(
+            FeedOutcome(
+                feed.url, result.status, now, next_fetch, etag=result.etag, last_modified=result.last_modified
+            )
         )
         report.done += 1
         if parsed is None:
@@ -121,6 +128,7 @@ def poll_feeds(
         if parsed.skipped:
             report.notes.append(f"{feed.url}: {parsed.skipped} entries without a link skipped")
         entries.extend(parsed.entries)
+    store.record_feed_outcomes(outcomes)
     return _unique_entries(entries), report
 
 

@@ -16,6 +16,7 @@ from store.review import ReviewMixin
 from store.schema import migrate
 from store.search import SearchMixin
 from wirewatch.records import (
+    FeedOutcome,
     FeedState,
     NewArticle,
     Placement,
@@ -34,6 +35,9 @@ def open_store(path: str | Path) -> Store:
     db = sqlite_utils.Database(path)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.enable_wal()
+    # In WAL mode NORMAL loses no committed transaction when the process dies (kill -9), only
+    # possibly the last ones on power loss; FULL would fsync every commit.
+    db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
     migrate(db)
     return Store(db)
@@ -56,51 +60,41 @@ class Store(OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
 
     # --- feeds ----------------------------------------------------------------------------
 
-    def feed_state(self, url: str, name: str) -> FeedState:
-        rows = self._rows("SELECT * FROM feeds WHERE url = ?", (url,))
-        if not rows:
-            with self.db.atomic():
-                self.db["feeds"].insert({"url": url, "name": name}, ignore=True)
-            rows = self._rows("SELECT * FROM feeds WHERE url = ?", (url,))
-        return FeedState(**rows[0])
+    def feed_states(self, feeds: list[tuple[str, str]]) -> dict[str, FeedState]:
+        """State of each (url, name) feed, registering new ones, in one transaction."""
+        with self.atomic():
+            self.db.conn.executemany("INSERT OR IGNORE INTO feeds (url, name) VALUES (?, ?)", feeds)
+        states: dict[str, FeedState] = {}
+        urls = [url for url, _ in feeds]
+        for start in range(0, len(urls), 500):
+            chunk = urls[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._rows(f"SELECT * FROM feeds WHERE url IN ({marks})", chunk):
+                states[row["url"]] = FeedState(**row)
+        return states
 
     def list_feeds(self) -> list[FeedState]:
         return [FeedState(**row) for row in self._rows("SELECT * FROM feeds ORDER BY name")]
 
-    def record_feed_success(
-        self,
-        url: str,
-        status: int,
-        etag: str | None,
-        last_modified: str | None,
-        now: datetime,
-        next_fetch: datetime | None,
-    ) -> None:
+    def record_feed_outcomes(self, outcomes: list[FeedOutcome]) -> None:
+        """Record a run's fetch results for many feeds in one transaction."""
         with self.atomic():
-            self.db["feeds"].update(
-                url,
-                {
-                    "last_status": status,
-                    "last_error": None,
-                    "consecutive_failures": 0,
-                    "last_fetched": to_iso(now),
-                    "next_fetch": to_iso(next_fetch),
-                    # A 304 carries no new validators: keep the ones we have.
-                    **({"etag": etag} if etag else {}),
-                    **({"last_modified": last_modified} if last_modified else {}),
-                },
-            )
-
-    def record_feed_failure(
-        self, url: str, status: int | None, error: str, now: datetime, next_fetch: datetime
-    ) -> None:
-        with self.atomic():
-            self.db.execute(
-                """UPDATE feeds SET last_status = ?, last_error = ?,
-                   consecutive_failures = consecutive_failures + 1, last_fetched = ?, next_fetch = ?
-                   WHERE url = ?""",
-                (status, error, to_iso(now), to_iso(next_fetch), url),
-            )
+            for o in outcomes:
+                if o.error is None:
+                    # A 304 carries no new validators: COALESCE keeps the ones we have.
+                    self.db.execute(
+                        """UPDATE feeds SET last_status = ?, last_error = NULL, consecutive_failures = 0,
+                           last_fetched = ?, next_fetch = ?, etag = COALESCE(?, etag),
+                           last_modified = COALESCE(?, last_modified) WHERE url = ?""",
+                        (o.status, to_iso(o.fetched), to_iso(o.next_fetch), o.etag, o.last_modified, o.url),
+                    )
+                else:
+                    self.db.execute(
+                        """UPDATE feeds SET last_status = ?, last_error = ?,
+                           consecutive_failures = consecutive_failures + 1, last_fetched = ?, next_fetch = ?
+                           WHERE url = ?""",
+                        (o.status, o.error, to_iso(o.fetched), to_iso(o.next_fetch), o.url),
+                    )
 
     def list_feed(self, url: str) -> FeedState:
         return FeedState(**self._rows("SELECT * FROM feeds WHERE url = ?", (url,))[0])
@@ -336,12 +330,19 @@ class Store(OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
             }
         )
 
-    def list_clusters(self, topic: str | None = None) -> list[StoredCluster]:
+    def list_clusters(
+        self, topic: str | None = None, article_ids: set[int] | None = None
+    ) -> list[StoredCluster]:
+        """Live clusters, newest first; only those matching `topic` or holding `article_ids`."""
         sql = "SELECT * FROM clusters WHERE merged_into IS NULL"
-        params: tuple[Any, ...] = ()
+        params: list[Any] = []
         if topic:
             sql += " AND id IN (SELECT cluster_id FROM topic_matches WHERE topic = ?)"
-            params = (topic,)
+            params.append(topic)
+        if article_ids is not None:
+            ids = sorted(article_ids)
+            sql += f" AND id IN (SELECT cluster_id FROM articles WHERE id IN ({','.join('?' * len(ids))}))"
+            params.extend(ids)
         clusters = []
         for row in self._rows(sql + " ORDER BY last_seen DESC, id DESC", params):
             articles = tuple(self.list_articles(row["id"]))

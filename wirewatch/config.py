@@ -10,16 +10,21 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cronsim import CronSim, CronSimError
 
 from wirewatch.errors import ConfigError
 
 DEFAULT_DB_PATH = "wirewatch.db"
 CONFIG_ENV_VAR = "WIREWATCH_CONFIG"
 DEMO_BASE_URL = "http://demo.wirewatch.invalid"
+DEFAULT_INTERVAL_MINUTES = 15.0
 TOPIC_MODES = ("new_story", "every_article", "digest")
 
 
@@ -76,11 +81,21 @@ class FetchSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleSettings:
+    """When `wirewatch serve` runs the flow: every interval_minutes, or on a cron expression."""
+
+    interval_minutes: float | None = DEFAULT_INTERVAL_MINUTES
+    cron: str | None = None
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     feeds: tuple[FeedConfig, ...] = ()
     topics: tuple[TopicConfig, ...] = ()
     alerts: AlertSettings = field(default_factory=AlertSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     database: str = DEFAULT_DB_PATH
     source: str = "<defaults>"
     is_demo: bool = False
@@ -93,14 +108,17 @@ def demo_config_path() -> Path:
 def find_config(explicit: str | None, env: Mapping[str, str] | None = None) -> tuple[Path, bool]:
     """Return the config file to read and whether it is the bundled demo config."""
     env = os.environ if env is None else env
+    demo = demo_config_path()
     if explicit:
-        return Path(explicit), False
-    if env.get(CONFIG_ENV_VAR):
-        return Path(env[CONFIG_ENV_VAR]), False
-    local = Path("wirewatch.toml")
-    if local.is_file():
-        return local, False
-    return demo_config_path(), True
+        chosen = Path(explicit)
+    elif env.get(CONFIG_ENV_VAR):
+        chosen = Path(env[CONFIG_ENV_VAR])
+    elif Path("wirewatch.toml").is_file():
+        chosen = Path("wirewatch.toml")
+    else:
+        return demo, True
+    # The demo's config named by path (a deployment's parameter, say) is still the demo.
+    return chosen, chosen.resolve() == demo.resolve()
 
 
 def load_settings(
@@ -186,17 +204,19 @@ class _Reader:
 
 def parse_settings(data: dict[str, Any], path: str, *, is_demo: bool = False) -> Settings:
     r = _Reader(path)
-    r.check_keys(data, {"feeds", "topics", "alerts", "fetch", "database"}, "")
+    r.check_keys(data, {"feeds", "topics", "alerts", "fetch", "schedule", "database"}, "")
     feeds = tuple(_parse_feeds(r, data.get("feeds", [])))
     topics = tuple(_parse_topics(r, data.get("topics", [])))
     alerts = _parse_alerts(r, data.get("alerts", {}))
     fetch = _parse_fetch(r, data.get("fetch", {}))
+    schedule = _parse_schedule(r, data.get("schedule", {}))
     database = r.typed(data, "database", str, "", DEFAULT_DB_PATH)
     return Settings(
         feeds=feeds,
         topics=topics,
         alerts=alerts,
         fetch=fetch,
+        schedule=schedule,
         database=database,
         source=path,
         is_demo=is_demo,
@@ -329,6 +349,32 @@ def _parse_fetch(r: _Reader, value: Any) -> FetchSettings:
     if settings.proxy:
         r.http_url(settings.proxy, "fetch.proxy")
     return settings
+
+
+def _parse_schedule(r: _Reader, value: Any) -> ScheduleSettings:
+    table = r.table(value, "schedule")
+    r.check_keys(table, {"interval_minutes", "cron", "timezone"}, "schedule")
+    cron = r.typed(table, "cron", str, "schedule")
+    interval = r.typed(table, "interval_minutes", (int, float), "schedule")
+    timezone = r.typed(table, "timezone", str, "schedule", "UTC")
+    if cron and interval:
+        raise ConfigError(r.path, "schedule", "set interval_minutes or cron, not both")
+    if cron is not None:
+        try:
+            CronSim(cron, datetime.now())
+        except CronSimError as exc:
+            raise ConfigError(r.path, "schedule.cron", f"invalid cron expression {cron!r}: {exc}") from None
+    if interval is not None and interval <= 0:
+        raise ConfigError(r.path, "schedule.interval_minutes", "must be greater than 0")
+    try:
+        ZoneInfo(timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(r.path, "schedule.timezone", f"unknown time zone {timezone!r}") from None
+    return ScheduleSettings(
+        interval_minutes=None if cron else float(interval or DEFAULT_INTERVAL_MINUTES),
+        cron=cron,
+        timezone=timezone,
+    )
 
 
 def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:

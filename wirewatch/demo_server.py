@@ -10,13 +10,14 @@ import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from wirewatch.config import DEMO_BASE_URL
+from wirewatch.config import DEMO_BASE_URL, Settings
 
 _TYPES = {".xml": "application/xml; charset=utf-8", ".html": "text/html; charset=utf-8"}
 
@@ -66,3 +67,13 @@ def serve_demo(root: Path | None = None) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def demo_settings(settings: Settings) -> Iterator[Settings]:
+    """The settings as they are, or, for the bundled demo, pointed at a demo server for the run."""
+    if not settings.is_demo:
+        yield settings
+        return
+    with serve_demo() as proxy:
+        yield replace(settings, fetch=replace(settings.fetch, proxy=proxy))

@@ -146,6 +146,19 @@ class StoredAlert:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedOutcome:
+    """What one fetch of a feed came to, for the store: success (error None) or failure."""
+
+    url: str
+    status: int | None
+    fetched: datetime
+    next_fetch: datetime | None
+    error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FeedState:
     url: str
     name: str
