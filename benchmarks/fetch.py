@@ -100,9 +100,10 @@ async def bare_fetch(urls: list[str], concurrency: int) -> int:
 def wirewatch_fetch(feeds: list[FeedConfig], settings: FetchSettings, db: Path) -> int:
     store = open_store(db)
     with Fetcher(settings) as fetcher:
-        entries, _ = poll_feeds(feeds, store, fetcher, datetime.now(UTC))
+        poll = poll_feeds(feeds, store, fetcher, datetime.now(UTC))
+        store.record_feed_outcomes(poll.fetched)  # as the commit stage does
     store.close()
-    return len(entries)
+    return len(poll.entries)
 
 
 @flow(name="bench-poll")

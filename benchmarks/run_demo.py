@@ -32,11 +32,13 @@ def plain_pipeline(db: Path) -> float:
         settings = replace(settings, fetch=replace(settings.fetch, proxy=proxy))
         store = open_store(settings.database)
         with Fetcher(settings.fetch) as fetcher:
-            entries, _ = poll_feeds(settings.feeds, store, fetcher, utc_now())
-            pages, _ = fetch_pages(entries, store, fetcher)
+            poll = poll_feeds(settings.feeds, store, fetcher, utc_now())
+            pages, _ = fetch_pages(poll.entries, store, fetcher)
         articles, _ = extract_articles(pages)
         articles, _ = strip_source_templates(articles, store.source_paragraph_counts)
-        commit_articles(articles, store, load_index(store), settings.topics, settings.alerts, utc_now())
+        commit_articles(
+            articles, store, load_index(store), settings.topics, settings.alerts, utc_now(), poll.fetched
+        )
         deliver_alerts(store, settings.alerts, utc_now())
         store.close()
     return time.perf_counter() - start

@@ -11,7 +11,7 @@ from alerts.policy import alert_key
 from dedup import CandidateDetails, StoryIndex, decide_placement, fingerprint_text
 from store import Store
 from wirewatch.config import AlertSettings, TopicConfig
-from wirewatch.records import NewArticle, Placement, StoredAlert
+from wirewatch.records import FeedOutcome, NewArticle, Placement, StoredAlert
 
 
 @dataclass
@@ -49,12 +49,14 @@ def commit_articles(
     topics: tuple[TopicConfig, ...],
     alerts: AlertSettings,
     now: datetime,
+    feed_outcomes: list[FeedOutcome] | None = None,
 ) -> CommitReport:
     """Store new articles and everything they cause, all or nothing.
 
     The alert rows are written in the same transaction as the article and cluster that caused
     them, so a run killed at any point leaves either all of it or none of it. An article first
-    stored from its feed entry alone gets its page's text when a later run can fetch it.
+    stored from its feed entry alone gets its page's text when a later run can fetch it. The
+    feeds' new state (validators, next fetch) is committed with the entries it brought.
     """
     report = CommitReport()
     # Without channels an alert is only a record; queueing it would flood a channel added later.
@@ -78,6 +80,7 @@ def commit_articles(
                 report.new_clusters += int(is_new)
                 report.article_ids.append(article_id)
             _match_topics(article_id, cluster_id, placement, store, topics, initial_status, now, report)
+        store.record_feed_outcomes(feed_outcomes or [])
     return report
 
 

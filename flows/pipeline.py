@@ -17,6 +17,7 @@ from fetch.http import Fetcher
 from flows.commit import CommitReport, DeliveryReport, commit_articles, deliver_alerts, load_index
 from flows.report import publish_run_artifact
 from flows.stages import (
+    FeedPoll,
     StageReport,
     extract_articles,
     fetch_pages,
@@ -27,7 +28,7 @@ from flows.stages import (
 from store import open_store
 from wirewatch.config import Settings, load_settings
 from wirewatch.demo_server import demo_settings
-from wirewatch.records import FeedEntry, NewArticle, Page, RunSummary
+from wirewatch.records import FeedEntry, FeedOutcome, NewArticle, Page, RunSummary
 from wirewatch.timeutil import utc_now
 
 
@@ -41,15 +42,15 @@ def _log_report(stage: str, report: StageReport) -> None:
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
-def poll_feeds_task(settings: Settings, force: bool) -> tuple[list[FeedEntry], StageReport]:
+def poll_feeds_task(settings: Settings, force: bool) -> FeedPoll:
     store = open_store(settings.database)
     try:
         with Fetcher(settings.fetch) as fetcher:
-            entries, report = poll_feeds(settings.feeds, store, fetcher, utc_now(), force=force)
+            poll = poll_feeds(settings.feeds, store, fetcher, utc_now(), force=force)
     finally:
         store.close()
-    _log_report("poll-feeds", report)
-    return entries, report
+    _log_report("poll-feeds", poll.report)
+    return poll
 
 
 @task(name="fetch-pages", cache_policy=NO_CACHE)
@@ -85,11 +86,15 @@ def extract_task(settings: Settings, pages: list[Page]) -> tuple[list[NewArticle
 
 
 @task(name="store-cluster-match", cache_policy=NO_CACHE)
-def commit_task(settings: Settings, articles: list[NewArticle]) -> CommitReport:
+def commit_task(
+    settings: Settings, articles: list[NewArticle], feed_outcomes: list[FeedOutcome] | None = None
+) -> CommitReport:
     store = open_store(settings.database)
     try:
         index = load_index(store)
-        report = commit_articles(articles, store, index, settings.topics, settings.alerts, utc_now())
+        report = commit_articles(
+            articles, store, index, settings.topics, settings.alerts, utc_now(), feed_outcomes
+        )
     finally:
         store.close()
     get_run_logger().info(
@@ -162,12 +167,12 @@ def _finish_run(settings: Settings, run_id: int, summary: RunSummary) -> None:
 
 def _run_pipeline(settings: Settings, force: bool) -> RunSummary:
     run_id = _start_run(settings, "run")
-    entries, feed_report = poll_feeds_task(settings, force)
-    pages, page_report = fetch_pages_task(settings, entries)
+    poll = poll_feeds_task(settings, force)
+    pages, page_report = fetch_pages_task(settings, poll.entries)
     articles, extract_report = extract_task(settings, pages)
-    commit = commit_task(settings, articles)
+    commit = commit_task(settings, articles, poll.fetched)
     delivery = deliver_task(settings)
-    summary = _summarise(settings, [feed_report, page_report, extract_report], commit, delivery, feed_report)
+    summary = _summarise(settings, [poll.report, page_report, extract_report], commit, delivery, poll.report)
     _finish_run(settings, run_id, summary)
     publish_run_artifact(settings, commit)
     return summary

@@ -45,6 +45,13 @@ class StageReport:
 # --- fetch ---------------------------------------------------------------------------------
 
 
+@dataclass
+class FeedPoll:
+    entries: list[FeedEntry]
+    report: StageReport
+    fetched: list[FeedOutcome]  # successful fetches: record them with the entries they brought
+
+
 def poll_feeds(
     feeds: Iterable[FeedConfig],
     store: Store,
@@ -52,11 +59,13 @@ def poll_feeds(
     now: datetime,
     *,
     force: bool = False,
-) -> tuple[list[FeedEntry], StageReport]:
+) -> FeedPoll:
     """Fetch every due feed (conditional GET) and return the entries of those that changed.
 
-    Feed state is read in one query and written in one transaction: a run polling hundreds of
-    feeds must not pay a database round trip per feed.
+    Failures are recorded at once (their backoff). Successes are returned, not recorded: their
+    validators (ETag, Last-Modified) may only be stored once the entries are, in the same
+    transaction, or a run killed in between would get "304 Not Modified" for entries it never
+    stored. Feed state is read in one query: hundreds of feeds must not cost a round trip each.
     """
     report = StageReport()
     feeds = list(feeds)
@@ -98,13 +107,14 @@ def poll_feeds(
     with ThreadPoolExecutor(max_workers=fetcher.settings.concurrency) as pool:
         results = list(pool.map(fetch_one, due))
     entries: list[FeedEntry] = []
-    outcomes: list[FeedOutcome] = []
+    failures: list[FeedOutcome] = []
+    successes: list[FeedOutcome] = []
     for (feed, state), fetched in zip(due, results, strict=True):
         if isinstance(fetched, WirewatchError):
             retry_after = getattr(fetched, "retry_after_s", None)
             next_fetch = next_fetch_after_failure(now, state.consecutive_failures + 1, retry_after)
             status = getattr(fetched, "status", None)
-            outcomes.append(FeedOutcome(feed.url, status, now, next_fetch, error=str(fetched)))
+            failures.append(FeedOutcome(feed.url, status, now, next_fetch, error=str(fetched)))
             report.failed += 1
             report.errors.append(f"feed {fetched}")
             continue
@@ -115,7 +125,7 @@ def poll_feeds(
             max_age_s=result.max_age_s,
             ttl_minutes=parsed.ttl_minutes if parsed else None,
         )
-        outcomes.append(
+        successes.append(
             FeedOutcome(
                 feed.url, result.status, now, next_fetch, etag=result.etag, last_modified=result.last_modified
             )
@@ -128,8 +138,8 @@ def poll_feeds(
         if parsed.skipped:
             report.notes.append(f"{feed.url}: {parsed.skipped} entries without a link skipped")
         entries.extend(parsed.entries)
-    store.record_feed_outcomes(outcomes)
-    return _unique_entries(entries), report
+    store.record_feed_outcomes(failures)
+    return FeedPoll(_unique_entries(entries), report, successes)
 
 
 def _unique_entries(entries: list[FeedEntry]) -> list[FeedEntry]:

@@ -31,7 +31,7 @@ def _served_headers(body: bytes) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def devset_server() -> Iterator[tuple[str, list[Path]]]:
-    root = _need_shared(SHARED / "eval" / "feeds")
+    root = _need_shared(SHARED / "eval" / "feeds").resolve()
     files = sorted(root.rglob("*.xml"))
 
     class Handler(BaseHTTPRequestHandler):
@@ -72,7 +72,8 @@ def test_every_devset_feed_is_read_without_crashing_and_nothing_leaves_the_machi
     settings = FetchSettings(allow_private_networks=True, allowed_hosts=frozenset({"127.0.0.1"}))
     store = open_store(tmp_path / "devset.db")
     with Fetcher(settings) as fetcher:
-        entries, report = poll_feeds(feeds, store, fetcher, NOW)
+        poll = poll_feeds(feeds, store, fetcher, NOW)
+        entries, report = poll.entries, poll.report
         assert report.done == len(files) and report.failed == 0, report.errors[:5]
         pages, page_report = fetch_pages(entries, store, fetcher)
     assert entries and len(pages) == len(entries)
