@@ -78,6 +78,7 @@ def parse_feed(body: bytes, feed_url: str, source: str, content_type: str = "") 
                 summary=plain_text(summary),
                 published=_entry_time(entry),
                 author=plain_text(entry.get("author", "")) or None,
+                link=link,
             )
         )
     ttl = str(parsed.feed.get("ttl", "")).strip()

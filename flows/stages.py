@@ -169,7 +169,9 @@ def fetch_pages(entries: list[FeedEntry], store: Store, fetcher: Fetcher) -> tup
 
     def fetch_one(entry: FeedEntry) -> Page:
         try:
-            result = fetcher.get(entry.url, max_bytes=fetcher.settings.max_page_bytes, accept=PAGE_ACCEPT)
+            result = fetcher.get(
+                entry.link or entry.url, max_bytes=fetcher.settings.max_page_bytes, accept=PAGE_ACCEPT
+            )
         except WirewatchError as exc:
             return Page(
                 url=entry.url, source=entry.source, body="", content_type="", entry=entry, error=str(exc)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import gzip
 import random
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -236,3 +239,61 @@ def test_unfetchable_page_is_stored_from_its_feed_entry_then_upgraded(
                 assert not stored[0].from_feed_only and report.pages_recovered == 1
                 assert report.alerts_queued == 0  # the same development: no second alert
     assert len(store.list_alerts()) == 1
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "https://www.example.com/world/story-123",
+        "https://WWW.Example.com/world/story-123?utm_source=rss&utm_medium=feed#comments",
+        "https://m.example.com/world/story-123",
+        "https://amp.example.com/world/story-123",
+        "https://www.example.com/world/story-123/amp",
+        "https://www.example.com/world/story-123/amp/",
+        "https://www.example.com/world/story-123?amp=1",
+        "https://www.example.com/world/story-123?outputType=amp",
+    ],
+)
+def test_amp_mobile_and_tracked_links_are_one_article(variant: str) -> None:
+    assert canonical_url(variant) == "https://www.example.com/world/story-123"
+
+
+def test_canonical_url_keeps_what_selects_content() -> None:
+    assert canonical_url("https://example.com/a?id=3&page=2") == "https://example.com/a?id=3&page=2"
+    assert canonical_url("https://m.com/a") == "https://m.com/a"  # a host named m.com, not m.<site>
+    assert canonical_url("https://example.com/campaign") == "https://example.com/campaign"
+
+
+def test_requests_to_one_host_stay_within_its_limit() -> None:
+    active = 0
+    peak = 0
+    lock = threading.Lock()
+
+    class Slow(BaseHTTPRequestHandler):  # a threaded server: it could take all 16 at once
+        def do_GET(self) -> None:  # noqa: N802
+            nonlocal active, peak
+            with lock:
+                active += 1
+                peak = max(peak, active)
+            time.sleep(0.05)
+            with lock:
+                active -= 1
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/slow"
+    settings = FetchSettings(allow_private_networks=True, concurrency=8, per_host_concurrency=2)
+    try:
+        with Fetcher(settings) as fetcher, ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda _: fetcher.get(url, max_bytes=100), range(16)))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert peak == 2

@@ -12,11 +12,12 @@ class FeedEntry:
 
     feed_url: str
     source: str
-    url: str
+    url: str  # canonical: the article's identity in the store
     title: str
     summary: str
     published: datetime | None
     author: str | None = None
+    link: str | None = None  # as the feed gave it: what is fetched
 
 
 @dataclass(frozen=True, slots=True)
