@@ -11,6 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from store.base import StoreBase
+from store.explain import ExplainMixin
 from store.outbox import OutboxMixin
 from store.review import ReviewMixin
 from store.schema import migrate
@@ -43,7 +44,7 @@ def open_store(path: str | Path) -> Store:
     return Store(db)
 
 
-class Store(OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
+class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
     # --- runs -----------------------------------------------------------------------------
 
     def start_run(self, kind: str) -> int:
@@ -308,6 +309,19 @@ class Store(OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
             (article["seen"], article["seen"], target),
         )
         return target, is_new
+
+    def cluster_titles(self, cluster_id: int) -> list[str]:
+        """Member titles, oldest first."""
+        return [
+            r["title"]
+            for r in self._rows(
+                "SELECT title FROM articles WHERE cluster_id = ? ORDER BY COALESCE(published, fetched), id",
+                (cluster_id,),
+            )
+        ]
+
+    def set_headline(self, cluster_id: int, headline: str) -> None:
+        self.db.execute("UPDATE clusters SET headline = ? WHERE id = ?", (headline, cluster_id))
 
     def _merge_cluster(self, source: int, target: int, article_id: int, now: str) -> None:
         self.db.execute("UPDATE articles SET cluster_id = ? WHERE cluster_id = ?", (target, source))

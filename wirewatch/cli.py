@@ -202,6 +202,32 @@ def extract(targets: tuple[str, ...], config: str | None, as_json: bool) -> None
         sys.exit(1)
 
 
+def _explain_cluster(config: str | None, db: str | None, cluster_id: int, as_json: bool) -> None:
+    from wirewatch.explain import member_reason, merge_reason
+
+    store = _open(config, db)
+    live = store.live_cluster(cluster_id)
+    members, merges = store.cluster_members(live), store.cluster_merges(live)
+    store.close()
+    if not members:
+        raise click.ClickException(f"no cluster {cluster_id} in the store")
+    if as_json:
+        _emit_json(
+            {
+                "id": live,
+                "members": [{**asdict(m), "reason": member_reason(m)} for m in members],
+                "merges": [{**asdict(m), "reason": merge_reason(m)} for m in merges],
+            }
+        )
+        return
+    if live != cluster_id:
+        click.echo(f"cluster {cluster_id} was merged into {live}")
+    rows = [(m.id, m.title, m.source, m.tier, member_reason(m)) for m in members]
+    click.echo(render_table(["id", "title", "source", "tier", "why"], rows))
+    for merge in merges:
+        click.echo(merge_reason(merge))
+
+
 def _open(config: str | None, db: str | None):  # type: ignore[no-untyped-def]
     from store import open_store
 
@@ -212,12 +238,23 @@ def _open(config: str | None, db: str | None):  # type: ignore[no-untyped-def]
 @config_option
 @db_option
 @click.option("--topic", help="Only clusters that matched this topic.")
+@click.option(
+    "--explain", "explain_id", type=int, metavar="ID", help="Show why each article joined cluster ID."
+)
 @json_option
-def clusters(config: str | None, db: str | None, topic: str | None, as_json: bool) -> None:
+def clusters(
+    config: str | None, db: str | None, topic: str | None, explain_id: int | None, as_json: bool
+) -> None:
     """List story clusters, newest first, with their articles.
 
     Example: wirewatch clusters --topic nk-sanctions
+
+    With --explain ID: each member of that cluster, its tier, the article it matched and the
+    score that decided it, and any merges of other clusters into it.
     """
+    if explain_id is not None:
+        _explain_cluster(config, db, explain_id, as_json)
+        return
     store = _open(config, db)
     found = store.list_clusters(topic)
     store.close()

@@ -185,3 +185,25 @@ class SearchHit:
     published: str | None
     snippet: str
     rank: float
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterMember:
+    """Why an article is in its cluster: its tier, the article it matched, and the score."""
+
+    id: int
+    title: str
+    source: str
+    published: str | None
+    tier: str
+    matched_article_id: int | None
+    matched_title: str | None
+    score: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterMerge:
+    from_cluster: int
+    into_cluster: int
+    article_id: int | None
+    merged_at: str

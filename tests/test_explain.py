@@ -1,0 +1,67 @@
+"""`wirewatch clusters --explain`: why each member joined, and merges kept on record."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from dedup.headline import representative_title
+from store import open_store
+from wirewatch.cli import main
+from wirewatch.records import NewArticle, Placement
+
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+def _add(store, n: int, title: str, placement: Placement) -> int:  # type: ignore[no-untyped-def]
+    article = NewArticle(
+        url=f"https://news.test/{n}",
+        source=f"Outlet {n}",
+        title=title,
+        text="Body text.",
+        published=datetime(2026, 11, 20, n, tzinfo=UTC),
+    )
+    article_id = store.insert_article(article, NOW)
+    store.place_article(article_id, placement)
+    return article_id
+
+
+def test_explain_lists_each_member_with_its_reason_and_the_merges(tmp_path: Path) -> None:
+    db = tmp_path / "e.db"
+    store = open_store(db)
+    a = _add(store, 1, "Port strike closes Saltmere", Placement(None, "original", 0.0))
+    b = _add(store, 2, "Saltmere dockers walk out", Placement(None, "original", 0.0))
+    c = _add(
+        store, 3, "Port strike closes Saltmere docks", Placement(a, "near_duplicate", 0.83, also_matched=(b,))
+    )
+    clusters = store.list_clusters()
+    store.close()
+    assert len(clusters) == 1 and {x.id for x in clusters[0].articles} == {a, b, c}
+
+    result = CliRunner().invoke(main, ["clusters", "--db", str(db), "--explain", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    explained = json.loads(result.stdout)
+    assert explained["id"] == 1  # cluster 2 was merged into the older cluster 1
+    reasons = {m["id"]: m["reason"] for m in explained["members"]}
+    assert reasons[a] == "first article of the story"
+    assert reasons[c] == "copy of #1: 3-shingle Jaccard ~0.83 >= 0.5"
+    assert [m["from_cluster"] for m in explained["merges"]] == [2]
+    assert "article #3 matched both" in explained["merges"][0]["reason"]
+    missing = CliRunner().invoke(main, ["clusters", "--db", str(db), "--explain", "42"])
+    assert missing.exit_code == 1 and missing.stderr.strip() == "Error: no cluster 42 in the store"
+
+
+def test_headline_is_the_title_most_like_the_others() -> None:
+    wire = "Dockworkers' strike shuts Port of Saltmere for 48 hours"
+    titles = [
+        "Chaos on the quays",  # the first to arrive, but says least about the story
+        wire,
+        "Saltmere port walkout strands ships as union and terminal operator dig in",
+        wire,  # a syndicated copy keeps the wire's headline
+        "Port of Saltmere shut by 48-hour dockworkers' strike",
+    ]
+    assert representative_title(titles) == wire
+    assert representative_title(["Only one"]) == "Only one"

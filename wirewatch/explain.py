@@ -1,0 +1,23 @@
+"""Sentences that say why each article joined its story cluster."""
+
+from __future__ import annotations
+
+from dedup.index import NEAR_DUPLICATE_JACCARD, STORY_JACCARD
+from wirewatch.records import ClusterMember, ClusterMerge
+
+
+def member_reason(member: ClusterMember) -> str:
+    if member.tier == "original" or member.matched_article_id is None:
+        return "first article of the story"
+    target = f"#{member.matched_article_id}"
+    score = member.score or 0.0
+    if member.tier == "near_duplicate":
+        return f"copy of {target}: 3-shingle Jaccard ~{score:.2f} >= {NEAR_DUPLICATE_JACCARD}"
+    return f"rewrite of {target}: content-word Jaccard {score:.2f} >= {STORY_JACCARD}"
+
+
+def merge_reason(merge: ClusterMerge) -> str:
+    return (
+        f"cluster #{merge.from_cluster} merged into #{merge.into_cluster} at {merge.merged_at}: "
+        f"article #{merge.article_id} matched both"
+    )
