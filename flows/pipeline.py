@@ -28,6 +28,7 @@ from flows.stages import (
 from store import open_store
 from wirewatch.config import Settings, load_settings
 from wirewatch.demo_server import demo_settings
+from wirewatch.errors import WirewatchError
 from wirewatch.records import FeedEntry, FeedOutcome, NewArticle, Page, RunSummary
 from wirewatch.timeutil import utc_now
 
@@ -72,17 +73,43 @@ def read_files_task(paths: list[Path], source: str | None) -> tuple[list[Page], 
     return pages, report
 
 
+# Pages per extract task: enough that per-task overhead is small, few enough that a run's
+# pages spread over the task runner's workers (threads, or a Dask cluster's processes).
+EXTRACT_BATCH_PAGES = 25
+DASK_CONNECT_TIMEOUT_S = 10
+
+
 @task(name="extract", cache_policy=NO_CACHE)
-def extract_task(settings: Settings, pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
+def extract_batch_task(pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
+    """Pure CPU work with no store and no network: it may run on any Dask worker."""
     articles, report = extract_articles(pages)
     _log_report("extract", report)
+    return articles, report
+
+
+@task(name="source-templates", cache_policy=NO_CACHE)
+def templates_task(settings: Settings, articles: list[NewArticle]) -> list[NewArticle]:
     store = open_store(settings.database)
     try:
-        articles, template_report = strip_source_templates(articles, store.source_paragraph_counts)
+        articles, report = strip_source_templates(articles, store.source_paragraph_counts)
     finally:
         store.close()
-    _log_report("source-templates", template_report)
-    return articles, report
+    _log_report("source-templates", report)
+    return articles
+
+
+def _extract(settings: Settings, pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
+    """Extract in batches on the flow's task runner, then strip templates where the store is."""
+    batches = [pages[i : i + EXTRACT_BATCH_PAGES] for i in range(0, len(pages), EXTRACT_BATCH_PAGES)]
+    articles: list[NewArticle] = []
+    report = StageReport()
+    for batch_articles, batch_report in extract_batch_task.map(batches).result() if batches else []:
+        articles.extend(batch_articles)
+        report.done += batch_report.done
+        report.failed += batch_report.failed
+        report.errors.extend(batch_report.errors)
+        report.notes.extend(batch_report.notes)
+    return templates_task(settings, articles), report
 
 
 @task(name="store-cluster-match", cache_policy=NO_CACHE)
@@ -169,7 +196,7 @@ def _run_pipeline(settings: Settings, force: bool) -> RunSummary:
     run_id = _start_run(settings, "run")
     poll = poll_feeds_task(settings, force)
     pages, page_report = fetch_pages_task(settings, poll.entries)
-    articles, extract_report = extract_task(settings, pages)
+    articles, extract_report = _extract(settings, pages)
     commit = commit_task(settings, articles, poll.fetched)
     delivery = deliver_task(settings)
     summary = _summarise(settings, [poll.report, page_report, extract_report], commit, delivery, poll.report)
@@ -182,6 +209,20 @@ def _run_pipeline(settings: Settings, force: bool) -> RunSummary:
 def run_flow(settings: Settings, force: bool = False) -> RunSummary:
     """One pass: poll every due feed, read new articles, cluster them, match topics, alert."""
     return _run_pipeline(settings, force)
+
+
+def run_on_dask(settings: Settings, address: str, force: bool = False) -> RunSummary:
+    """The same flow with its extract tasks on an existing Dask cluster (the scheduler at
+    `address`); fetching and the single-writer store stay in this process."""
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError as exc:
+        raise WirewatchError("--dask-address needs prefect-dask: pip install 'wirewatch[dask]'") from exc
+    runner = DaskTaskRunner(address=address, client_kwargs={"timeout": DASK_CONNECT_TIMEOUT_S})
+    try:
+        return run_flow.with_options(task_runner=runner)(settings, force)
+    except (OSError, TimeoutError) as exc:
+        raise WirewatchError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
 
 
 @flow(name="wirewatch-scheduled", log_prints=False)
@@ -198,7 +239,7 @@ def ingest_flow(settings: Settings, paths: list[Path], source: str | None = None
     """Saved pages (.html, .txt) through the same extract, cluster, match and alert stages."""
     run_id = _start_run(settings, "ingest")
     pages, read_report = read_files_task(paths, source)
-    articles, extract_report = extract_task(settings, pages)
+    articles, extract_report = _extract(settings, pages)
     commit = commit_task(settings, articles)
     delivery = deliver_task(settings)
     summary = _summarise(settings, [read_report, extract_report], commit, delivery, None)

@@ -91,8 +91,11 @@ def _print_summary(summary: Any, as_json: bool, db: str) -> None:
 @config_option
 @db_option
 @click.option("--force", is_flag=True, help="Poll every feed now, even those backing off after failures.")
+@click.option(
+    "--dask-address", metavar="ADDR", help="Run the extract tasks on this Dask scheduler (tcp://...)."
+)
 @json_option
-def run(config: str | None, db: str | None, force: bool, as_json: bool) -> None:
+def run(config: str | None, db: str | None, force: bool, dask_address: str | None, as_json: bool) -> None:
     """Run one pass: fetch feeds and pages, extract, cluster, match topics, alert.
 
     Example: wirewatch run --config wirewatch.toml
@@ -101,11 +104,14 @@ def run(config: str | None, db: str | None, force: bool, as_json: bool) -> None:
     """
     settings = _settings(config, db)
     _prepare_prefect(as_json)
-    from flows.pipeline import run_flow
+    from flows.pipeline import run_flow, run_on_dask
     from wirewatch.demo_server import demo_settings
 
     with demo_settings(settings) as ready:
-        summary = run_flow(ready, force)
+        try:
+            summary = run_on_dask(ready, dask_address, force) if dask_address else run_flow(ready, force)
+        except WirewatchError as exc:
+            raise click.ClickException(str(exc)) from exc
     _print_summary(summary, as_json, settings.database)
 
 
