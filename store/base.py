@@ -8,6 +8,9 @@ from typing import Any
 
 import sqlite_utils
 
+# Values per IN (...) list: well under SQLite's default limit of 32,766 bound parameters.
+IN_CHUNK = 500
+
 
 class StoreBase:
     def __init__(self, db: sqlite_utils.Database) -> None:
@@ -18,6 +21,15 @@ class StoreBase:
 
     def _rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         return list(self.db.query(sql, params))
+
+    def _rows_in(
+        self, sql: str, values: list[Any], before: tuple[Any, ...] = (), after: tuple[Any, ...] = ()
+    ) -> Iterator[dict[str, Any]]:
+        """Rows of `sql`, whose `{marks}` is an IN list over `values`, in chunks that stay under
+        SQLite's limit on bound parameters."""
+        for start in range(0, len(values), IN_CHUNK):
+            chunk = values[start : start + IN_CHUNK]
+            yield from self.db.query(sql.format(marks=",".join("?" * len(chunk))), [*before, *chunk, *after])
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         """Insert one row and return its rowid (a Table object holds last_pk, so keep that one)."""

@@ -65,14 +65,8 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
         """State of each (url, name) feed, registering new ones, in one transaction."""
         with self.atomic():
             self.db.conn.executemany("INSERT OR IGNORE INTO feeds (url, name) VALUES (?, ?)", feeds)
-        states: dict[str, FeedState] = {}
-        urls = [url for url, _ in feeds]
-        for start in range(0, len(urls), 500):
-            chunk = urls[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self._rows(f"SELECT * FROM feeds WHERE url IN ({marks})", chunk):
-                states[row["url"]] = FeedState(**row)
-        return states
+        rows = self._rows_in("SELECT * FROM feeds WHERE url IN ({marks})", [url for url, _ in feeds])
+        return {row["url"]: FeedState(**row) for row in rows}
 
     def list_feeds(self) -> list[FeedState]:
         return [FeedState(**row) for row in self._rows("SELECT * FROM feeds ORDER BY name")]
@@ -103,30 +97,12 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
     # --- articles -------------------------------------------------------------------------
 
     def known_urls(self, urls: list[str]) -> set[str]:
-        known: set[str] = set()
-        for start in range(0, len(urls), 500):
-            chunk = urls[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            known.update(
-                r["url"] for r in self._rows(f"SELECT url FROM articles WHERE url IN ({marks})", chunk)
-            )
-        return known
+        return {r["url"] for r in self._rows_in("SELECT url FROM articles WHERE url IN ({marks})", urls)}
 
     def feed_only_urls(self, urls: list[str], max_attempts: int) -> set[str]:
         """Stored articles among `urls` that still lack their page and may try it again."""
-        found: set[str] = set()
-        for start in range(0, len(urls), 500):
-            chunk = urls[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                r["url"]
-                for r in self._rows(
-                    f"""SELECT url FROM articles WHERE url IN ({marks})
-                        AND from_feed_only = 1 AND page_attempts < ?""",
-                    [*chunk, max_attempts],
-                )
-            )
-        return found
+        sql = "SELECT url FROM articles WHERE url IN ({marks}) AND from_feed_only = 1 AND page_attempts < ?"
+        return {r["url"] for r in self._rows_in(sql, urls, after=(max_attempts,))}
 
     def record_page_failure(self, url: str, error: str) -> None:
         self.db.execute(
@@ -191,16 +167,8 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
         return new_id
 
     def source_paragraph_counts(self, source: str, keys: list[str]) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self._rows(
-                f"SELECT key, pages FROM source_paragraphs WHERE source = ? AND key IN ({marks})",
-                [source, *chunk],
-            ):
-                counts[row["key"]] = row["pages"]
-        return counts
+        sql = "SELECT key, pages FROM source_paragraphs WHERE source = ? AND key IN ({marks})"
+        return {r["key"]: r["pages"] for r in self._rows_in(sql, keys, before=(source,))}
 
     def count_source_paragraphs(self, source: str, keys: tuple[str, ...]) -> None:
         for key in keys:
@@ -230,14 +198,11 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
 
     def load_fingerprint_details(self, article_ids: list[int]) -> dict[int, dict[str, Any]]:
         """Words, shingle hashes, source and time of candidate articles, for verifying a match."""
-        if not article_ids:
-            return {}
-        marks = ",".join("?" * len(article_ids))
-        rows = self._rows(
-            f"""SELECT f.article_id, f.words, f.shingle_hashes, a.source, a.title,
-                       COALESCE(a.published, a.fetched) AS seen
-                FROM fingerprints f JOIN articles a ON a.id = f.article_id
-                WHERE f.article_id IN ({marks})""",
+        rows = self._rows_in(
+            """SELECT f.article_id, f.words, f.shingle_hashes, a.source, a.title,
+                      COALESCE(a.published, a.fetched) AS seen
+               FROM fingerprints f JOIN articles a ON a.id = f.article_id
+               WHERE f.article_id IN ({marks})""",
             article_ids,
         )
         return {r["article_id"]: r for r in rows}
