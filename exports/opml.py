@@ -18,18 +18,9 @@ from urllib.parse import urlsplit
 from xml.parsers import expat
 
 from wirewatch.config import CONFIG_ENV_VAR, FeedConfig, load_settings
-from wirewatch.errors import WirewatchError
+from wirewatch.errors import OpmlError, WirewatchError
 
 _TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
-
-
-class OpmlError(WirewatchError):
-    """An OPML file cannot be read, or its feeds cannot be written to the config."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(f"{path}: {reason}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,11 @@ check follows merges down from the live cluster to every cluster merged into it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from store.base import StoreBase
+from wirewatch.records import ClusterSummary
 from wirewatch.timeutil import to_iso
 
 # The list page shows this many clusters at most; older stories are reached by topic or search.
@@ -20,21 +20,6 @@ REVIEW_LIST_LIMIT = 500
 _FAMILY_CTE = """WITH RECURSIVE family(id) AS (
     SELECT ? UNION SELECT c.id FROM clusters c JOIN family f ON c.merged_into = f.id
 )"""
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterSummary:
-    """One story cluster as the review page lists it, without article texts."""
-
-    id: int
-    headline: str
-    first_seen: str
-    last_seen: str
-    sources_count: int
-    articles_count: int
-    topics: tuple[str, ...]
-    read: bool
-    muted: bool
 
 
 class ReviewMixin(StoreBase):

@@ -47,3 +47,12 @@ class QueryError(WirewatchError):
         self.query = query
         self.reason = reason
         super().__init__(f"invalid query {query!r}: {reason}")
+
+
+class OpmlError(WirewatchError):
+    """An OPML file cannot be read, or its feeds cannot be written to the config."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")

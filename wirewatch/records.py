@@ -207,3 +207,18 @@ class ClusterMerge:
     into_cluster: int
     article_id: int | None
     merged_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSummary:
+    """One story cluster as the review page lists it, without article texts."""
+
+    id: int
+    headline: str
+    first_seen: str
+    last_seen: str
+    sources_count: int
+    articles_count: int
+    topics: tuple[str, ...]
+    read: bool
+    muted: bool
