@@ -11,6 +11,8 @@ from dedup.features import content_words, salient_terms, shingles
 # 128 permutations: Jaccard estimates within about +-0.09 (2 sigma), enough to find candidates;
 # decisions are verified on exact sets.
 NUM_PERM = 128
+# Below this many content words a text is a headline or a teaser, not an article.
+SHORT_TEXT_WORDS = 20
 # A fixed seed makes fingerprints comparable across runs and machines.
 MINHASH_SEED = 1
 
@@ -48,8 +50,12 @@ def minhash_from_bytes(raw: bytes) -> LeanMinHash:
 def fingerprint_text(title: str, text: str) -> Fingerprint:
     # The title as a sentence of its own, so its first word is not taken for a name.
     body = f"{title}.\n{text}"
+    words = content_words(body)
+    # A headline or feed summary is too short for names to stand out (Title Case makes every
+    # word look like one): its content words are its salient terms.
+    salient = salient_terms(body) if len(words) >= SHORT_TEXT_WORDS else set()
     return Fingerprint(
         shingle_hash=_minhash(shingles(text or title)),
-        salient_hash=_minhash(salient_terms(body) or content_words(body)),
-        words=frozenset(content_words(body)),
+        salient_hash=_minhash(salient or words),
+        words=frozenset(words),
     )
