@@ -72,3 +72,32 @@ def test_kill_9_anywhere_in_a_run_loses_and_doubles_nothing(demo_proxy: str, tmp
         assert _state(db) == expected, f"killed at {share:.0%} of a run"
     _run(config, db)  # and once more: nothing new
     assert _state(db) == expected
+
+
+def test_two_runs_started_at_once_store_everything_once(demo_proxy: str, tmp_path: Path) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    config = write_config(tmp_path, demo_config_text(demo_proxy))
+    db = tmp_path / "both.db"
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    command = [
+        sys.executable,
+        "-m",
+        "wirewatch.cli",
+        "run",
+        "--config",
+        str(config),
+        "--db",
+        str(db),
+        "--force",
+    ]
+    runs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    for run in runs:
+        _, err = run.communicate(timeout=180)
+        assert run.returncode == 0, err.decode()[-2000:]
+    state = _state(db)
+    assert state["articles"] == state["distinct urls"] == state["fingerprints"] == 20
+    assert state["alerts"] == 3 and state["matches"] == 7 and state["integrity"] == "ok"

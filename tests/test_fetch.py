@@ -297,3 +297,30 @@ def test_requests_to_one_host_stay_within_its_limit() -> None:
         server.shutdown()
         server.server_close()
     assert peak == 2
+
+
+def test_a_server_that_stalls_is_a_timeout_not_a_hang() -> None:
+    class Stall(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b"<rss>")
+            self.wfile.flush()
+            time.sleep(3)  # then nothing more: a read that never completes
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Stall)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings = FetchSettings(allow_private_networks=True, read_timeout_s=0.5, total_timeout_s=2)
+    started = time.monotonic()
+    try:
+        with Fetcher(settings) as fetcher, pytest.raises(FetchError, match="timed out"):
+            fetcher.get(f"http://127.0.0.1:{server.server_address[1]}/feed", max_bytes=1000)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert time.monotonic() - started < 2.5
