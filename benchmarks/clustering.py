@@ -1,6 +1,6 @@
 """Story clustering: quality on real headlines, speed and memory at scale.
 
-Run: python benchmarks/clustering.py [--skip-quality] [--variants] [--skip-scale] [--scale N]
+Run: python -m benchmarks.clustering [--skip-quality] [--variants] [--skip-scale] [--scale N]
      [--budget S] [--profile N]
 
 1. Quality. The 3,407 headlines of ../shared/eval/clustering (48 Google News stories, March 2014) go

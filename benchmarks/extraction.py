@@ -1,6 +1,6 @@
 """Article-body quality and speed of wirewatch's HTML extractor against bare trafilatura.
 
-Run (from the project root): python benchmarks/extraction.py [--worst N] [--repeat R]
+Run (from the project root): python -m benchmarks.extraction [--worst N] [--repeat R]
 Data: ../shared/eval/extraction (90 pages of the ScrapingHub article-extraction benchmark with
 their gold article bodies; see its README), read in place, never copied.
 Measures, in one run on one core, for the baseline `trafilatura.extract(html)` with defaults and for

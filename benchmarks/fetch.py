@@ -1,6 +1,6 @@
 """The fetch stage against a bare httpx async loop: 500 feeds x 20 items served on loopback.
 
-Run: python benchmarks/fetch.py [--feeds 500] [--items 20]
+Run: python -m benchmarks.fetch [--feeds 500] [--items 20]
 Both fetch the same 500 feed documents from the same loopback server in the same run, so the
 ratio (bare seconds / wirewatch seconds; 1.0 = as fast, goal >= 0.8) is what it costs to be
 polite and safe (conditional GET, byte caps, redirect checks, per-host limits, feed state in

@@ -1,6 +1,6 @@
 """Where the time of `wirewatch run` on the demo goes: Prefect's fixed start-up vs the pipeline.
 
-Run: python benchmarks/run_demo.py
+Run: python -m benchmarks.run_demo
 Measures, in one run on this machine:
   1. the pipeline's stages as plain functions (no Prefect) over the demo corpus on loopback;
   2. the whole `wirewatch run` command in a subprocess (Prefect start-up included);
