@@ -29,6 +29,15 @@ class FetchResult:
     not_modified: bool = False
     max_age_s: float | None = None  # the response's freshness lifetime (Cache-Control / Expires)
 
+    @property
+    def media_type(self) -> str:
+        """The content type without parameters; servers that send none are taken to send HTML."""
+        return self.content_type.split(";")[0].strip().lower() or "text/html"
+
+    def text(self) -> str:
+        """The body decoded with the charset the server declared (UTF-8 when none or unknown)."""
+        return self.body.decode(_charset(self.content_type), errors="replace")
+
 
 def _is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address)
@@ -180,3 +189,15 @@ def _is_ip(host: str) -> bool:
 
 def _resolve(host: str) -> list[str]:
     return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
+
+
+def _charset(content_type: str) -> str:
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            try:
+                "".encode(value.strip('"'))
+            except LookupError:
+                break
+            return value.strip('"')
+    return "utf-8"

@@ -177,8 +177,9 @@ def deliver_alerts(
             title, body = render_message(messages[0])
         payload = payload_of(messages)
         errors = []
+        delivered = [store.delivered_channels(a.id) for a in batch]
         for channel in channels:
-            if all(channel.id in store.delivered_channels(a.id) for a in batch):
+            if all(channel.id in done for done in delivered):
                 continue
             outcome = channel.send(title, body, payload)
             if outcome.ok:

@@ -176,9 +176,13 @@ def fetch_pages(entries: list[FeedEntry], store: Store, fetcher: Fetcher) -> tup
             return Page(
                 url=entry.url, source=entry.source, body="", content_type="", entry=entry, error=str(exc)
             )
-        kind = result.content_type.split(";")[0].strip().lower() or "text/html"
-        body = result.body.decode(_charset(result.content_type), errors="replace")
-        return Page(url=entry.url, source=entry.source, body=body, content_type=kind, entry=entry)
+        return Page(
+            url=entry.url,
+            source=entry.source,
+            body=result.text(),
+            content_type=result.media_type,
+            entry=entry,
+        )
 
     with ThreadPoolExecutor(max_workers=fetcher.settings.concurrency) as pool:
         pages = list(pool.map(fetch_one, todo))
@@ -189,18 +193,6 @@ def fetch_pages(entries: list[FeedEntry], store: Store, fetcher: Fetcher) -> tup
         else:
             report.done += 1
     return pages, report
-
-
-def _charset(content_type: str) -> str:
-    for part in content_type.split(";")[1:]:
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "charset" and value:
-            try:
-                "".encode(value.strip('"'))
-            except LookupError:
-                break
-            return value.strip('"')
-    return "utf-8"
 
 
 def read_files(paths: Iterable[Path], source: str | None) -> tuple[list[Page], StageReport]:

@@ -91,9 +91,6 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
                         (o.status, o.error, to_iso(o.fetched), to_iso(o.next_fetch), o.url),
                     )
 
-    def list_feed(self, url: str) -> FeedState:
-        return FeedState(**self._rows("SELECT * FROM feeds WHERE url = ?", (url,))[0])
-
     # --- articles -------------------------------------------------------------------------
 
     def known_urls(self, urls: list[str]) -> set[str]:

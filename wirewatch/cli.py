@@ -166,7 +166,7 @@ def extract(targets: tuple[str, ...], config: str | None, as_json: bool) -> None
     from extractors import extract_page
     from extractors.article import read_file_page
     from fetch.http import Fetcher
-    from flows.stages import PAGE_ACCEPT, _charset
+    from flows.stages import PAGE_ACCEPT
     from wirewatch.records import Page
 
     settings = _settings(config, None)
@@ -176,9 +176,7 @@ def extract(targets: tuple[str, ...], config: str | None, as_json: bool) -> None
             try:
                 if target.startswith(("http://", "https://")):
                     result = fetcher.get(target, max_bytes=settings.fetch.max_page_bytes, accept=PAGE_ACCEPT)
-                    kind = result.content_type.split(";")[0].strip().lower() or "text/html"
-                    body = result.body.decode(_charset(result.content_type), errors="replace")
-                    page = Page(url=target, source=target, body=body, content_type=kind)
+                    page = Page(url=target, source=target, body=result.text(), content_type=result.media_type)
                 else:
                     page = read_file_page(Path(target))
                 article = extract_page(page)
