@@ -32,6 +32,7 @@ class DeliveryReport:
     sent: int = 0
     pending: int = 0
     failed: int = 0
+    muted: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -167,6 +168,10 @@ def deliver_alerts(
         return report
     batches: dict[str, list[StoredAlert]] = {}
     for alert in store.due_alerts(now, force=force):
+        if alert.cluster_id is not None and store.cluster_is_muted(alert.cluster_id):
+            store.mark_alert_muted(alert.id)  # muted after it was queued: the reader said no
+            report.muted += 1
+            continue
         key = f"digest:{alert.topic}" if alert.mode == "digest" else alert.key
         batches.setdefault(key, []).append(alert)
     for key, batch in batches.items():

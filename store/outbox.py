@@ -144,6 +144,12 @@ class OutboxMixin(StoreBase):
                 (to_iso(now), alert_id),
             )
 
+    def mark_alert_muted(self, alert_id: int) -> None:
+        with self.atomic():
+            self.db.execute(
+                "UPDATE alerts SET status = 'muted', next_attempt = NULL WHERE id = ?", (alert_id,)
+            )
+
     def mark_alert_failed(self, alert_id: int, error: str, now: datetime, max_attempts: int) -> str:
         """Count a failed attempt; after max_attempts the alert is 'failed' until retried by hand."""
         with self.atomic():

@@ -198,3 +198,19 @@ def test_overlapping_runs_store_and_alert_once(seeds: list[NewArticle], tmp_path
     store = open_store(db)
     assert store.count("articles") == 5
     assert len(store.list_alerts()) == 2 and sum(queued) == 2
+
+
+def test_alert_of_a_story_muted_before_delivery_is_not_sent(
+    seeds: list[NewArticle], tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    settings = AlertSettings(urls=(f"json://127.0.0.1:{httpserver.port}/hook",))
+    db = tmp_path / "m.db"
+    _ingest(db, seeds, "new_story", settings)
+    store = open_store(db)
+    first = store.list_alerts()[-1]
+    store.set_cluster_muted(first.cluster_id, True, NOW)
+    report = deliver_alerts(store, settings, NOW)
+    assert (report.sent, report.muted) == (1, 1)
+    assert {a.id: a.status for a in store.list_alerts()}[first.id] == "muted"
+    assert len(httpserver.log) == 1
