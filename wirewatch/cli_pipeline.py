@@ -1,0 +1,138 @@
+"""CLI commands that run the pipeline: run, serve, ingest, extract."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from wirewatch.cli_common import (
+    config_option,
+    db_option,
+    json_option,
+    load_cli_settings,
+    prepare_prefect,
+    print_summary,
+)
+from wirewatch.errors import WirewatchError
+
+
+@click.command()
+@config_option
+@db_option
+@click.option("--force", is_flag=True, help="Poll every feed now, even those backing off after failures.")
+@click.option(
+    "--dask-address", metavar="ADDR", help="Run the extract tasks on this Dask scheduler (tcp://...)."
+)
+@json_option
+def run(config: str | None, db: str | None, force: bool, dask_address: str | None, as_json: bool) -> None:
+    """Run one pass: fetch feeds and pages, extract, cluster, match topics, alert.
+
+    Example: wirewatch run --config wirewatch.toml
+
+    With no config at all it runs on the bundled demo corpus, served on loopback.
+    """
+    settings = load_cli_settings(config, db)
+    prepare_prefect(as_json)
+    from flows.pipeline import run_flow, run_on_dask
+    from wirewatch.demo_server import demo_settings
+
+    with demo_settings(settings) as ready:
+        try:
+            summary = run_on_dask(ready, dask_address, force) if dask_address else run_flow(ready, force)
+        except WirewatchError as exc:
+            raise click.ClickException(str(exc)) from exc
+    print_summary(summary, as_json, settings.database)
+
+
+@click.command()
+@config_option
+@db_option
+def serve(config: str | None, db: str | None) -> None:
+    """Run the flow on the config's [schedule] as a Prefect deployment, until stopped.
+
+    Example: wirewatch serve --config wirewatch.toml
+
+    Runs show in the Prefect UI of the server at PREFECT_API_URL (or a temporary local one).
+    One run at a time: a run still going when the next is due makes that one wait.
+    """
+    settings = load_cli_settings(config, db)
+    prepare_prefect(False)
+    from flows.deploy import serve as serve_deployment
+
+    serve_deployment(settings, db)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@config_option
+@db_option
+@click.option("--source", help="Source name for every file (default: the file name).")
+@json_option
+def ingest(
+    files: tuple[Path, ...], config: str | None, db: str | None, source: str | None, as_json: bool
+) -> None:
+    """Ingest saved pages (.html, or .txt as a scraper saved them) through extract, cluster, alert.
+
+    Example: wirewatch ingest saved/*.txt --source "Saved pages"
+    """
+    settings = load_cli_settings(config, db)
+    prepare_prefect(as_json)
+    from flows.pipeline import ingest_flow
+
+    summary = ingest_flow(settings, list(files), source)
+    print_summary(summary, as_json, settings.database)
+
+
+@click.command()
+@click.argument("targets", nargs=-1, required=True)
+@config_option
+@json_option
+def extract(targets: tuple[str, ...], config: str | None, as_json: bool) -> None:
+    """Print the clean text and metadata of pages (files or http(s) URLs); nothing is stored.
+
+    Example: wirewatch extract page.html https://example.com/story --json
+    """
+    from extractors import extract_page
+    from extractors.article import read_file_page
+    from fetch.http import Fetcher
+    from flows.stages import PAGE_ACCEPT
+    from wirewatch.records import Page
+
+    settings = load_cli_settings(config, None)
+    failures = 0
+    with Fetcher(settings.fetch) as fetcher:
+        for target in targets:
+            try:
+                if target.startswith(("http://", "https://")):
+                    result = fetcher.get(target, max_bytes=settings.fetch.max_page_bytes, accept=PAGE_ACCEPT)
+                    page = Page(url=target, source=target, body=result.text(), content_type=result.media_type)
+                else:
+                    page = read_file_page(Path(target))
+                article = extract_page(page)
+            except WirewatchError as exc:
+                failures += 1
+                click.echo(f"Error: {exc}", err=True)
+                continue
+            record = {
+                "url": article.url,
+                "title": article.title,
+                "author": article.author,
+                "date": article.date.isoformat() if article.date else None,
+                "sitename": article.sitename,
+                "language": article.language,
+                "canonical_url": article.canonical_url,
+                "text": article.text,
+            }
+            if as_json:
+                click.echo(json.dumps(record, ensure_ascii=False))
+            else:
+                click.echo(
+                    f"# {article.title}\n{article.url}\n"
+                    f"author: {article.author or '-'} · date: {record['date'] or '-'} · "
+                    f"site: {article.sitename or '-'}\n\n{article.text}\n"
+                )
+    if failures:
+        sys.exit(1)

@@ -1,0 +1,239 @@
+"""CLI commands that read the store: clusters, search, articles, alerts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import click
+
+from wirewatch.cli_common import (
+    config_option,
+    db_option,
+    emit_json,
+    json_option,
+    load_cli_settings,
+    open_cli_store,
+    prepare_prefect,
+)
+from wirewatch.errors import WirewatchError
+from wirewatch.tables import render_table
+
+
+def _explain_cluster(config: str | None, db: str | None, cluster_id: int, as_json: bool) -> None:
+    from wirewatch.explain import member_reason, merge_reason
+
+    store = open_cli_store(config, db)
+    live = store.live_cluster(cluster_id)
+    members, merges = store.cluster_members(live), store.cluster_merges(live)
+    store.close()
+    if not members:
+        raise click.ClickException(f"no cluster {cluster_id} in the store")
+    if as_json:
+        emit_json(
+            {
+                "id": live,
+                "members": [{**asdict(m), "reason": member_reason(m)} for m in members],
+                "merges": [{**asdict(m), "reason": merge_reason(m)} for m in merges],
+            }
+        )
+        return
+    if live != cluster_id:
+        click.echo(f"cluster {cluster_id} was merged into {live}")
+    rows = [(m.id, m.title, m.source, m.tier, member_reason(m)) for m in members]
+    click.echo(render_table(["id", "title", "source", "tier", "why"], rows))
+    for merge in merges:
+        click.echo(merge_reason(merge))
+
+
+@click.command()
+@config_option
+@db_option
+@click.option("--topic", help="Only clusters that matched this topic.")
+@click.option(
+    "--explain", "explain_id", type=int, metavar="ID", help="Show why each article joined cluster ID."
+)
+@json_option
+def clusters(
+    config: str | None, db: str | None, topic: str | None, explain_id: int | None, as_json: bool
+) -> None:
+    """List story clusters, newest first, with their articles.
+
+    Example: wirewatch clusters --topic nk-sanctions
+
+    With --explain ID: each member of that cluster, its tier, the article it matched and the
+    score that decided it, and any merges of other clusters into it.
+    """
+    if explain_id is not None:
+        _explain_cluster(config, db, explain_id, as_json)
+        return
+    store = open_cli_store(config, db)
+    found = store.list_clusters(topic)
+    store.close()
+    if as_json:
+        emit_json(
+            [
+                {
+                    "id": c.id,
+                    "headline": c.headline,
+                    "first_seen": c.first_seen,
+                    "last_seen": c.last_seen,
+                    "sources": c.sources_count,
+                    "topics": list(c.topics),
+                    "articles": [
+                        {
+                            "id": a.id,
+                            "url": a.url,
+                            "title": a.title,
+                            "source": a.source,
+                            "published": a.published,
+                            "tier": a.tier,
+                        }
+                        for a in c.articles
+                    ],
+                }
+                for c in found
+            ]
+        )
+        return
+    rows = [
+        (
+            c.id,
+            c.headline,
+            c.sources_count,
+            len(c.articles),
+            c.first_seen,
+            c.last_seen,
+            ",".join(c.topics),
+        )
+        for c in found
+    ]
+    click.echo(
+        render_table(["id", "headline", "sources", "articles", "first seen", "last seen", "topics"], rows)
+    )
+
+
+@click.command()
+@click.argument("query")
+@config_option
+@db_option
+@json_option
+def search(query: str, config: str | None, db: str | None, as_json: bool) -> None:
+    """Search stored articles with FTS5 syntax (AND/OR/NOT, "phrases", prefix*, NEAR), by cluster.
+
+    Example: wirewatch search '"north korea" AND sanction*'
+    """
+    store = open_cli_store(config, db)
+    try:
+        hits = store.search(query)
+    except WirewatchError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    groups: dict[int | None, list[Any]] = {}
+    for hit in hits:  # best first, so each cluster is listed at its best match
+        groups.setdefault(hit.cluster_id, []).append(hit)
+    if as_json:
+        emit_json(
+            [
+                {
+                    "cluster_id": cid,
+                    "headline": members[0].headline,
+                    "articles": [
+                        {
+                            "id": h.article_id,
+                            "title": h.title,
+                            "source": h.source,
+                            "url": h.url,
+                            "published": h.published,
+                            "snippet": h.snippet,
+                        }
+                        for h in members
+                    ],
+                }
+                for cid, members in groups.items()
+            ]
+        )
+        return
+    rows = [
+        (cid, members[0].headline or members[0].title, len(members), members[0].snippet)
+        for cid, members in groups.items()
+    ]
+    click.echo(render_table(["cluster", "headline", "matches", "best match"], rows))
+
+
+@click.command()
+@config_option
+@db_option
+@json_option
+def articles(config: str | None, db: str | None, as_json: bool) -> None:
+    """List stored articles with their cluster.
+
+    Example: wirewatch articles --json
+    """
+    store = open_cli_store(config, db)
+    found = store.list_articles()
+    store.close()
+    if as_json:
+        emit_json(
+            [
+                {
+                    "id": a.id,
+                    "url": a.url,
+                    "title": a.title,
+                    "source": a.source,
+                    "published": a.published,
+                    "cluster_id": a.cluster_id,
+                    "tier": a.tier,
+                    "text": a.text,
+                }
+                for a in found
+            ]
+        )
+        return
+    rows = [(a.id, a.title, a.source, a.published, a.cluster_id, a.tier) for a in found]
+    click.echo(render_table(["id", "title", "source", "published", "cluster", "tier"], rows))
+
+
+@click.command()
+@config_option
+@db_option
+@click.option("--retry", is_flag=True, help="Deliver pending and failed alerts now.")
+@json_option
+def alerts(config: str | None, db: str | None, retry: bool, as_json: bool) -> None:
+    """List alerts and their delivery state (pending, sent, failed, recorded).
+
+    Example: wirewatch alerts --retry
+    """
+    settings = load_cli_settings(config, db)
+    if retry:
+        prepare_prefect(as_json)
+        from flows.pipeline import deliver_flow
+
+        report = deliver_flow(settings)
+        click.echo(f"{report.sent} sent, {report.pending} pending, {report.failed} failed", err=True)
+    from store import open_store
+
+    store = open_store(settings.database)
+    found = store.list_alerts()
+    members = {a.id: store.alert_articles(a) for a in found}
+    store.close()
+    if as_json:
+        emit_json([{**asdict(a), "articles": members[a.id]} for a in found])
+        return
+    rows = [
+        (
+            a.id,
+            a.topic,
+            a.cluster_id,
+            len(members[a.id]),
+            a.status,
+            a.created,
+            a.delivered,
+            a.attempts,
+            a.last_error,
+        )
+        for a in found
+    ]
+    headers = ["id", "topic", "cluster", "articles", "status", "created", "delivered", "attempts", "error"]
+    click.echo(render_table(headers, rows))
