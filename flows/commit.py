@@ -9,7 +9,7 @@ from datetime import datetime
 from alerts.delivery import channels_from, payload_of, render_digest, render_message
 from alerts.policy import alert_key
 from dedup import CandidateDetails, StoryIndex, decide_placement, fingerprint_text
-from dedup.headline import representative_title
+from dedup.headline import MAX_TITLES, representative_title
 from store import Store
 from wirewatch.config import AlertSettings, TopicConfig
 from wirewatch.records import FeedOutcome, NewArticle, Placement, StoredAlert
@@ -97,11 +97,13 @@ def _place(
         for aid, row in sorted(details.items())
     ]
     placement = decide_placement(fp, candidates)
-    store.save_fingerprint(article_id, fp.shingle_bytes(), fp.salient_bytes(), " ".join(sorted(fp.words)))
+    shingle_bytes, salient_bytes = fp.shingle_bytes(), fp.salient_bytes()
+    store.save_fingerprint(article_id, shingle_bytes, salient_bytes, " ".join(sorted(fp.words)))
     cluster_id, is_new = store.place_article(article_id, placement)
     if not is_new:
-        store.set_headline(cluster_id, representative_title(store.cluster_titles(cluster_id)))
-    index.add(article_id, fp.shingle_bytes(), fp.salient_bytes())
+        titles = store.cluster_titles(cluster_id, limit=MAX_TITLES)
+        store.set_headline(cluster_id, representative_title(titles))
+    index.add(article_id, shingle_bytes, salient_bytes)
     return cluster_id, is_new, placement
 
 

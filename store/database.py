@@ -194,12 +194,9 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
             yield row["article_id"], row["shingle_hashes"], row["salient_hashes"]
 
     def load_fingerprint_details(self, article_ids: list[int]) -> dict[int, dict[str, Any]]:
-        """Words, shingle hashes, source and time of candidate articles, for verifying a match."""
+        """Content words and shingle hashes of candidate articles, for verifying a match."""
         rows = self._rows_in(
-            """SELECT f.article_id, f.words, f.shingle_hashes, a.source, a.title,
-                      COALESCE(a.published, a.fetched) AS seen
-               FROM fingerprints f JOIN articles a ON a.id = f.article_id
-               WHERE f.article_id IN ({marks})""",
+            "SELECT article_id, words, shingle_hashes FROM fingerprints WHERE article_id IN ({marks})",
             article_ids,
         )
         return {r["article_id"]: r for r in rows}
@@ -272,15 +269,14 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
         )
         return target, is_new
 
-    def cluster_titles(self, cluster_id: int) -> list[str]:
-        """Member titles, oldest first."""
-        return [
-            r["title"]
-            for r in self._rows(
-                "SELECT title FROM articles WHERE cluster_id = ? ORDER BY COALESCE(published, fetched), id",
-                (cluster_id,),
-            )
-        ]
+    def cluster_titles(self, cluster_id: int, limit: int) -> list[str]:
+        """The `limit` most recent member titles, oldest first."""
+        rows = self._rows(
+            """SELECT title FROM articles WHERE cluster_id = ?
+               ORDER BY COALESCE(published, fetched) DESC, id DESC LIMIT ?""",
+            (cluster_id, limit),
+        )
+        return [r["title"] for r in reversed(rows)]
 
     def set_headline(self, cluster_id: int, headline: str) -> None:
         self.db.execute("UPDATE clusters SET headline = ? WHERE id = ?", (headline, cluster_id))
