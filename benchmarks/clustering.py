@@ -38,12 +38,12 @@ from pathlib import Path
 from typing import TypeVar
 from unittest.mock import patch
 
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 import flows.commit
-from dedup import CandidateDetails, Fingerprint, StoryIndex, decide_placement, fingerprint_text
+from dedup import Fingerprint, IndexedArticle, StoryIndex, decide_placement, fingerprint_text
 from dedup.features import content_words, jaccard, overlap_coefficient, salient_terms, shingles
-from dedup.index import STORY_JACCARD
+from dedup.index import STORY_JACCARD, new_entry
 from flows.commit import commit_articles, load_index
 from store import open_store
 from wirewatch.config import AlertSettings
@@ -156,7 +156,7 @@ def wirewatch_labels(items: Sequence[Headline], db: Path) -> tuple[list[int], li
     """
     decisions: list[Placement] = []
 
-    def recording(fp: Fingerprint, candidates: list[CandidateDetails]) -> Placement:
+    def recording(fp: Fingerprint, candidates: list[IndexedArticle]) -> Placement:
         decisions.append(placement := decide_placement(fp, candidates))
         return placement
 
@@ -231,9 +231,11 @@ class Stream:
     def build(cls, items: Sequence[Headline]) -> Stream:
         fps = [fingerprint_text(h.title, h.title) for h in items]
         index, candidates = StoryIndex(), []
-        for i, fp in enumerate(fps):
-            candidates.append(index.candidates(fp))
-            index.add(i, fp.shingle_bytes(), fp.salient_bytes())
+        for i, (h, fp) in enumerate(zip(items, fps, strict=True)):
+            seen, lsh_hash = h.published.timestamp(), index.lsh_hash(fp)
+            candidates.append([c.article_id for c in index.candidates(fp, lsh_hash, seen, seen)])
+            # No clusters here: the index counts no stories, so no term is left out as common.
+            index.add(new_entry(i, None, fp, seen, seen, lsh_hash))
         return cls(items, fps, candidates)
 
     def words(self, i: int) -> frozenset[str]:
@@ -542,8 +544,10 @@ def count_candidates(index: StoryIndex) -> list[int]:
     counts = [0]
     query = index.candidates
 
-    def counted(fp: Fingerprint) -> list[int]:
-        found = query(fp)
+    def counted(
+        fp: Fingerprint, lsh_hash: LeanMinHash, seen: float | None, arrived: float
+    ) -> list[IndexedArticle]:
+        found = query(fp, lsh_hash, seen, arrived)
         counts[-1] += len(found)
         return found
 

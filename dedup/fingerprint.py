@@ -4,35 +4,45 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from datasketch import LeanMinHash, MinHash
 
-from dedup.features import content_words, salient_terms, shingles
+from dedup.features import content_words_of, salient_terms, shingle_hashes, term_hashes, words_of
 
 # 128 permutations: Jaccard estimates within about +-0.09 (2 sigma), enough to find candidates;
 # decisions are verified on exact sets.
 NUM_PERM = 128
 # Below this many content words a text is a headline or a teaser, not an article.
 SHORT_TEXT_WORDS = 20
-# A fixed seed makes fingerprints comparable across runs and machines.
+# A fixed seed and scheme make fingerprints comparable across runs and machines.
 MINHASH_SEED = 1
+MINHASH_SCHEME = "affine32"
+# Drawn once: datasketch would draw them again for every MinHash (a third of its cost).
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=MINHASH_SCHEME).permutations
 
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
     shingle_hash: LeanMinHash  # word 3-shingles: finds copies
-    salient_hash: LeanMinHash  # names and numbers: finds rewrites of the same event
-    words: frozenset[str]  # content words: verifies a same-story match exactly
+    salient_hashes: np.ndarray  # names and numbers (content words of a headline): find rewrites
+    word_hashes: np.ndarray  # content words: verify a same-story match exactly
+    words: frozenset[str]  # the content words themselves, for explaining a match
+
+    @property
+    def short(self) -> bool:
+        """A headline or a teaser: too few words for names to stand out."""
+        return len(self.words) < SHORT_TEXT_WORDS
 
     def shingle_bytes(self) -> bytes:
         return hash_bytes(self.shingle_hash)
 
-    def salient_bytes(self) -> bytes:
-        return hash_bytes(self.salient_hash)
 
-
-def _minhash(tokens: set[str]) -> LeanMinHash:
-    mh = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED)
-    mh.update_batch([t.encode("utf-8") for t in sorted(tokens)])
+def minhash_of(hashes: np.ndarray) -> LeanMinHash:
+    """datasketch MinHash of a set already hashed to 32-bit values (the identity as hashfunc)."""
+    mh = MinHash(
+        num_perm=NUM_PERM, seed=MINHASH_SEED, permutations=_PERMUTATIONS, scheme=MINHASH_SCHEME, hashfunc=int
+    )
+    mh.update_batch(hashes.tolist())
     return LeanMinHash(mh)
 
 
@@ -50,12 +60,15 @@ def minhash_from_bytes(raw: bytes) -> LeanMinHash:
 def fingerprint_text(title: str, text: str) -> Fingerprint:
     # The title as a sentence of its own, so its first word is not taken for a name.
     body = f"{title}.\n{text}"
-    words = content_words(body)
+    title_words = words_of(title)
+    all_words = title_words + words_of(text)
+    words = content_words_of(all_words)
     # A headline or feed summary is too short for names to stand out (Title Case makes every
     # word look like one): its content words are its salient terms.
-    salient = salient_terms(body) if len(words) >= SHORT_TEXT_WORDS else set()
+    salient = salient_terms(body) if len(words) >= SHORT_TEXT_WORDS else set()  # see .short
     return Fingerprint(
-        shingle_hash=_minhash(shingles(text or title)),
-        salient_hash=_minhash(salient or words),
+        shingle_hash=minhash_of(shingle_hashes(all_words[len(title_words) :] if text else title_words)),
+        salient_hashes=term_hashes(salient or words),
+        word_hashes=term_hashes(words),
         words=frozenset(words),
     )

@@ -8,11 +8,16 @@ from datetime import datetime
 
 from alerts.delivery import channels_from, payload_of, render_digest, render_message
 from alerts.policy import alert_key
-from dedup import CandidateDetails, StoryIndex, decide_placement, fingerprint_text
+from dedup import StoryIndex, decide_placement, fingerprint_text
 from dedup.headline import MAX_TITLES, representative_title
+from dedup.index import article_time, indexed_article, new_entry, stored_fingerprint
 from store import Store
 from wirewatch.config import AlertSettings, TopicConfig
 from wirewatch.records import FeedOutcome, NewArticle, Placement, StoredAlert
+from wirewatch.timeutil import parse_iso, to_iso, utc_now
+
+# Fingerprints computed again after a schema upgrade are committed this many at a time.
+REFINGERPRINT_BATCH = 500
 
 
 @dataclass
@@ -37,10 +42,21 @@ class DeliveryReport:
 
 
 def load_index(store: Store) -> StoryIndex:
-    """Rebuild the LSH index from stored fingerprints (the store is the source of truth)."""
+    """Rebuild the LSH index from the recent stored fingerprints (the store is the source of truth).
+
+    Articles stored without a fingerprint (after a schema upgrade) get theirs first.
+    """
+    while missing := store.articles_without_fingerprint(limit=REFINGERPRINT_BATCH):
+        with store.atomic():
+            for article_id, title, text, published, fetched in missing:
+                fetched_at = parse_iso(fetched) or utc_now()
+                seen = article_time(parse_iso(published), fetched_at)
+                fp = fingerprint_text(title, text)
+                entry = new_entry(article_id, None, fp, seen, fetched_at.timestamp())
+                store.save_fingerprint(stored_fingerprint(entry))
     index = StoryIndex()
-    for article_id, shingle_bytes, salient_bytes in store.iter_fingerprints():
-        index.add(article_id, shingle_bytes, salient_bytes)
+    for row, cluster_id in store.recent_fingerprints(index.window):
+        index.add(indexed_article(row, cluster_id))
     return index
 
 
@@ -65,11 +81,12 @@ def commit_articles(
     initial_status = "pending" if alerts.has_channels else "recorded"
     # A stable order (time, then URL) keeps ids and cluster choices the same between runs.
     ordered = sorted(articles, key=lambda a: (a.published.isoformat() if a.published else "", a.url))
+    grown: set[int] = set()  # clusters that gained an article: their headline is chosen again
     with store.atomic():
         for article in ordered:
             article_id = store.insert_article(article, now)
             if article_id is None:
-                upgraded = _revisit_stored(article, store, now)
+                upgraded = _revisit_stored(article, store, index, now)
                 if upgraded is None:
                     report.duplicates_skipped += 1
                     continue
@@ -77,37 +94,46 @@ def commit_articles(
                 article_id, cluster_id, placement = upgraded
             else:
                 store.count_source_paragraphs(article.source, article.paragraph_keys)
-                cluster_id, is_new, placement = _place(article_id, article, store, index)
+                cluster_id, is_new, placement = _place(article_id, article, store, index, now)
+                if not is_new:
+                    grown.add(cluster_id)
                 report.new_articles += 1
                 report.new_clusters += int(is_new)
                 report.article_ids.append(article_id)
             _match_topics(article_id, cluster_id, placement, store, topics, initial_status, now, report)
+        _refresh_headlines(grown, store)
         store.record_feed_outcomes(feed_outcomes or [])
     return report
 
 
 def _place(
-    article_id: int, article: NewArticle, store: Store, index: StoryIndex
+    article_id: int, article: NewArticle, store: Store, index: StoryIndex, now: datetime
 ) -> tuple[int, bool, Placement]:
     """Fingerprint the article, find its candidates, decide its cluster and record all of it."""
     fp = fingerprint_text(article.title, article.text)
-    details = store.load_fingerprint_details(index.candidates(fp))
-    candidates = [
-        CandidateDetails(aid, frozenset(row["words"].split()), row["shingle_hashes"])
-        for aid, row in sorted(details.items())
-    ]
-    placement = decide_placement(fp, candidates)
-    shingle_bytes, salient_bytes = fp.shingle_bytes(), fp.salient_bytes()
-    store.save_fingerprint(article_id, shingle_bytes, salient_bytes, " ".join(sorted(fp.words)))
-    cluster_id, is_new = store.place_article(article_id, placement)
-    if not is_new:
-        titles = store.cluster_titles(cluster_id, limit=MAX_TITLES)
-        store.set_headline(cluster_id, representative_title(titles))
-    index.add(article_id, shingle_bytes, salient_bytes)
+    seen = article_time(article.published, now)
+    lsh_hash = index.lsh_hash(fp)
+    arrived = now.timestamp()
+    placement = decide_placement(fp, index.candidates(fp, lsh_hash, seen, arrived))
+    cluster_id, is_new = store.place_article(article_id, to_iso(article.published or now) or "", placement)
+    entry = new_entry(article_id, cluster_id, fp, seen, arrived, lsh_hash)
+    store.save_fingerprint(stored_fingerprint(entry))
+    index.add(entry)
     return cluster_id, is_new, placement
 
 
-def _revisit_stored(article: NewArticle, store: Store, now: datetime) -> tuple[int, int, Placement] | None:
+def _refresh_headlines(clusters: set[int], store: Store) -> None:
+    """Choose again the headline of each cluster that grew, once per batch: twenty outlets running
+    one story in a poll cost one choice, not twenty."""
+    for cluster_id in sorted({store.live_cluster(c) for c in clusters}):
+        store.set_headline(
+            cluster_id, representative_title(store.cluster_titles(cluster_id, limit=MAX_TITLES))
+        )
+
+
+def _revisit_stored(
+    article: NewArticle, store: Store, index: StoryIndex, now: datetime
+) -> tuple[int, int, Placement] | None:
     """A stored URL again: count another failed page attempt, or upgrade a feed-only article to
     its page's text (it keeps its cluster; its fingerprint is refreshed for later arrivals)."""
     if article.from_feed_only:
@@ -116,10 +142,15 @@ def _revisit_stored(article: NewArticle, store: Store, now: datetime) -> tuple[i
     article_id = store.upgrade_feed_only(article, now)
     if article_id is None:
         return None
+    old = store.fingerprint_times(article_id)
+    seen, arrived = old if old else (article_time(article.published, now), now.timestamp())
     fp = fingerprint_text(article.title, article.text)
-    store.replace_fingerprint(article_id, fp.shingle_bytes(), fp.salient_bytes(), " ".join(sorted(fp.words)))
-    stored = store.article_placement(article_id)
-    return article_id, stored[0], stored[1]
+    cluster_id, placement = store.article_placement(article_id)
+    entry = new_entry(article_id, cluster_id, fp, seen, arrived, index.lsh_hash(fp))
+    store.replace_fingerprint(stored_fingerprint(entry))
+    index.remove(article_id)
+    index.add(entry)
+    return article_id, cluster_id, placement
 
 
 def _match_topics(

@@ -32,10 +32,12 @@ class StoreBase:
             yield from self.db.query(sql.format(marks=",".join("?" * len(chunk))), [*before, *chunk, *after])
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
-        """Insert one row and return its rowid (a Table object holds last_pk, so keep that one)."""
-        handle = self.db.table(table)
-        handle.insert(row)
-        return int(handle.last_rowid or 0)
+        """Insert one row and return its rowid. Plain SQL: sqlite-utils' insert inspects the table
+        first, which was a fifth of the cost of storing an article."""
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        cursor = self.db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
+        return int(cursor.lastrowid or 0)
 
     @contextmanager
     def atomic(self) -> Iterator[StoreBase]:

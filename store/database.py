@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import astuple
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from wirewatch.records import (
     Placement,
     StoredArticle,
     StoredCluster,
+    StoredFingerprint,
 )
 from wirewatch.timeutil import to_iso, utc_now
 
@@ -126,11 +128,9 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
         )
         return int(rows[0]["id"])
 
-    def replace_fingerprint(
-        self, article_id: int, shingle_hashes: bytes, salient_hashes: bytes, words: str
-    ) -> None:
-        self.db.execute("DELETE FROM fingerprints WHERE article_id = ?", (article_id,))
-        self.save_fingerprint(article_id, shingle_hashes, salient_hashes, words)
+    def replace_fingerprint(self, fingerprint: StoredFingerprint) -> None:
+        self.db.execute("DELETE FROM fingerprints WHERE article_id = ?", (fingerprint.article_id,))
+        self.save_fingerprint(fingerprint)
 
     def article_placement(self, article_id: int) -> tuple[int, Placement]:
         row = self._rows(
@@ -168,38 +168,48 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
         return {r["key"]: r["pages"] for r in self._rows_in(sql, keys, before=(source,))}
 
     def count_source_paragraphs(self, source: str, keys: tuple[str, ...]) -> None:
-        for key in keys:
-            self.db.execute(
-                """INSERT INTO source_paragraphs (source, key, pages) VALUES (?, ?, 1)
-                   ON CONFLICT (source, key) DO UPDATE SET pages = pages + 1""",
-                (source, key),
-            )
-
-    def save_fingerprint(
-        self, article_id: int, shingle_hashes: bytes, salient_hashes: bytes, words: str
-    ) -> None:
-        self.db["fingerprints"].insert(
-            {
-                "article_id": article_id,
-                "shingle_hashes": shingle_hashes,
-                "salient_hashes": salient_hashes,
-                "words": words,
-            }
+        self.db.conn.executemany(
+            """INSERT INTO source_paragraphs (source, key, pages) VALUES (?, ?, 1)
+               ON CONFLICT (source, key) DO UPDATE SET pages = pages + 1""",
+            [(source, key) for key in keys],
         )
 
-    def iter_fingerprints(self) -> Iterator[tuple[int, bytes, bytes]]:
-        for row in self.db.query(
-            "SELECT article_id, shingle_hashes, salient_hashes FROM fingerprints ORDER BY article_id"
-        ):
-            yield row["article_id"], row["shingle_hashes"], row["salient_hashes"]
-
-    def load_fingerprint_details(self, article_ids: list[int]) -> dict[int, dict[str, Any]]:
-        """Content words and shingle hashes of candidate articles, for verifying a match."""
-        rows = self._rows_in(
-            "SELECT article_id, words, shingle_hashes FROM fingerprints WHERE article_id IN ({marks})",
-            article_ids,
+    def save_fingerprint(self, fingerprint: StoredFingerprint) -> None:
+        self.db.execute(
+            """INSERT INTO fingerprints
+                 (article_id, seen, arrived, shingle_hash, lsh_hash, salient_hashes, word_hashes)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            astuple(fingerprint),
         )
-        return {r["article_id"]: r for r in rows}
+
+    def recent_fingerprints(self, window_seconds: float) -> Iterator[tuple[StoredFingerprint, int | None]]:
+        """Fingerprints of the articles stored within `window_seconds` of the latest, oldest first,
+        each with its article's cluster."""
+        rows = self.db.execute(
+            """SELECT f.article_id, f.seen, f.arrived, f.shingle_hash, f.lsh_hash, f.salient_hashes,
+                      f.word_hashes, a.cluster_id
+               FROM fingerprints f JOIN articles a ON a.id = f.article_id
+               WHERE f.arrived >= (SELECT MAX(arrived) FROM fingerprints) - ?
+               ORDER BY f.arrived, f.article_id""",
+            (window_seconds,),
+        )
+        for *fields, cluster_id in rows:
+            yield StoredFingerprint(*fields), cluster_id
+
+    def articles_without_fingerprint(self, limit: int) -> list[tuple[int, str, str, str | None, str]]:
+        """(id, title, text, published, fetched) of up to `limit` articles without a fingerprint."""
+        return self.db.execute(
+            """SELECT id, title, text, published, fetched FROM articles
+               WHERE id NOT IN (SELECT article_id FROM fingerprints) ORDER BY id LIMIT ?""",
+            (limit,),
+        ).fetchall()
+
+    def fingerprint_times(self, article_id: int) -> tuple[float, float] | None:
+        """(seen, arrived) of a stored fingerprint."""
+        row = self.db.execute(
+            "SELECT seen, arrived FROM fingerprints WHERE article_id = ?", (article_id,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
 
     def list_articles(self, cluster_id: int | None = None) -> list[StoredArticle]:
         where, params = ("WHERE cluster_id = ?", (cluster_id,)) if cluster_id is not None else ("", ())
@@ -220,54 +230,41 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
                 return cluster_id
             cluster_id = row[0]["merged_into"]
 
-    def place_article(self, article_id: int, placement: Placement) -> tuple[int, bool]:
+    def place_article(self, article_id: int, seen: str, placement: Placement) -> tuple[int, bool]:
         """Put an article in the cluster of what it matched (merging clusters it bridges) or a new one.
 
-        Returns the cluster id and whether the cluster is new.
+        `seen` is the article's date (or fetch time). Returns the cluster id and whether it is new;
+        a new cluster's headline is the article's title until the cluster grows.
         """
-        article = self._rows(
-            "SELECT title, COALESCE(published, fetched) AS seen FROM articles WHERE id = ?",
-            (article_id,),
-        )[0]
-        matched = [placement.matched_article_id, *placement.also_matched]
-        clusters: set[int] = set()
-        for other in matched:
-            if other is None:
-                continue
-            row = self._rows("SELECT cluster_id FROM articles WHERE id = ?", (other,))
-            if row and row[0]["cluster_id"] is not None:
-                clusters.add(self.live_cluster(row[0]["cluster_id"]))
+        matched = [m for m in (placement.matched_article_id, *placement.also_matched) if m is not None]
+        sql = "SELECT DISTINCT cluster_id FROM articles WHERE id IN ({marks}) AND cluster_id IS NOT NULL"
+        clusters = {self.live_cluster(r["cluster_id"]) for r in self._rows_in(sql, matched)}
         now = to_iso(utc_now())
         if not clusters:
-            new_id = self._insert(
-                "clusters",
-                {
-                    "headline": article["title"],
-                    "first_seen": article["seen"],
-                    "last_seen": article["seen"],
-                    "created": now,
-                },
-            )
-            target, is_new = new_id, True
+            target, is_new = self._new_cluster(article_id, seen, now), True
         else:
             target, is_new = min(clusters), False
             for other in sorted(clusters - {target}):
                 self._merge_cluster(other, target, article_id, now)
-        self.db["articles"].update(
-            article_id,
-            {
-                "cluster_id": target,
-                "tier": placement.tier,
-                "matched_article_id": placement.matched_article_id,
-                "match_score": placement.score,
-            },
-        )
+            self.db.execute(
+                """UPDATE clusters SET first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?)
+                   WHERE id = ?""",
+                (seen, seen, target),
+            )
         self.db.execute(
-            """UPDATE clusters SET first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?)
+            """UPDATE articles SET cluster_id = ?, tier = ?, matched_article_id = ?, match_score = ?
                WHERE id = ?""",
-            (article["seen"], article["seen"], target),
+            (target, placement.tier, placement.matched_article_id, placement.score, article_id),
         )
         return target, is_new
+
+    def _new_cluster(self, article_id: int, seen: str, now: str) -> int:
+        cursor = self.db.execute(
+            """INSERT INTO clusters (headline, first_seen, last_seen, created)
+               SELECT title, ?, ?, ? FROM articles WHERE id = ?""",
+            (seen, seen, now, article_id),
+        )
+        return int(cursor.lastrowid or 0)
 
     def cluster_titles(self, cluster_id: int, limit: int) -> list[str]:
         """The `limit` most recent member titles, oldest first."""

@@ -135,7 +135,26 @@ def _v4(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite_utils.Database) -> None:
+    # Fingerprints gain the article's times (the story index holds a time window) and the hashes
+    # a match is verified on in memory; shingles are now hashed word by word. Old rows cannot be
+    # converted: load_index computes the missing fingerprints again from the stored articles.
+    db.execute("DROP TABLE IF EXISTS fingerprints")
+    db.execute(
+        """CREATE TABLE fingerprints (
+               article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+               seen REAL,
+               arrived REAL NOT NULL,
+               shingle_hash BLOB NOT NULL,
+               lsh_hash BLOB NOT NULL,
+               salient_hashes BLOB NOT NULL,
+               word_hashes BLOB NOT NULL
+           )"""
+    )
+    db.execute("CREATE INDEX fingerprints_arrived ON fingerprints(arrived)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

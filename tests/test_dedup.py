@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from dedup import CandidateDetails, decide_placement, fingerprint_text
+from dedup import decide_placement, fingerprint_text
 from dedup.features import content_words, jaccard
+from dedup.index import new_entry
 from extractors import extract_file, extract_page
 from extractors.article import read_file_page
 from flows.commit import commit_articles, load_index
@@ -38,8 +40,8 @@ def seed_articles(seed_paths: list[Path]) -> dict[str, NewArticle]:
 def _grouping(store_path: Path, articles: list[NewArticle]) -> set[frozenset[str]]:
     store = open_store(store_path)
     index = load_index(store)
-    for article in articles:  # one at a time: articles arrive over several runs
-        commit_articles([article], store, index, (), AlertSettings(), article.published or _NOW)
+    for n, article in enumerate(articles):  # one at a time: articles arrive over several runs
+        commit_articles([article], store, index, (), AlertSettings(), _NOW + timedelta(hours=n))
     groups: dict[int, set[str]] = {}
     for stored in store.list_articles():
         groups.setdefault(stored.cluster_id or 0, set()).add(Path(stored.url).name[:3])
@@ -47,7 +49,7 @@ def _grouping(store_path: Path, articles: list[NewArticle]) -> set[frozenset[str
     return {frozenset(g) for g in groups.values()}
 
 
-_NOW = __import__("datetime").datetime(2026, 11, 23, tzinfo=__import__("datetime").UTC)
+_NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
 
 def test_content_words_separate_same_story_from_same_topic(seed_articles: dict[str, NewArticle]) -> None:
@@ -100,8 +102,8 @@ def test_demo_copies_are_near_duplicates_and_unrelated_stories_stay_apart(tmp_pa
 def test_placement_is_symmetric_and_explains_its_score(seed_articles: dict[str, NewArticle]) -> None:
     a, b = seed_articles["002"], seed_articles["001"]
     fa, fb = fingerprint_text(a.title, a.text), fingerprint_text(b.title, b.text)
-    ab = decide_placement(fa, [CandidateDetails(2, fb.words, fb.shingle_bytes())])
-    ba = decide_placement(fb, [CandidateDetails(1, fa.words, fa.shingle_bytes())])
+    ab = decide_placement(fa, [new_entry(2, None, fb, seen=0.0, arrived=0.0)])
+    ba = decide_placement(fb, [new_entry(1, None, fa, seen=0.0, arrived=0.0)])
     assert ab.tier == ba.tier == "related"
     assert ab.score == ba.score == round(jaccard(fa.words, fb.words), 4)
     assert decide_placement(fa, []).tier == "original"

@@ -25,7 +25,7 @@ def _add(store, n: int, title: str, placement: Placement) -> int:  # type: ignor
         published=datetime(2026, 11, 20, n, tzinfo=UTC),
     )
     article_id = store.insert_article(article, NOW)
-    store.place_article(article_id, placement)
+    store.place_article(article_id, article.published.isoformat(), placement)
     return article_id
 
 

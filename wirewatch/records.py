@@ -75,6 +75,19 @@ class Placement:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredFingerprint:
+    """An article's dedup fingerprint as the store keeps it (dedup.index says what each part is)."""
+
+    article_id: int
+    seen: float | None  # POSIX seconds: published, or fetched if that is earlier; None: undated
+    arrived: float  # POSIX seconds: when it was stored
+    shingle_hash: bytes  # datasketch LeanMinHash serialisation
+    lsh_hash: bytes  # datasketch LeanMinHash serialisation
+    salient_hashes: bytes  # uint32 array
+    word_hashes: bytes  # uint32 array, sorted
+
+
+@dataclass(frozen=True, slots=True)
 class AlertMessage:
     """What a channel receives for one alert."""
 
