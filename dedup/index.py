@@ -166,6 +166,14 @@ def _decrement(counts: Counter[int | None], key: int | None) -> None:
         del counts[key]
 
 
+def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Which values are in sorted_set: a binary search each (np.isin sorts all values first)."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[at] == values
+
+
 def decide_placement(fp: Fingerprint, candidates: Sequence[IndexedArticle]) -> Placement:
     """Match an article against verified candidates; the best match names its tier."""
     if not candidates:
@@ -176,7 +184,7 @@ def decide_placement(fp: Fingerprint, candidates: Sequence[IndexedArticle]) -> P
     copy_scores = (shingle_values == fp.shingle_hash.hashvalues).sum(axis=1) / NUM_PERM
     # Story score: exact Jaccard of content words, all candidates in one numpy pass.
     sizes = np.array([len(c.word_hashes) for c in candidates])
-    shared_flags = np.isin(np.concatenate([c.word_hashes for c in candidates]), fp.word_hashes)
+    shared_flags = _members(np.concatenate([c.word_hashes for c in candidates]), fp.word_hashes)
     ends = np.cumsum(sizes)
     shared = np.concatenate(([0], np.cumsum(shared_flags)))
     shared = shared[ends] - shared[ends - sizes]

@@ -152,6 +152,17 @@ def _v5(db: sqlite_utils.Database) -> None:
            )"""
     )
     db.execute("CREATE INDEX fingerprints_arrived ON fingerprints(arrived)")
+    # The full-text index is rebuilt for an article only when its title or text changes: the
+    # trigger sqlite-utils creates fires on any update (a cluster id, a page attempt) and made
+    # placing an article index its text twice.
+    db.execute("DROP TRIGGER IF EXISTS articles_au")
+    db.execute(
+        """CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
+             INSERT INTO articles_fts (articles_fts, rowid, title, text)
+               VALUES ('delete', old.rowid, old.title, old.text);
+             INSERT INTO articles_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
+           END"""
+    )
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import itertools
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
-from dedup import decide_placement, fingerprint_text
+from dedup import StoryIndex, decide_placement, fingerprint_text
 from dedup.features import content_words, jaccard
+from dedup.fingerprint import minhash_of
 from dedup.index import new_entry
 from extractors import extract_file, extract_page
 from extractors.article import read_file_page
 from flows.commit import commit_articles, load_index
 from flows.stages import extract_articles, strip_source_templates
 from store import open_store
+from store.schema import MIGRATIONS
 from wirewatch.config import AlertSettings
 from wirewatch.demo_server import demo_root
 from wirewatch.records import NewArticle
@@ -107,3 +111,110 @@ def test_placement_is_symmetric_and_explains_its_score(seed_articles: dict[str, 
     assert ab.tier == ba.tier == "related"
     assert ab.score == ba.score == round(jaccard(fa.words, fb.words), 4)
     assert decide_placement(fa, []).tier == "original"
+
+
+# --- the time window, common names, and an upgraded store -------------------------------------------
+
+_REPORT = (
+    "Harbour authorities in Velmora closed the northern container terminal on Tuesday after a crane "
+    "operated by Ostrander Logistics collapsed onto two moored barges. Inspector Halvard Quist said the "
+    "terminal would stay shut for at least 72 hours while engineers from the Velmora Port Trust examine "
+    "the remaining cranes. Shipping agents diverted 14 vessels to the southern quays, where queues "
+    "stretched past the breakwater by nightfall. Nobody was hurt, according to a statement from the "
+    "dockworkers' union, which has warned about the age of the cranes since 2019."
+)
+
+
+def _report(n: int, published: datetime) -> NewArticle:
+    return NewArticle(
+        url=f"https://outlet{n}.test/velmora-crane",
+        source=f"outlet{n}",
+        title="Crane collapse shuts Velmora terminal",
+        text=_REPORT,
+        published=published,
+    )
+
+
+@pytest.mark.parametrize(("days_apart", "joins"), [(2, True), (10, False)])
+def test_copies_join_only_within_the_story_window(tmp_path: Path, days_apart: int, joins: bool) -> None:
+    store = open_store(tmp_path / "window.db")
+    first = _NOW - timedelta(days=days_apart)
+    for n, published in enumerate([first, _NOW]):
+        commit_articles([_report(n, published)], store, load_index(store), (), AlertSettings(), _NOW)
+    old, new = store.list_articles()
+    store.close()
+    assert (new.cluster_id == old.cluster_id) is joins
+    assert new.tier == ("near_duplicate" if joins else "original")
+
+
+def test_the_index_loads_only_the_articles_of_the_window(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "loaded.db")
+    index = load_index(store)
+    for day in range(20):  # an article a day, each stored the day it appeared
+        when = _NOW + timedelta(days=day)
+        article = NewArticle(f"https://a.test/{day}", "a", f"Day {day}", f"Report number {day}.", when)
+        commit_articles([article], store, index, (), AlertSettings(), when)
+    assert len(index) == 8  # days 12..19: 7 days back from the latest, both ends included
+    assert len(load_index(store)) == 8
+    assert store.count("fingerprints") == 20  # the store keeps every fingerprint
+    store.close()
+
+
+def _article_words(names: list[str], seed: int) -> str:
+    """Sentences of invented lower-case words, each naming one of `names`: no shared phrases."""
+    rng = random.Random(seed)
+
+    def word() -> str:
+        return "".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(3))
+
+    return " ".join(f"{word().capitalize()} {word()} {name} {word()} {word()}." for name in names)
+
+
+def test_names_common_to_many_stories_do_not_make_them_candidates() -> None:
+    index, unfiltered = StoryIndex(), StoryIndex()
+    arrived = _NOW.timestamp()
+    for story in range(60):  # 60 unrelated stories, all naming Washington and the Pentagon
+        names = ["Washington", "Pentagon", *(f"Name{story}x{k}" for k in range(7))]
+        fp = fingerprint_text(f"Story {story}", _article_words(names, seed=story))
+        index.add(new_entry(story, story, fp, None, arrived, index.lsh_hash(fp)))
+        unfiltered.add(new_entry(story, story, fp, None, arrived, minhash_of(fp.salient_hashes)))
+    fresh = ["Washington", "Pentagon", *(f"Fresh{k}" for k in range(7))]
+    other = fingerprint_text("Another story", _article_words(fresh, seed=100))
+    assert index.candidates(other, index.lsh_hash(other), None, arrived) == []
+    # Indexed by all their names, most of the 60 would be candidates (each shares 2 of 16 names).
+    assert len(unfiltered.candidates(other, minhash_of(other.salient_hashes), None, arrived)) > 20
+    # An article of story 7 is still found by its own names.
+    again = ["Washington", "Pentagon", *(f"Name7x{k}" for k in range(5))]
+    same = fingerprint_text("Story 7 again", _article_words(again, seed=101))
+    assert [c.article_id for c in index.candidates(same, index.lsh_hash(same), None, arrived)] == [7]
+
+
+def test_a_store_from_before_the_story_window_is_fingerprinted_again(tmp_path: Path) -> None:
+    path = tmp_path / "v4.db"
+    db = sqlite_utils.Database(path)
+    for step in MIGRATIONS[:4]:
+        step(db)
+    db.execute("PRAGMA user_version = 4")
+    db["clusters"].insert(
+        {"id": 1, "headline": "h", "first_seen": "2026-11-22", "last_seen": "2026-11-22", "created": "x"}
+    )
+    old = _report(0, _NOW - timedelta(days=1))
+    db["articles"].insert(
+        {
+            "url": old.url,
+            "source": old.source,
+            "title": old.title,
+            "text": old.text,
+            "cluster_id": 1,
+            "published": old.published.isoformat(),
+            "fetched": _NOW.isoformat(),
+            "tier": "original",
+        }
+    )
+    db.close()
+    store = open_store(path)  # upgrades the schema; the old fingerprints are gone
+    commit_articles([_report(1, _NOW)], store, load_index(store), (), AlertSettings(), _NOW)
+    stored = store.list_articles()
+    assert store.count("fingerprints") == 2
+    store.close()
+    assert [a.cluster_id for a in stored] == [1, 1] and stored[1].tier == "near_duplicate"
