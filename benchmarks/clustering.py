@@ -36,12 +36,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
-from unittest.mock import patch
 
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-import flows.commit
-from dedup import Fingerprint, IndexedArticle, StoryIndex, decide_placement, fingerprint_text
+from dedup import Fingerprint, IndexedArticle, StoryIndex, fingerprint_text
 from dedup.features import content_words, jaccard, overlap_coefficient, salient_terms, shingles
 from dedup.index import STORY_JACCARD, new_entry
 from flows.commit import commit_articles, load_index
@@ -152,19 +150,20 @@ def as_article(h: Headline) -> NewArticle:
 def wirewatch_labels(items: Sequence[Headline], db: Path) -> tuple[list[int], list[Edge]]:
     """Commit the stream one article per call, read each final cluster from the store.
 
-    decide_placement is wrapped (in this process only) to record the matches each placement acted on.
+    The index's place() is wrapped (on this instance only) to record the matches each placement acted on.
     """
     decisions: list[Placement] = []
-
-    def recording(fp: Fingerprint, candidates: list[IndexedArticle]) -> Placement:
-        decisions.append(placement := decide_placement(fp, candidates))
-        return placement
-
     store = open_store(db)
     index = load_index(store)
-    with patch.object(flows.commit, "decide_placement", recording):
-        for h in items:
-            commit_articles([as_article(h)], store, index, (), ALERTS, h.published)
+    place = index.place
+
+    def recording(fp: Fingerprint, candidates: Sequence[IndexedArticle]) -> Placement:
+        decisions.append(placement := place(fp, candidates))
+        return placement
+
+    index.place = recording  # type: ignore[method-assign]
+    for h in items:
+        commit_articles([as_article(h)], store, index, (), ALERTS, h.published)
     stored = store.list_articles()
     store.close()
     position = {h.url: k for k, h in enumerate(items)}

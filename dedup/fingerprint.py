@@ -26,6 +26,7 @@ class Fingerprint:
     shingle_hash: LeanMinHash  # word 3-shingles: finds copies
     salient_hashes: np.ndarray  # names and numbers (content words of a headline): find rewrites
     word_hashes: np.ndarray  # content words: verify a same-story match exactly
+    title_hashes: np.ndarray  # the title's content words: match a headline to a story's headlines
     words: frozenset[str]  # the content words themselves, for explaining a match
 
     @property
@@ -70,5 +71,6 @@ def fingerprint_text(title: str, text: str) -> Fingerprint:
         shingle_hash=minhash_of(shingle_hashes(all_words[len(title_words) :] if text else title_words)),
         salient_hashes=term_hashes(salient or words),
         word_hashes=term_hashes(words),
+        title_hashes=term_hashes(content_words_of(title_words)),
         words=frozenset(words),
     )

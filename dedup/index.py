@@ -23,6 +23,7 @@ from datetime import datetime
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
 
+from dedup.centroids import HEADLINE_COSINE, HeadlineCentroids
 from dedup.fingerprint import (
     NUM_PERM,
     SHORT_TEXT_WORDS,
@@ -74,6 +75,7 @@ class IndexedArticle:
     lsh_hash: LeanMinHash  # MinHash of the salient terms it was indexed by
     salient_hashes: np.ndarray  # all its salient terms (uint32), for the terms' document counts
     word_hashes: np.ndarray  # its content words (uint32, sorted)
+    title_hashes: np.ndarray  # its title's content words (uint32, sorted)
 
 
 class StoryIndex:
@@ -86,8 +88,10 @@ class StoryIndex:
         self._articles: dict[int, IndexedArticle] = {}
         self._by_arrival: list[tuple[float, int]] = []  # a heap: the first stored leaves first
         self._latest = float("-inf")
-        self._clusters: Counter[int | None] = Counter()  # cluster -> its indexed articles
+        self._cluster_of: dict[int, int | None] = {}  # article -> its cluster, merges applied
+        self._members: dict[int | None, set[int]] = {}  # cluster -> its indexed articles
         self._term_clusters: dict[int, Counter[int | None]] = {}  # salient term -> clusters using it
+        self._headlines = HeadlineCentroids()
 
     def __len__(self) -> int:
         return len(self._articles)
@@ -97,8 +101,8 @@ class StoryIndex:
         terms = fp.salient_hashes.tolist()
         # A headline's few words are all it has: leaving any out split the headline stream's
         # big stories (benchmarks/clustering.py), as their own words become frequent.
-        limit = max(COMMON_TERM_MIN_STORIES, COMMON_TERM_SHARE * len(self._clusters))
-        if not fp.short and len(self._clusters) > limit:
+        limit = max(COMMON_TERM_MIN_STORIES, COMMON_TERM_SHARE * len(self._members))
+        if not fp.short and len(self._members) > limit:
             stories = {t: len(self._term_clusters.get(t, ())) for t in terms}
             rare = [t for t in terms if stories[t] <= limit]
             if len(rare) < MIN_LSH_TERMS:
@@ -113,9 +117,11 @@ class StoryIndex:
         self._story.insert(article.article_id, article.lsh_hash)
         self._articles[article.article_id] = article
         cluster = article.cluster_id
-        self._clusters[cluster] += 1
+        self._cluster_of[article.article_id] = cluster
+        self._members.setdefault(cluster, set()).add(article.article_id)
         for term in article.salient_hashes.tolist():
             self._term_clusters.setdefault(term, Counter())[cluster] += 1
+        self._headlines.add(cluster, article.title_hashes.tolist())
         heapq.heappush(self._by_arrival, (article.arrived, article.article_id))
         if article.arrived > self._latest:
             self._latest = article.arrived
@@ -127,13 +133,53 @@ class StoryIndex:
             return
         self._near.remove(article_id)
         self._story.remove(article_id)
-        cluster = article.cluster_id
-        _decrement(self._clusters, cluster)
+        cluster = self._cluster_of.pop(article_id)
+        members = self._members[cluster]
+        members.discard(article_id)
+        if not members:
+            del self._members[cluster]
         for term in article.salient_hashes.tolist():
             clusters = self._term_clusters[term]
             _decrement(clusters, cluster)
             if not clusters:
                 del self._term_clusters[term]
+        self._headlines.remove(cluster, article.title_hashes.tolist())
+
+    def cluster_of(self, article_id: int) -> int | None:
+        return self._cluster_of.get(article_id)
+
+    def merge(self, source: int | None, target: int) -> None:
+        """Follow a merge of two clusters in the store: source's articles now belong to target."""
+        if source == target or source not in self._members:
+            return
+        members = self._members.pop(source)
+        self._members.setdefault(target, set()).update(members)
+        for article_id in members:
+            self._cluster_of[article_id] = target
+            for term in self._articles[article_id].salient_hashes.tolist():
+                clusters = self._term_clusters[term]
+                _decrement(clusters, source)
+                clusters[target] += 1
+        self._headlines.merge(source, target)
+
+    def place(self, fp: Fingerprint, candidates: Sequence[IndexedArticle]) -> Placement:
+        """Decide an article's tier and match; a headline is matched to a story's headlines."""
+        placement = decide_placement(fp, candidates, rewrites=not fp.short)
+        if placement.tier != "original" or not fp.short:
+            return placement
+        words = fp.word_hashes.tolist()
+        scored = sorted(
+            (-self._headlines.cosine(words, c), c)
+            for c in {self._cluster_of[a.article_id] for a in candidates}
+            if c is not None
+        )
+        if not scored or -scored[0][0] < HEADLINE_COSINE:
+            return placement
+        cosine, cluster = -scored[0][0], scored[0][1]
+        # The member most like the headline names the match, for explaining it.
+        members = [a for a in candidates if self._cluster_of[a.article_id] == cluster]
+        nearest = max(members, key=lambda a: (_jaccard(fp.word_hashes, a.word_hashes), -a.article_id))
+        return Placement(nearest.article_id, "related", round(cosine, 4), basis="headlines")
 
     def _evict(self, before: float) -> None:
         while self._by_arrival and self._by_arrival[0][0] < before:
@@ -174,8 +220,18 @@ def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[at] == values
 
 
-def decide_placement(fp: Fingerprint, candidates: Sequence[IndexedArticle]) -> Placement:
-    """Match an article against verified candidates; the best match names its tier."""
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    shared = len(np.intersect1d(a, b, assume_unique=True))
+    return shared / (len(a) + len(b) - shared) if shared else 0.0
+
+
+def decide_placement(
+    fp: Fingerprint, candidates: Sequence[IndexedArticle], rewrites: bool = True
+) -> Placement:
+    """Match an article against verified candidates; the best match names its tier.
+
+    Without `rewrites` only copies are looked for (a headline is matched to stories instead).
+    """
     if not candidates:
         return Placement(matched_article_id=None, tier="original", score=0.0)
     ids = [c.article_id for c in candidates]
@@ -198,22 +254,22 @@ def decide_placement(fp: Fingerprint, candidates: Sequence[IndexedArticle]) -> P
     for k, article_id in enumerate(ids):
         if copy_scores[k] >= NEAR_DUPLICATE_JACCARD:
             near.append((float(copy_scores[k]), article_id))
-        elif story_scores[k] >= thresholds[k]:
+        elif rewrites and story_scores[k] >= thresholds[k]:
             related.append((float(story_scores[k]), article_id))
     # Highest score first; the lower id breaks ties so the choice is deterministic.
     near.sort(key=lambda s: (-s[0], s[1]))
     related.sort(key=lambda s: (-s[0], s[1]))
     if near:
-        best, tier = near[0], "near_duplicate"
+        best, tier, basis = near[0], "near_duplicate", "shingles"
     elif related:
-        best, tier = related[0], "related"
+        best, tier, basis = related[0], "related", "words"
     else:
         return Placement(matched_article_id=None, tier="original", score=0.0)
     # Only copies bridge clusters: an article copying articles of two clusters shows they are one
     # story. A rewrite matching two clusters joins the best one; merging on such weaker links
     # chained 44 of the 48 stories of the headline stream into one (benchmarks/clustering.py).
     others = tuple(aid for _, aid in near if aid != best[1])
-    return Placement(matched_article_id=best[1], tier=tier, score=round(best[0], 4), also_matched=others)
+    return Placement(best[1], tier, round(best[0], 4), also_matched=others, basis=basis)
 
 
 def indexed_article(row: StoredFingerprint, cluster_id: int | None) -> IndexedArticle:
@@ -227,6 +283,7 @@ def indexed_article(row: StoredFingerprint, cluster_id: int | None) -> IndexedAr
         lsh_hash=minhash_from_bytes(row.lsh_hash),
         salient_hashes=np.frombuffer(row.salient_hashes, dtype=np.uint32),
         word_hashes=np.frombuffer(row.word_hashes, dtype=np.uint32),
+        title_hashes=np.frombuffer(row.title_hashes, dtype=np.uint32),
     )
 
 
@@ -240,6 +297,7 @@ def stored_fingerprint(article: IndexedArticle) -> StoredFingerprint:
         lsh_hash=hash_bytes(article.lsh_hash),
         salient_hashes=article.salient_hashes.astype(np.uint32).tobytes(),
         word_hashes=article.word_hashes.astype(np.uint32).tobytes(),
+        title_hashes=article.title_hashes.astype(np.uint32).tobytes(),
     )
 
 
@@ -267,4 +325,5 @@ def new_entry(
         lsh_hash=lsh_hash if lsh_hash is not None else minhash_of(fp.salient_hashes),
         salient_hashes=fp.salient_hashes,
         word_hashes=fp.word_hashes,
+        title_hashes=fp.title_hashes,
     )

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from alerts.delivery import channels_from, payload_of, render_digest, render_message
 from alerts.policy import alert_key
-from dedup import StoryIndex, decide_placement, fingerprint_text
+from dedup import StoryIndex, fingerprint_text
 from dedup.headline import MAX_TITLES, representative_title
 from dedup.index import article_time, indexed_article, new_entry, stored_fingerprint
 from store import Store
@@ -114,8 +114,11 @@ def _place(
     seen = article_time(article.published, now)
     lsh_hash = index.lsh_hash(fp)
     arrived = now.timestamp()
-    placement = decide_placement(fp, index.candidates(fp, lsh_hash, seen, arrived))
+    placement = index.place(fp, index.candidates(fp, lsh_hash, seen, arrived))
     cluster_id, is_new = store.place_article(article_id, to_iso(article.published or now) or "", placement)
+    for matched in (placement.matched_article_id, *placement.also_matched):
+        if matched is not None:  # the store merged the clusters this article bridged
+            index.merge(index.cluster_of(matched), cluster_id)
     entry = new_entry(article_id, cluster_id, fp, seen, arrived, lsh_hash)
     store.save_fingerprint(stored_fingerprint(entry))
     index.add(entry)

@@ -134,10 +134,16 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
 
     def article_placement(self, article_id: int) -> tuple[int, Placement]:
         row = self._rows(
-            "SELECT cluster_id, tier, matched_article_id, match_score FROM articles WHERE id = ?",
+            """SELECT cluster_id, tier, matched_article_id, match_score, match_basis FROM articles
+               WHERE id = ?""",
             (article_id,),
         )[0]
-        placement = Placement(row["matched_article_id"], row["tier"] or "original", row["match_score"] or 0.0)
+        placement = Placement(
+            row["matched_article_id"],
+            row["tier"] or "original",
+            row["match_score"] or 0.0,
+            basis=row["match_basis"] or "",
+        )
         return self.live_cluster(row["cluster_id"]), placement
 
     def insert_article(self, article: NewArticle, fetched: datetime) -> int | None:
@@ -177,8 +183,9 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
     def save_fingerprint(self, fingerprint: StoredFingerprint) -> None:
         self.db.execute(
             """INSERT INTO fingerprints
-                 (article_id, seen, arrived, shingle_hash, lsh_hash, salient_hashes, word_hashes)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                 (article_id, seen, arrived, shingle_hash, lsh_hash, salient_hashes, word_hashes,
+                  title_hashes)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
             astuple(fingerprint),
         )
 
@@ -187,7 +194,7 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
         each with its article's cluster."""
         rows = self.db.execute(
             """SELECT f.article_id, f.seen, f.arrived, f.shingle_hash, f.lsh_hash, f.salient_hashes,
-                      f.word_hashes, a.cluster_id
+                      f.word_hashes, f.title_hashes, a.cluster_id
                FROM fingerprints f JOIN articles a ON a.id = f.article_id
                WHERE f.arrived >= (SELECT MAX(arrived) FROM fingerprints) - ?
                ORDER BY f.arrived, f.article_id""",
@@ -252,9 +259,16 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
                 (seen, seen, target),
             )
         self.db.execute(
-            """UPDATE articles SET cluster_id = ?, tier = ?, matched_article_id = ?, match_score = ?
-               WHERE id = ?""",
-            (target, placement.tier, placement.matched_article_id, placement.score, article_id),
+            """UPDATE articles SET cluster_id = ?, tier = ?, matched_article_id = ?, match_score = ?,
+                 match_basis = ? WHERE id = ?""",
+            (
+                target,
+                placement.tier,
+                placement.matched_article_id,
+                placement.score,
+                placement.basis,
+                article_id,
+            ),
         )
         return target, is_new
 

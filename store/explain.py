@@ -10,7 +10,7 @@ class ExplainMixin(StoreBase):
     def cluster_members(self, cluster_id: int) -> list[ClusterMember]:
         rows = self._rows(
             """SELECT a.id, a.title, a.source, a.published, a.tier, a.matched_article_id,
-                      m.title AS matched_title, a.match_score AS score
+                      m.title AS matched_title, a.match_score AS score, a.match_basis AS basis
                FROM articles a LEFT JOIN articles m ON m.id = a.matched_article_id
                WHERE a.cluster_id = ? ORDER BY COALESCE(a.published, a.fetched), a.id""",
             (cluster_id,),

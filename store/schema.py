@@ -148,9 +148,12 @@ def _v5(db: sqlite_utils.Database) -> None:
                shingle_hash BLOB NOT NULL,
                lsh_hash BLOB NOT NULL,
                salient_hashes BLOB NOT NULL,
-               word_hashes BLOB NOT NULL
+               word_hashes BLOB NOT NULL,
+               title_hashes BLOB NOT NULL
            )"""
     )
+    # What an article's match score measures (see Placement.basis), for explaining it.
+    db.execute("ALTER TABLE articles ADD COLUMN match_basis TEXT")
     db.execute("CREATE INDEX fingerprints_arrived ON fingerprints(arrived)")
     # The full-text index is rebuilt for an article only when its title or text changes: the
     # trigger sqlite-utils creates fires on any update (a cluster id, a page attempt) and made

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dedup.centroids import HEADLINE_COSINE
 from dedup.index import NEAR_DUPLICATE_JACCARD, STORY_JACCARD
 from wirewatch.records import ClusterMember, ClusterMerge
 
@@ -13,6 +14,11 @@ def member_reason(member: ClusterMember) -> str:
     score = member.score or 0.0
     if member.tier == "near_duplicate":
         return f"copy of {target}: 3-shingle Jaccard ~{score:.2f} >= {NEAR_DUPLICATE_JACCARD}"
+    if member.basis == "headlines":
+        return (
+            f"headline close to the story's headlines (nearest {target}): "
+            f"IDF-weighted cosine {score:.2f} >= {HEADLINE_COSINE}"
+        )
     return f"rewrite of {target}: content-word Jaccard {score:.2f} >= {STORY_JACCARD}"
 
 

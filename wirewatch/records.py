@@ -72,6 +72,9 @@ class Placement:
     tier: str  # "original", "near_duplicate", "related"
     score: float
     also_matched: tuple[int, ...] = ()
+    # What the score measures: "shingles" (a copy), "words" (a rewrite of one article),
+    # "headlines" (a headline close to a story's headlines).
+    basis: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,7 @@ class StoredFingerprint:
     lsh_hash: bytes  # datasketch LeanMinHash serialisation
     salient_hashes: bytes  # uint32 array
     word_hashes: bytes  # uint32 array, sorted
+    title_hashes: bytes  # uint32 array, sorted
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +216,7 @@ class ClusterMember:
     matched_article_id: int | None
     matched_title: str | None
     score: float | None
+    basis: str | None = None  # see Placement.basis
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,65 @@
+"""Each story's headline vocabulary, for matching a headline to a story rather than to one article.
+
+A headline (or a feed entry whose page could not be read) has six to eight content words; against
+any single article one shared word decides. Against all the headlines of a story, weighted by how
+rare each word is, the evidence adds up: this is the online clustering of Miranda et al. 2018
+("Multilingual Clustering of Streaming News"), TF-IDF cosine to cluster centroids, on titles.
+On the headline stream of benchmarks/clustering.py it lifts B-cubed F1 from 0.693 to 0.757.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+# A headline joins the story whose headlines it is closest to when the IDF-weighted cosine reaches
+# this. On the headline stream, B-cubed F1 is 0.763 at 0.06, 0.757 at 0.08, 0.743 at 0.10, 0.735
+# at 0.12: the middle of a flat range, as that stream is the development set.
+HEADLINE_COSINE = 0.08
+
+
+class HeadlineCentroids:
+    """Summed title words of each story's indexed articles, and in how many titles each word is."""
+
+    def __init__(self) -> None:
+        self._stories: dict[int | None, Counter[int]] = {}
+        self._titles_with: Counter[int] = Counter()
+        self._titles = 0
+
+    def add(self, story: int | None, title_words: list[int]) -> None:
+        self._stories.setdefault(story, Counter()).update(title_words)
+        self._titles_with.update(title_words)
+        self._titles += 1
+
+    def remove(self, story: int | None, title_words: list[int]) -> None:
+        words = self._stories[story]
+        words.subtract(title_words)
+        self._titles_with.subtract(title_words)
+        self._titles -= 1
+        for word in title_words:
+            if words[word] <= 0:
+                del words[word]
+            if self._titles_with[word] <= 0:
+                del self._titles_with[word]
+        if not words:
+            del self._stories[story]
+
+    def merge(self, source: int | None, target: int | None) -> None:
+        if source in self._stories:
+            self._stories.setdefault(target, Counter()).update(self._stories.pop(source))
+
+    def _idf(self, word: int) -> float:
+        return math.log((self._titles + 1) / (self._titles_with[word] + 0.5))
+
+    def cosine(self, words: list[int], story: int | None) -> float:
+        """IDF-weighted cosine between a set of words and a story's summed title words."""
+        centre = self._stories.get(story)
+        if not centre or not words:
+            return 0.0
+        weights = {w: self._idf(w) for w in words}
+        dot = sum(v * centre[w] * v for w, v in weights.items() if w in centre)
+        if not dot:
+            return 0.0
+        own = math.sqrt(sum(v * v for v in weights.values()))
+        size = math.sqrt(sum((n * self._idf(w)) ** 2 for w, n in centre.items()))
+        return dot / (own * size)
