@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from typing import Any
 
 # A headline joins the story whose headlines it is closest to when the IDF-weighted cosine reaches
 # this. On the headline stream, B-cubed F1 is 0.763 at 0.06, 0.757 at 0.08, 0.743 at 0.10, 0.735
@@ -18,35 +19,63 @@ from collections import Counter
 HEADLINE_COSINE = 0.08
 
 
+# Finding a headline's stories: a title word in more than this share of the indexed titles (and
+# in more than COMMON_TITLE_MIN of them) is too common to name candidate stories on its own.
+COMMON_TITLE_SHARE = 0.05
+COMMON_TITLE_MIN = 20
+
+
 class HeadlineCentroids:
-    """Summed title words of each story's indexed articles, and in how many titles each word is."""
+    """Summed title words of each story's indexed articles, and which stories use each word.
+
+    The word -> stories map finds a headline's candidate stories: LSH over a headline's seven
+    words finds few of the long articles it matches, whose LSH sets are their names and numbers.
+    """
 
     def __init__(self) -> None:
         self._stories: dict[int | None, Counter[int]] = {}
+        self._stories_with: dict[int, Counter[int | None]] = {}  # word -> story -> its titles with it
         self._titles_with: Counter[int] = Counter()
         self._titles = 0
 
     def add(self, story: int | None, title_words: list[int]) -> None:
         self._stories.setdefault(story, Counter()).update(title_words)
+        for word in title_words:
+            self._stories_with.setdefault(word, Counter())[story] += 1
         self._titles_with.update(title_words)
         self._titles += 1
 
     def remove(self, story: int | None, title_words: list[int]) -> None:
         words = self._stories[story]
-        words.subtract(title_words)
-        self._titles_with.subtract(title_words)
         self._titles -= 1
         for word in title_words:
-            if words[word] <= 0:
-                del words[word]
-            if self._titles_with[word] <= 0:
-                del self._titles_with[word]
+            _drop(words, word)
+            _drop(self._titles_with, word)
+            stories = self._stories_with[word]
+            _drop(stories, story)
+            if not stories:
+                del self._stories_with[word]
         if not words:
             del self._stories[story]
 
     def merge(self, source: int | None, target: int | None) -> None:
-        if source in self._stories:
-            self._stories.setdefault(target, Counter()).update(self._stories.pop(source))
+        if source == target or source not in self._stories:
+            return
+        words = self._stories.pop(source)
+        self._stories.setdefault(target, Counter()).update(words)
+        for word, count in words.items():
+            stories = self._stories_with[word]
+            del stories[source]
+            stories[target] += count
+
+    def stories_sharing(self, words: list[int]) -> set[int | None]:
+        """Stories whose titles share a word with `words`, leaving out the commonest words."""
+        limit = max(COMMON_TITLE_MIN, COMMON_TITLE_SHARE * self._titles)
+        found: set[int | None] = set()
+        for word in words:
+            if 0 < self._titles_with[word] <= limit:
+                found.update(self._stories_with[word])
+        return found
 
     def _idf(self, word: int) -> float:
         return math.log((self._titles + 1) / (self._titles_with[word] + 0.5))
@@ -63,3 +92,9 @@ class HeadlineCentroids:
         own = math.sqrt(sum(v * v for v in weights.values()))
         size = math.sqrt(sum((n * self._idf(w)) ** 2 for w, n in centre.items()))
         return dot / (own * size)
+
+
+def _drop(counts: Counter[Any], key: Any) -> None:
+    counts[key] -= 1
+    if counts[key] <= 0:
+        del counts[key]

@@ -168,18 +168,20 @@ class StoryIndex:
         if placement.tier != "original" or not fp.short:
             return placement
         words = fp.word_hashes.tolist()
-        scored = sorted(
-            (-self._headlines.cosine(words, c), c)
-            for c in {self._cluster_of[a.article_id] for a in candidates}
-            if c is not None
+        stories = {self._cluster_of[a.article_id] for a in candidates} | self._headlines.stories_sharing(
+            words
         )
+        scored = sorted((-self._headlines.cosine(words, s), s) for s in stories if s is not None)
         if not scored or -scored[0][0] < HEADLINE_COSINE:
             return placement
-        cosine, cluster = -scored[0][0], scored[0][1]
-        # The member most like the headline names the match, for explaining it.
-        members = [a for a in candidates if self._cluster_of[a.article_id] == cluster]
-        nearest = max(members, key=lambda a: (_jaccard(fp.word_hashes, a.word_hashes), -a.article_id))
-        return Placement(nearest.article_id, "related", round(cosine, 4), basis="headlines")
+        cosine, story = -scored[0][0], scored[0][1]
+        # The member whose title shares most words with the headline names the match.
+        own = set(words)
+        nearest = min(
+            self._members[story],
+            key=lambda a: (-len(own.intersection(self._articles[a].title_hashes.tolist())), a),
+        )
+        return Placement(nearest, "related", round(cosine, 4), basis="headlines")
 
     def _evict(self, before: float) -> None:
         while self._by_arrival and self._by_arrival[0][0] < before:

@@ -218,3 +218,53 @@ def test_a_store_from_before_the_story_window_is_fingerprinted_again(tmp_path: P
     assert store.count("fingerprints") == 2
     store.close()
     assert [a.cluster_id for a in stored] == [1, 1] and stored[1].tier == "near_duplicate"
+
+
+def test_feed_headlines_join_the_story_they_report(tmp_path: Path) -> None:
+    """Entries stored from the feed alone (page unreadable) still land in their story."""
+    store = open_store(tmp_path / "headlines.db")
+    pages = sorted((demo_root() / "pages").glob("*/*.html"))
+    articles, _ = extract_articles([read_file_page(p, source=p.parent.name) for p in pages])
+    index = load_index(store)
+    commit_articles(articles, store, index, (), AlertSettings(), _NOW)
+    by_page = {f"{Path(a.url).parent.name}/{Path(a.url).stem}": a for a in store.list_articles()}
+    headlines = {
+        "North Korea evaded UN oil cap with ship-to-ship transfers, panel finds": "meridian/nk-oil-transfers",
+        "Port strike at Saltmere enters second day": "harbor/port-strike",
+        "Skarva and Vindlo merger wins shareholder approval": "meridian/skarva-vindlo-merger",
+        "Election commission sets date for mayoral vote": None,
+    }
+    for n, title in enumerate(headlines):
+        entry = NewArticle(f"https://wire.test/{n}", "wire", title, "", _NOW, from_feed_only=True)
+        commit_articles([entry], store, index, (), AlertSettings(), _NOW)
+    stored = {a.title: a for a in store.list_articles() if a.url.startswith("https://wire.test/")}
+    for title, page in headlines.items():
+        if page is None:
+            assert stored[title].tier == "original"
+        else:
+            assert stored[title].cluster_id == by_page[page].cluster_id, title
+            assert stored[title].tier == "related"
+    members = {m.id: m for m in store.cluster_members(by_page["harbor/port-strike"].cluster_id)}
+    store.close()
+    assert members[stored["Port strike at Saltmere enters second day"].id].basis == "headlines"
+
+
+def test_the_index_follows_cluster_merges() -> None:
+    index = StoryIndex()
+    arrived = _NOW.timestamp()
+    titles = {
+        1: "Saltmere dockers strike",
+        2: "Saltmere port strike shuts terminal",
+        3: "Wheat harvest forecast",
+    }
+    for article_id, title in titles.items():
+        fp = fingerprint_text(title, "")
+        cluster = 1 if article_id == 1 else article_id  # 1 and 2 start as two stories
+        index.add(new_entry(article_id, cluster, fp, None, arrived, index.lsh_hash(fp)))
+    index.merge(2, 1)
+    assert index.cluster_of(2) == 1
+    headline = fingerprint_text("Port strike at Saltmere terminal", "")
+    placement = index.place(headline, [])
+    assert placement.basis == "headlines" and placement.matched_article_id == 2
+    index.merge(3, 3)  # a cluster merged into itself: nothing moves
+    assert index.cluster_of(3) == 3

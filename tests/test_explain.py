@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from dedup.headline import representative_title
 from store import open_store
 from wirewatch.cli import main
-from wirewatch.records import NewArticle, Placement
+from wirewatch.explain import member_reason
+from wirewatch.records import ClusterMember, NewArticle, Placement
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -65,3 +66,12 @@ def test_headline_is_the_title_most_like_the_others() -> None:
     ]
     assert representative_title(titles) == wire
     assert representative_title(["Only one"]) == "Only one"
+
+
+def test_a_headline_match_is_explained_by_the_story_headlines() -> None:
+    member = ClusterMember(
+        7, "Port strike day two", "wire", None, "related", 3, "Port strike", 0.21, "headlines"
+    )
+    assert member_reason(member) == (
+        "headline close to the story's headlines (nearest #3): IDF-weighted cosine 0.21 >= 0.08"
+    )
