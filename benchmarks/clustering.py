@@ -12,10 +12,13 @@ Run: python -m benchmarks.clustering [--skip-quality] [--variants] [--skip-scale
    content words at 0.4 (README: ~0.46). --variants adds offline prototypes of other rules (dedup/ is
    untouched) and a diagnosis of wirewatch's wrong merges and splits.
 2. Scale. N synthetic articles (seeded: stories of Zipf-shared names + topic words over Zipf general
-   words, 150-300 words, 20 articles a story) through commit_articles in batches of 1,000 with one
-   StoryIndex. Prints articles/s and LSH candidates/article of the batch ending at 10k, 50k, N (and
-   every 10k), peak RSS (ru_maxrss), and the time of load_index(store) at the end. --budget S stops
-   after S s of commit time; --profile N prints a cProfile (top 15 cumulative) of an N-article run.
+   words, 150-300 words, 20 articles a story, one every 30 s) through commit_articles in batches of
+   1,000 with one StoryIndex. Prints articles/s (and its ratio to the first reported batch: flat is
+   the goal), LSH candidates/article and the index window's size every 10k, peak RSS (ru_maxrss),
+   the time of load_index(store) at the end and the grouping's B-cubed scores. Then the same
+   articles through dedup alone, in memory (fingerprint, candidates, decision, index update), to
+   separate clustering's cost from the store's. --budget S stops the store run after S s of commit
+   time; --profile N prints a cProfile (top 15 cumulative) of an N-article run.
 """
 
 from __future__ import annotations
@@ -570,7 +573,7 @@ def run_scale(total: int, budget_s: float = 0.0, batch: int = 1000, report_every
         store = open_store(Path(tmp) / "scale.db")
         index = load_index(store)
         found = count_candidates(index)
-        spent = 0.0
+        spent, first_rate = 0.0, 0.0
         for start in range(0, total, batch):
             made = [corpus.article(i) for i in range(start, min(total, start + batch))]
             gold.update((a.url, s) for a, s in made)
@@ -583,10 +586,12 @@ def run_scale(total: int, budget_s: float = 0.0, batch: int = 1000, report_every
             done = start + len(articles)
             over = bool(budget_s) and spent > budget_s
             if done in marks or done % report_every == 0 or over:
+                rate = len(articles) / took
+                first_rate = first_rate or rate
                 print(
-                    f"  {done:>8,} stored: batch {len(articles) / took:6.0f} articles/s, "
-                    f"{found[-1] / len(articles):5.0f} LSH candidates/article, "
-                    f"mean {done / spent:6.0f}/s, commit {spent:7.1f} s, peak RSS {peak_rss_mb():5.0f} MB",
+                    f"  {done:>8,} stored: batch {rate:6.0f} articles/s ({rate / first_rate:4.2f}x the first "
+                    f"reported), {found[-1] / len(articles):3.0f} LSH candidates/article, {len(index):,} "
+                    f"in the index window, commit {spent:6.1f} s, peak RSS {peak_rss_mb():5.0f} MB",
                     flush=True,
                 )
             if over:
@@ -605,6 +610,34 @@ def run_scale(total: int, budget_s: float = 0.0, batch: int = 1000, report_every
         f"  synthetic grouping: B3 P/R/F1 {s.b3_p:.3f}/{s.b3_r:.3f}/{s.b3_f1:.3f}, {s.clusters:,} clusters "
         f"for {len(set(gold.values())):,} stories"
     )
+
+
+def run_dedup_only(total: int, report_every: int = 10_000) -> None:
+    """The same synthetic articles placed by dedup alone, in memory: fingerprint, LSH candidates,
+    decision and index update, without the store. Shows what clustering itself costs per article."""
+    corpus = SyntheticCorpus(stories=max(5000, total // ARTICLES_PER_STORY))
+    index, clusters, first_rate = StoryIndex(), 0, 0.0
+    print(f"\ndedup alone (in memory, no store): {total:,} synthetic articles")
+    for start in range(0, total, report_every):
+        articles = [corpus.article(i)[0] for i in range(start, min(total, start + report_every))]
+        t0 = time.perf_counter()
+        for k, article in enumerate(articles):
+            fp = fingerprint_text(article.title, article.text)
+            seen = (article.published or datetime.now(UTC)).timestamp()
+            lsh_hash = index.lsh_hash(fp)
+            placement = index.place(fp, index.candidates(fp, lsh_hash, seen, seen))
+            if placement.matched_article_id is None:
+                cluster, clusters = clusters, clusters + 1
+            else:
+                cluster = index.cluster_of(placement.matched_article_id) or 0
+            index.add(new_entry(start + k, cluster, fp, seen, seen, lsh_hash))
+        rate = len(articles) / (time.perf_counter() - t0)
+        first_rate = first_rate or rate
+        print(
+            f"  {start + len(articles):>8,} placed: batch {rate:6.0f} articles/s "
+            f"({rate / first_rate:4.2f}x the first batch), {len(index):,} in the index window",
+            flush=True,
+        )
 
 
 def run_profile(total: int) -> None:
@@ -630,6 +663,7 @@ def main(argv: Iterator[str] | None = None) -> None:
         run_profile(args.profile)
     elif not args.skip_scale:
         run_scale(args.scale, args.budget)
+        run_dedup_only(args.scale)
 
 
 if __name__ == "__main__":
