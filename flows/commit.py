@@ -10,7 +10,7 @@ from alerts.delivery import channels_from, payload_of, render_digest, render_mes
 from alerts.policy import alert_key
 from dedup import StoryIndex, fingerprint_text
 from dedup.headline import MAX_TITLES, representative_title
-from dedup.index import article_time, indexed_article, new_entry, stored_fingerprint
+from dedup.index import STORY_WINDOW_SECONDS, article_time, indexed_article, new_entry, stored_fingerprint
 from store import Store
 from wirewatch.config import AlertSettings, TopicConfig
 from wirewatch.records import FeedOutcome, NewArticle, Placement, StoredAlert
@@ -41,7 +41,7 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
-def load_index(store: Store) -> StoryIndex:
+def load_index(store: Store, window_seconds: float = STORY_WINDOW_SECONDS) -> StoryIndex:
     """Rebuild the LSH index from the recent stored fingerprints (the store is the source of truth).
 
     Articles stored without a fingerprint (after a schema upgrade) get theirs first.
@@ -54,7 +54,7 @@ def load_index(store: Store) -> StoryIndex:
                 fp = fingerprint_text(title, text)
                 entry = new_entry(article_id, None, fp, seen, fetched_at.timestamp())
                 store.save_fingerprint(stored_fingerprint(entry))
-    index = StoryIndex()
+    index = StoryIndex(window_seconds)
     for row, cluster_id in store.recent_fingerprints(index.window):
         index.add(indexed_article(row, cluster_id))
     return index

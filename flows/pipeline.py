@@ -7,6 +7,7 @@ backoff), so one bad feed never fails a task and there are no task-level retries
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -118,7 +119,14 @@ def commit_task(
 ) -> CommitReport:
     store = open_store(settings.database)
     try:
-        index = load_index(store)
+        started = time.perf_counter()
+        index = load_index(store, settings.stories.window_days * 86400)
+        get_run_logger().info(
+            "story index: %d articles of the last %g days loaded in %.1f s",
+            len(index),
+            settings.stories.window_days,
+            time.perf_counter() - started,
+        )
         report = commit_articles(
             articles, store, index, settings.topics, settings.alerts, utc_now(), feed_outcomes
         )

@@ -258,7 +258,10 @@ def test_everything_shown_is_escaped(app: ReviewApp) -> None:
         url="javascript:alert(1)",
         source="<b>Evil</b>",
         title="<script>alert('x')</script> North Korea sanctions",
-        text="North Korea sanctions <img src=x onerror=alert(1)> and more words " * 5,
+        # Long enough to be an article, not a headline that might join a story on three words.
+        text="North Korea sanctions <img src=x onerror=alert(1)> "
+        + "reporters gathered outside the ministry while officials declined further comment "
+        + "about shipments, ledgers, auditors, harbour fees, insurers, brokers and couriers",
         published=NOW,
     )
     commit_articles([hostile], store, load_index(store), TOPICS, AlertSettings(), NOW)

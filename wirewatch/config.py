@@ -19,12 +19,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
 
+from dedup.index import STORY_WINDOW_SECONDS
 from wirewatch.errors import ConfigError
 
 DEFAULT_DB_PATH = "wirewatch.db"
 CONFIG_ENV_VAR = "WIREWATCH_CONFIG"
 DEMO_BASE_URL = "http://demo.wirewatch.invalid"
 DEFAULT_INTERVAL_MINUTES = 15.0
+DEFAULT_STORY_WINDOW_DAYS = STORY_WINDOW_SECONDS / 86400
 TOPIC_MODES = ("new_story", "every_article", "digest")
 
 
@@ -90,12 +92,20 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class StorySettings:
+    """How story clusters are formed: articles further apart in time than the window never match."""
+
+    window_days: float = DEFAULT_STORY_WINDOW_DAYS
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     feeds: tuple[FeedConfig, ...] = ()
     topics: tuple[TopicConfig, ...] = ()
     alerts: AlertSettings = field(default_factory=AlertSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    stories: StorySettings = field(default_factory=StorySettings)
     database: str = DEFAULT_DB_PATH
     source: str = "<defaults>"
     is_demo: bool = False
@@ -204,12 +214,13 @@ class _Reader:
 
 def parse_settings(data: dict[str, Any], path: str, *, is_demo: bool = False) -> Settings:
     r = _Reader(path)
-    r.check_keys(data, {"feeds", "topics", "alerts", "fetch", "schedule", "database"}, "")
+    r.check_keys(data, {"feeds", "topics", "alerts", "fetch", "schedule", "stories", "database"}, "")
     feeds = tuple(_parse_feeds(r, data.get("feeds", [])))
     topics = tuple(_parse_topics(r, data.get("topics", [])))
     alerts = _parse_alerts(r, data.get("alerts", {}))
     fetch = _parse_fetch(r, data.get("fetch", {}))
     schedule = _parse_schedule(r, data.get("schedule", {}))
+    stories = _parse_stories(r, data.get("stories", {}))
     database = r.typed(data, "database", str, "", DEFAULT_DB_PATH)
     return Settings(
         feeds=feeds,
@@ -217,6 +228,7 @@ def parse_settings(data: dict[str, Any], path: str, *, is_demo: bool = False) ->
         alerts=alerts,
         fetch=fetch,
         schedule=schedule,
+        stories=stories,
         database=database,
         source=path,
         is_demo=is_demo,
@@ -375,6 +387,15 @@ def _parse_schedule(r: _Reader, value: Any) -> ScheduleSettings:
         cron=cron,
         timezone=timezone,
     )
+
+
+def _parse_stories(r: _Reader, value: Any) -> StorySettings:
+    table = r.table(value, "stories")
+    r.check_keys(table, {"window_days"}, "stories")
+    window = r.typed(table, "window_days", (int, float), "stories", DEFAULT_STORY_WINDOW_DAYS)
+    if window <= 0:
+        raise ConfigError(r.path, "stories.window_days", "must be greater than 0")
+    return StorySettings(window_days=float(window))
 
 
 def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
