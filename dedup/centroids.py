@@ -46,17 +46,17 @@ class HeadlineCentroids:
         self._titles += 1
 
     def remove(self, story: int | None, title_words: list[int]) -> None:
-        words = self._stories[story]
+        words = self._stories.get(story, Counter())  # absent if all its titles were stop words
         self._titles -= 1
         for word in title_words:
-            _drop(words, word)
-            _drop(self._titles_with, word)
+            decrement(words, word)
+            decrement(self._titles_with, word)
             stories = self._stories_with[word]
-            _drop(stories, story)
+            decrement(stories, story)
             if not stories:
                 del self._stories_with[word]
         if not words:
-            del self._stories[story]
+            self._stories.pop(story, None)
 
     def merge(self, source: int | None, target: int | None) -> None:
         if source == target or source not in self._stories:
@@ -94,7 +94,8 @@ class HeadlineCentroids:
         return dot / (own * size)
 
 
-def _drop(counts: Counter[Any], key: Any) -> None:
+def decrement(counts: Counter[Any], key: Any) -> None:
+    """Count one fewer of key, forgetting it at zero (a window's counts must not grow forever)."""
     counts[key] -= 1
     if counts[key] <= 0:
         del counts[key]

@@ -23,7 +23,7 @@ from datetime import datetime
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
 
-from dedup.centroids import HEADLINE_COSINE, HeadlineCentroids
+from dedup.centroids import HEADLINE_COSINE, HeadlineCentroids, decrement
 from dedup.fingerprint import (
     NUM_PERM,
     SHORT_TEXT_WORDS,
@@ -140,7 +140,7 @@ class StoryIndex:
             del self._members[cluster]
         for term in article.salient_hashes.tolist():
             clusters = self._term_clusters[term]
-            _decrement(clusters, cluster)
+            decrement(clusters, cluster)
             if not clusters:
                 del self._term_clusters[term]
         self._headlines.remove(cluster, article.title_hashes.tolist())
@@ -158,7 +158,7 @@ class StoryIndex:
             self._cluster_of[article_id] = target
             for term in self._articles[article_id].salient_hashes.tolist():
                 clusters = self._term_clusters[term]
-                _decrement(clusters, source)
+                decrement(clusters, source)
                 clusters[target] += 1
         self._headlines.merge(source, target)
 
@@ -168,9 +168,8 @@ class StoryIndex:
         if placement.tier != "original" or not fp.short:
             return placement
         words = fp.word_hashes.tolist()
-        stories = {self._cluster_of[a.article_id] for a in candidates} | self._headlines.stories_sharing(
-            words
-        )
+        stories = self._headlines.stories_sharing(words)
+        stories.update(self._cluster_of[a.article_id] for a in candidates)
         scored = sorted((-self._headlines.cosine(words, s), s) for s in stories if s is not None)
         if not scored or -scored[0][0] < HEADLINE_COSINE:
             return placement
@@ -206,12 +205,6 @@ class StoryIndex:
             if apart <= window:
                 out.append(other)
         return out
-
-
-def _decrement(counts: Counter[int | None], key: int | None) -> None:
-    counts[key] -= 1
-    if counts[key] <= 0:
-        del counts[key]
 
 
 def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:

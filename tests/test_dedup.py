@@ -268,3 +268,14 @@ def test_the_index_follows_cluster_merges() -> None:
     assert placement.basis == "headlines" and placement.matched_article_id == 2
     index.merge(3, 3)  # a cluster merged into itself: nothing moves
     assert index.cluster_of(3) == 3
+
+
+def test_articles_leave_the_window_whatever_their_titles() -> None:
+    """Titles made only of stop words give no title words; the index must still let them go."""
+    index = StoryIndex(window_seconds=60)
+    for n, title in enumerate(["The", "Port strike closes terminal", "It is what it is"]):
+        fp = fingerprint_text(title, _REPORT)
+        index.add(new_entry(n, 1, fp, None, float(n), index.lsh_hash(fp)))
+    late = fingerprint_text("Wheat harvest", "A late report about wheat.")
+    index.add(new_entry(9, 2, late, None, 1000.0, index.lsh_hash(late)))
+    assert len(index) == 1 and index.cluster_of(0) is None
