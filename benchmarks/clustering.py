@@ -38,6 +38,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -451,11 +452,12 @@ def run_quality(variants: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         (ww, edges), ww_s = timed(lambda: wirewatch_labels(items, Path(tmp) / "quality.db"))
     print(_row("wirewatch commit_articles (store cluster_id)", score(ww, gold), ww_s))
-    for name, tokens, threshold in (
+    baselines: list[tuple[str, Callable[[str], set[str]], float]] = [
         ("MinHashLSH word 3-shingles @0.5, union (baseline)", shingles, 0.5),
         ("MinHashLSH content words @0.4, union (baseline)", content_words, 0.4),
-    ):
-        labels, seconds = timed(lambda t=tokens, th=threshold: lsh_union_labels(titles, t, th))
+    ]
+    for name, tokens, threshold in baselines:
+        labels, seconds = timed(partial(lsh_union_labels, titles, tokens, threshold))
         print(_row(name, score(labels, gold), seconds))
     if not variants:
         return

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import trafilatura
 from htmldate import find_date
 from trafilatura.metadata import extract_metadata
+from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from extractors.boilerplate import furniture_kind
@@ -26,7 +28,7 @@ log = logging.getLogger(__name__)
 #   scores above bare trafilatura on shared/eval (benchmarks/extraction.py).
 # - with_metadata=False: metadata comes from the page's own markup (extractors/metadata.py);
 #   trafilatura's heuristic search runs only when that markup has no title or date.
-_DATE_PARAMS = {"extensive_search": False, "original_date": True}
+_DATE_PARAMS: dict[str, Any] = {"extensive_search": False, "original_date": True}
 
 
 def extract_html(html: str, url: str) -> ExtractedArticle | None:
@@ -43,7 +45,8 @@ def extract_html(html: str, url: str) -> ExtractedArticle | None:
         include_links=False,
         include_images=False,
     )
-    if doc is None or not doc.text:
+    # Without as_dict=True trafilatura returns its Document; the union type says otherwise.
+    if not isinstance(doc, Document) or not doc.text:
         return None
     title, date, author, sitename = meta.title, meta.date, meta.author, meta.sitename
     if not title:

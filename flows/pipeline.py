@@ -228,7 +228,8 @@ def run_on_dask(settings: Settings, address: str, force: bool = False) -> RunSum
         raise WirewatchError("--dask-address needs prefect-dask: pip install 'wirewatch[dask]'") from exc
     runner = DaskTaskRunner(address=address, client_kwargs={"timeout": DASK_CONNECT_TIMEOUT_S})
     try:
-        return run_flow.with_options(task_runner=runner)(settings, force)
+        # prefect-dask's runner is typed over its own future class, not PrefectFuture.
+        return run_flow.with_options(task_runner=runner)(settings, force)  # type: ignore[arg-type]
     except (OSError, TimeoutError) as exc:
         raise WirewatchError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
 

@@ -56,7 +56,7 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
         with self.db.atomic():
-            self.db["runs"].update(
+            self.db.table("runs").update(
                 run_id,
                 {"finished": to_iso(utc_now()), "status": status, "summary": json.dumps(summary)},
             )
@@ -114,7 +114,7 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
         rows = self._rows("SELECT id FROM articles WHERE url = ? AND from_feed_only = 1", (article.url,))
         if not rows:
             return None
-        self.db["articles"].update(
+        self.db.table("articles").update(
             rows[0]["id"],
             {
                 "title": article.title,
@@ -246,7 +246,7 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
         matched = [m for m in (placement.matched_article_id, *placement.also_matched) if m is not None]
         sql = "SELECT DISTINCT cluster_id FROM articles WHERE id IN ({marks}) AND cluster_id IS NOT NULL"
         clusters = {self.live_cluster(r["cluster_id"]) for r in self._rows_in(sql, matched)}
-        now = to_iso(utc_now())
+        now = utc_now().isoformat()  # UTC, whole seconds: the stored format (timeutil.to_iso)
         if not clusters:
             target, is_new = self._new_cluster(article_id, seen, now), True
         else:
@@ -303,8 +303,8 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
                WHERE id = ?""",
             (source, source, target),
         )
-        self.db["clusters"].update(source, {"merged_into": target})
-        self.db["cluster_merges"].insert(
+        self.db.table("clusters").update(source, {"merged_into": target})
+        self.db.table("cluster_merges").insert(
             {
                 "from_cluster": source,
                 "into_cluster": target,

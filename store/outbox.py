@@ -131,7 +131,7 @@ class OutboxMixin(StoreBase):
     def record_channel_delivery(self, alert_id: int, channel: str, now: datetime) -> None:
         """Remember one channel got the alert, so a retry for the others never repeats it."""
         with self.db.atomic():
-            self.db["alert_deliveries"].insert(
+            self.db.table("alert_deliveries").insert(
                 {"alert_id": alert_id, "channel": channel, "delivered": to_iso(now)}, ignore=True
             )
 
@@ -156,7 +156,7 @@ class OutboxMixin(StoreBase):
             attempts = self._rows("SELECT attempts FROM alerts WHERE id = ?", (alert_id,))[0]["attempts"] + 1
             delay = min(ALERT_RETRY_CAP_S, ALERT_RETRY_BASE_S * 2 ** (attempts - 1))
             status = "failed" if attempts >= max_attempts else "pending"
-            self.db["alerts"].update(
+            self.db.table("alerts").update(
                 alert_id,
                 {
                     "status": status,

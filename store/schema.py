@@ -102,7 +102,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         if statement.strip():
             db.execute(statement)
     # Porter stemming lets a topic about "sanctions" also match "sanctioned".
-    db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+    db.table("articles").enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
 
 
 def _v2(db: sqlite_utils.Database) -> None:
