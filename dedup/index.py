@@ -18,7 +18,7 @@ import heapq
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 from datasketch import LeanMinHash, MinHashLSH
@@ -299,7 +299,11 @@ def stored_fingerprint(article: IndexedArticle) -> StoredFingerprint:
 def article_time(published: datetime | None, fetched: datetime) -> float | None:
     """When an article appeared, for the window: its date, or when it was fetched if that is earlier
     (a date in the future is a mistake); None when it has no date."""
-    return None if published is None else min(published, fetched).timestamp()
+    if published is None:
+        return None
+    # A date without a zone is taken as UTC, as the store does (timeutil.to_iso).
+    aware = [t if t.tzinfo else t.replace(tzinfo=UTC) for t in (published, fetched)]
+    return min(aware).timestamp()
 
 
 def new_entry(

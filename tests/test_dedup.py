@@ -13,7 +13,7 @@ import sqlite_utils
 from dedup import StoryIndex, decide_placement, fingerprint_text
 from dedup.features import content_words, jaccard
 from dedup.fingerprint import minhash_of
-from dedup.index import new_entry
+from dedup.index import article_time, new_entry
 from extractors import extract_file, extract_page
 from extractors.article import read_file_page
 from flows.commit import commit_articles, load_index
@@ -279,3 +279,11 @@ def test_articles_leave_the_window_whatever_their_titles() -> None:
     late = fingerprint_text("Wheat harvest", "A late report about wheat.")
     index.add(new_entry(9, 2, late, None, 1000.0, index.lsh_hash(late)))
     assert len(index) == 1 and index.cluster_of(0) is None
+
+
+def test_article_time_takes_the_earlier_of_date_and_fetch_and_reads_naive_dates_as_utc() -> None:
+    fetched = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    assert article_time(None, fetched) is None
+    assert article_time(datetime(2030, 1, 1, tzinfo=UTC), fetched) == fetched.timestamp()  # future: a mistake
+    naive = datetime(2026, 11, 20, 8)
+    assert article_time(naive, fetched) == naive.replace(tzinfo=UTC).timestamp()
