@@ -74,13 +74,20 @@ class HeadlineCentroids:
             del stories[source]
             stories[target] += count
 
-    def stories_sharing(self, words: list[int]) -> set[int | None]:
-        """Stories whose titles share a word with `words`, leaving out the commonest words."""
+    def stories_sharing(self, words: list[int], among: set[int | None] | None = None) -> set[int | None]:
+        """Stories (of `among`, if given) whose titles share a word with `words`, leaving out the
+        commonest words."""
         limit = max(COMMON_TITLE_MIN, COMMON_TITLE_SHARE * self._titles)
         found: set[int | None] = set()
         for word in words:
             if 0 < self._titles_with[word] <= limit:
-                found.update(self._stories_with[word])
+                stories = self._stories_with[word]
+                if among is None:
+                    found.update(stories)
+                elif len(among) < len(stories):
+                    found.update(s for s in among if s in stories)
+                else:
+                    found.update(s for s in stories if s in among)
         return found
 
     def _idf(self, word: int) -> float:

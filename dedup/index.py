@@ -92,6 +92,8 @@ class StoryIndex:
         self._members: dict[int | None, set[int]] = {}  # cluster -> its indexed articles
         self._term_clusters: dict[int, Counter[int | None]] = {}  # salient term -> clusters using it
         self._headlines = HeadlineCentroids()
+        self._full_texts: Counter[int | None] = Counter()  # cluster -> its members with a full text
+        self._headline_only: set[int | None] = set()  # clusters all of whose members are headlines
 
     def __len__(self) -> int:
         return len(self._articles)
@@ -122,6 +124,12 @@ class StoryIndex:
         for term in article.salient_hashes.tolist():
             self._term_clusters.setdefault(term, Counter())[cluster] += 1
         self._headlines.add(cluster, article.title_hashes.tolist())
+        if _is_headline(article):
+            if not self._full_texts.get(cluster, 0):
+                self._headline_only.add(cluster)
+        else:
+            self._full_texts[cluster] += 1
+            self._headline_only.discard(cluster)
         heapq.heappush(self._by_arrival, (article.arrived, article.article_id))
         if article.arrived > self._latest:
             self._latest = article.arrived
@@ -144,6 +152,12 @@ class StoryIndex:
             if not clusters:
                 del self._term_clusters[term]
         self._headlines.remove(cluster, article.title_hashes.tolist())
+        if not _is_headline(article):
+            decrement(self._full_texts, cluster)
+        if cluster in self._members and not self._full_texts.get(cluster, 0):
+            self._headline_only.add(cluster)
+        elif cluster not in self._members:
+            self._headline_only.discard(cluster)
 
     def cluster_of(self, article_id: int) -> int | None:
         return self._cluster_of.get(article_id)
@@ -161,15 +175,30 @@ class StoryIndex:
                 decrement(clusters, source)
                 clusters[target] += 1
         self._headlines.merge(source, target)
+        if moved := self._full_texts.pop(source, 0):
+            self._full_texts[target] += moved
+        self._headline_only.discard(source)
+        if self._full_texts.get(target, 0):
+            self._headline_only.discard(target)
+        else:
+            self._headline_only.add(target)
 
     def place(self, fp: Fingerprint, candidates: Sequence[IndexedArticle]) -> Placement:
-        """Decide an article's tier and match; a headline is matched to a story's headlines."""
+        """Decide an article's tier and match; a headline is matched to a story's headlines.
+
+        An article with a full text is matched on its title only to stories known from headlines
+        alone (their pages were unreadable): there is no other text to compare it with.
+        """
         placement = decide_placement(fp, candidates, rewrites=not fp.short)
-        if placement.tier != "original" or not fp.short:
+        if placement.tier != "original":
             return placement
-        words = fp.word_hashes.tolist()
-        stories = self._headlines.stories_sharing(words)
-        stories.update(self._cluster_of[a.article_id] for a in candidates)
+        if fp.short:
+            words = fp.word_hashes.tolist()
+            stories = self._headlines.stories_sharing(words)
+            stories.update(self._cluster_of[a.article_id] for a in candidates)
+        else:
+            words = fp.title_hashes.tolist()
+            stories = self._headlines.stories_sharing(words, among=self._headline_only)
         scored = sorted((-self._headlines.cosine(words, s), s) for s in stories if s is not None)
         if not scored or -scored[0][0] < HEADLINE_COSINE:
             return placement
@@ -218,6 +247,10 @@ def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
     shared = len(np.intersect1d(a, b, assume_unique=True))
     return shared / (len(a) + len(b) - shared) if shared else 0.0
+
+
+def _is_headline(article: IndexedArticle) -> bool:
+    return len(article.word_hashes) < SHORT_TEXT_WORDS
 
 
 def decide_placement(

@@ -288,3 +288,22 @@ def test_article_time_takes_the_earlier_of_date_and_fetch_and_reads_naive_dates_
     assert article_time(datetime(2030, 1, 1, tzinfo=UTC), fetched) == fetched.timestamp()  # future: a mistake
     naive = datetime(2026, 11, 20, 8)
     assert article_time(naive, fetched) == naive.replace(tzinfo=UTC).timestamp()
+
+
+def test_an_article_joins_a_story_known_only_from_its_headline(tmp_path: Path) -> None:
+    """The first outlet's page was unreadable; the next outlet's full article is the same story."""
+    store = open_store(tmp_path / "headline-first.db")
+    index = load_index(store)
+    title = "North Korea evaded UN oil cap through ship-to-ship transfers, experts say"
+    entry = NewArticle("https://wire.test/oil", "wire", title, "", _NOW, from_feed_only=True)
+    commit_articles([entry], store, index, (), AlertSettings(), _NOW)
+    page = demo_root() / "pages" / "meridian" / "nk-oil-transfers.html"
+    articles, _ = extract_articles([read_file_page(page, source="meridian")])
+    unrelated = demo_root() / "pages" / "meridian" / "ember-shark-species.html"
+    articles += extract_articles([read_file_page(unrelated, source="meridian")])[0]
+    commit_articles(articles, store, index, (), AlertSettings(), _NOW)
+    stored = {Path(a.url).stem: a for a in store.list_articles()}
+    store.close()
+    assert stored["nk-oil-transfers"].cluster_id == stored["oil"].cluster_id
+    assert stored["nk-oil-transfers"].tier == "related"
+    assert stored["ember-shark-species"].cluster_id != stored["oil"].cluster_id
