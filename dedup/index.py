@@ -277,13 +277,10 @@ def decide_placement(
     story_scores = np.divide(shared, union, out=np.zeros(len(ids)), where=(union > 0) & (own > 0))
     thresholds = np.where(np.minimum(sizes, own) < SHORT_TEXT_WORDS, SHORT_STORY_JACCARD, STORY_JACCARD)
 
-    near: list[tuple[float, int]] = []
-    related: list[tuple[float, int]] = []
-    for k, article_id in enumerate(ids):
-        if copy_scores[k] >= NEAR_DUPLICATE_JACCARD:
-            near.append((float(copy_scores[k]), article_id))
-        elif rewrites and story_scores[k] >= thresholds[k]:
-            related.append((float(story_scores[k]), article_id))
+    is_copy = copy_scores >= NEAR_DUPLICATE_JACCARD
+    is_rewrite = ~is_copy & (story_scores >= thresholds) & rewrites
+    near = [(float(copy_scores[k]), ids[k]) for k in np.flatnonzero(is_copy)]
+    related = [(float(story_scores[k]), ids[k]) for k in np.flatnonzero(is_rewrite)]
     # Highest score first; the lower id breaks ties so the choice is deterministic.
     near.sort(key=lambda s: (-s[0], s[1]))
     related.sort(key=lambda s: (-s[0], s[1]))
