@@ -287,7 +287,9 @@ def decide_placement(
     if near:
         best, tier, basis = near[0], "near_duplicate", "shingles"
     elif related:
-        best, tier, basis = related[0], "related", "words"
+        best, tier = related[0], "related"
+        # "teaser": the lower threshold for a short text applied (see wirewatch/explain.py).
+        basis = "teaser_words" if thresholds[ids.index(best[1])] == SHORT_STORY_JACCARD else "words"
     else:
         return Placement(matched_article_id=None, tier="original", score=0.0)
     # Only copies bridge clusters: an article copying articles of two clusters shows they are one

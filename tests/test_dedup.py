@@ -108,7 +108,7 @@ def test_placement_is_symmetric_and_explains_its_score(seed_articles: dict[str, 
     fa, fb = fingerprint_text(a.title, a.text), fingerprint_text(b.title, b.text)
     ab = decide_placement(fa, [new_entry(2, None, fb, seen=0.0, arrived=0.0)])
     ba = decide_placement(fb, [new_entry(1, None, fa, seen=0.0, arrived=0.0)])
-    assert ab.tier == ba.tier == "related"
+    assert ab.tier == ba.tier == "related" and ab.basis == "words"
     assert ab.score == ba.score == round(jaccard(fa.words, fb.words), 4)
     assert decide_placement(fa, []).tier == "original"
 

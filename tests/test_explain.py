@@ -75,3 +75,11 @@ def test_a_headline_match_is_explained_by_the_story_headlines() -> None:
     assert member_reason(member) == (
         "headline close to the story's headlines (nearest #3): IDF-weighted cosine 0.21 >= 0.08"
     )
+
+
+def test_a_rewrite_is_explained_with_the_threshold_that_applied() -> None:
+    def reason(basis: str) -> str:
+        return member_reason(ClusterMember(7, "t", "s", None, "related", 3, "m", 0.17, basis))
+
+    assert reason("words") == "rewrite of #3: content-word Jaccard 0.17 >= 0.14"
+    assert reason("teaser_words") == "rewrite of #3: content-word Jaccard 0.17 >= 0.16"

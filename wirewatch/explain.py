@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dedup.centroids import HEADLINE_COSINE
-from dedup.index import NEAR_DUPLICATE_JACCARD, STORY_JACCARD
+from dedup.index import NEAR_DUPLICATE_JACCARD, SHORT_STORY_JACCARD, STORY_JACCARD
 from wirewatch.records import ClusterMember, ClusterMerge
 
 
@@ -19,7 +19,8 @@ def member_reason(member: ClusterMember) -> str:
             f"headline close to the story's headlines (nearest {target}): "
             f"IDF-weighted cosine {score:.2f} >= {HEADLINE_COSINE}"
         )
-    return f"rewrite of {target}: content-word Jaccard {score:.2f} >= {STORY_JACCARD}"
+    threshold = SHORT_STORY_JACCARD if member.basis == "teaser_words" else STORY_JACCARD
+    return f"rewrite of {target}: content-word Jaccard {score:.2f} >= {threshold}"
 
 
 def merge_reason(merge: ClusterMerge) -> str:

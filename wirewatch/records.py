@@ -73,7 +73,8 @@ class Placement:
     score: float
     also_matched: tuple[int, ...] = ()
     # What the score measures: "shingles" (a copy), "words" (a rewrite of one article),
-    # "headlines" (a headline close to a story's headlines).
+    # "teaser_words" (the same, against or from a short text), "headlines" (a headline close to
+    # a story's headlines).
     basis: str = ""
 
 
