@@ -34,9 +34,6 @@ class Fingerprint:
         """A headline or a teaser: too few words for names to stand out."""
         return len(self.words) < SHORT_TEXT_WORDS
 
-    def shingle_bytes(self) -> bytes:
-        return hash_bytes(self.shingle_hash)
-
 
 def minhash_of(hashes: np.ndarray) -> LeanMinHash:
     """datasketch MinHash of a set already hashed to 32-bit values (the identity as hashfunc)."""

@@ -68,7 +68,7 @@ class IndexedArticle:
     """What the index keeps of one article: enough to find it and to verify a match against it."""
 
     article_id: int
-    cluster_id: int | None
+    cluster_id: int | None  # when indexed; the index follows later merges (StoryIndex.cluster_of)
     seen: float | None  # POSIX seconds: when it was published (None: undated)
     arrived: float  # POSIX seconds: when it was stored; the window evicts by this
     shingle_hash: LeanMinHash  # MinHash over word 3-shingles
@@ -76,6 +76,11 @@ class IndexedArticle:
     salient_hashes: np.ndarray  # all its salient terms (uint32), for the terms' document counts
     word_hashes: np.ndarray  # its content words (uint32, sorted)
     title_hashes: np.ndarray  # its title's content words (uint32, sorted)
+
+    @property
+    def short(self) -> bool:
+        """A headline or a teaser (see Fingerprint.short)."""
+        return len(self.word_hashes) < SHORT_TEXT_WORDS
 
 
 class StoryIndex:
@@ -124,7 +129,7 @@ class StoryIndex:
         for term in article.salient_hashes.tolist():
             self._term_clusters.setdefault(term, Counter())[cluster] += 1
         self._headlines.add(cluster, article.title_hashes.tolist())
-        if _is_headline(article):
+        if article.short:
             if not self._full_texts.get(cluster, 0):
                 self._headline_only.add(cluster)
         else:
@@ -152,7 +157,7 @@ class StoryIndex:
             if not clusters:
                 del self._term_clusters[term]
         self._headlines.remove(cluster, article.title_hashes.tolist())
-        if not _is_headline(article):
+        if not article.short:
             decrement(self._full_texts, cluster)
         if cluster in self._members and not self._full_texts.get(cluster, 0):
             self._headline_only.add(cluster)
@@ -247,10 +252,6 @@ def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
     shared = len(np.intersect1d(a, b, assume_unique=True))
     return shared / (len(a) + len(b) - shared) if shared else 0.0
-
-
-def _is_headline(article: IndexedArticle) -> bool:
-    return len(article.word_hashes) < SHORT_TEXT_WORDS
 
 
 def decide_placement(
