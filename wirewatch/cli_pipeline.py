@@ -55,14 +55,25 @@ def serve(config: str | None, db: str | None) -> None:
 
     Example: wirewatch serve --config wirewatch.toml
 
-    Runs show in the Prefect UI of the server at PREFECT_API_URL (or a temporary local one).
-    One run at a time: a run still going when the next is due makes that one wait.
+    Needs a Prefect server at PREFECT_API_URL (`prefect server start`): its scheduler creates
+    the runs, which show in its UI. Prints when the next run is due, and says so when the
+    server creates none. One run at a time: a run still going when the next is due makes that
+    one wait.
     """
     settings = load_cli_settings(config, db)
     prepare_prefect(False)
+    from prefect.settings import PREFECT_API_URL
+
+    api_url = PREFECT_API_URL.value()
+    if not api_url:
+        # Prefect's temporary local server runs no scheduler: serving against it never runs.
+        raise click.ClickException(
+            "serve needs a Prefect server: PREFECT_API_URL is not set. Start one with "
+            "`prefect server start` and export PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
     from flows.deploy import serve as serve_deployment
 
-    serve_deployment(settings, db)
+    serve_deployment(settings, db, api_url, click.echo)
 
 
 @click.command()
