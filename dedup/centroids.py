@@ -94,18 +94,24 @@ class HeadlineCentroids:
         return math.log((self._titles + 1) / (self._titles_with[word] + 0.5))
 
     def cosine(self, words: list[int], story: int | None) -> float:
-        """IDF-weighted cosine between a set of words and a story's summed title words."""
+        """IDF-weighted cosine between a set of words and a story's summed title words, 0 when
+        they share fewer than MIN_SHARED_TITLE_WORDS."""
+        cosine, shared = self.similarity(words, story)
+        return cosine if shared >= MIN_SHARED_TITLE_WORDS else 0.0
+
+    def similarity(self, words: list[int], story: int | None) -> tuple[float, int]:
+        """IDF-weighted cosine to the story's summed title words, and how many words they share."""
         centre = self._stories.get(story)
         if not centre or not words:
-            return 0.0
+            return 0.0, 0
         weights = {w: self._idf(w) for w in words}
         shared = [w for w in weights if w in centre]
-        if len(shared) < MIN_SHARED_TITLE_WORDS:
-            return 0.0
+        if not shared:
+            return 0.0, 0
         dot = sum(weights[w] * centre[w] * weights[w] for w in shared)
         own = math.sqrt(sum(v * v for v in weights.values()))
         size = math.sqrt(sum((n * self._idf(w)) ** 2 for w, n in centre.items()))
-        return dot / (own * size)
+        return dot / (own * size), len(shared)
 
 
 def decrement(counts: Counter[Any], key: Any) -> None:

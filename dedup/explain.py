@@ -1,9 +1,10 @@
-"""Sentences that say why each article joined its story cluster."""
+"""Sentences that say why each article joined its story cluster, beside the thresholds they name."""
 
 from __future__ import annotations
 
 from dedup.centroids import HEADLINE_COSINE
 from dedup.index import NEAR_DUPLICATE_JACCARD, SHORT_STORY_JACCARD, STORY_JACCARD
+from dedup.story_model import SHIPPED
 from wirewatch.records import ClusterMember, ClusterMerge
 
 
@@ -14,6 +15,11 @@ def member_reason(member: ClusterMember) -> str:
     score = member.score or 0.0
     if member.tier == "near_duplicate":
         return f"copy of {target}: 3-shingle Jaccard ~{score:.2f} >= {NEAR_DUPLICATE_JACCARD}"
+    if member.basis == "story_model":
+        scores = ", ".join(f"{name.replace('_', ' ')} {value:.2f}" for name, value in member.scores)
+        return f"same story as {target} and its story: model probability {score:.2f} >= {SHIPPED.join}" + (
+            f" ({scores})" if scores else ""
+        )
     if member.basis == "headlines":
         return (
             f"headline close to the story's headlines (nearest {target}): "

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import LeanMinHash, MinHash
 
+from dedup.embedding import embed, embedding_text
 from dedup.features import content_words_of, salient_terms, shingle_hashes, term_hashes, words_of
 
 # 128 permutations: Jaccard estimates within about +-0.09 (2 sigma), enough to find candidates;
@@ -28,6 +29,7 @@ class Fingerprint:
     word_hashes: np.ndarray  # content words: verify a same-story match exactly
     title_hashes: np.ndarray  # the title's content words: match a headline to a story's headlines
     words: frozenset[str]  # the content words themselves, for explaining a match
+    embedding: np.ndarray  # unit vector (float32) of the title and lead: dedup.embedding
 
     @property
     def short(self) -> bool:
@@ -70,4 +72,5 @@ def fingerprint_text(title: str, text: str) -> Fingerprint:
         word_hashes=term_hashes(words),
         title_hashes=term_hashes(content_words_of(title_words)),
         words=frozenset(words),
+        embedding=embed([embedding_text(title, text)])[0],
     )

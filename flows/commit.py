@@ -116,9 +116,8 @@ def _place(
     arrived = now.timestamp()
     placement = index.place(fp, index.candidates(fp, lsh_hash, seen, arrived))
     cluster_id, is_new = store.place_article(article_id, to_iso(article.published or now) or "", placement)
-    for matched in (placement.matched_article_id, *placement.also_matched):
-        if matched is not None:  # the store merged the clusters this article bridged
-            index.merge(index.cluster_of(matched), cluster_id)
+    for merged in placement.merges:  # the store merged the clusters this article bridged
+        index.merge(merged, cluster_id)
     entry = new_entry(article_id, cluster_id, fp, seen, arrived, lsh_hash)
     store.save_fingerprint(stored_fingerprint(entry))
     index.add(entry)

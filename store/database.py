@@ -184,8 +184,8 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
         self.db.execute(
             """INSERT INTO fingerprints
                  (article_id, seen, arrived, shingle_hash, lsh_hash, salient_hashes, word_hashes,
-                  title_hashes)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                  title_hashes, embedding)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             astuple(fingerprint),
         )
 
@@ -194,7 +194,7 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
         each with its article's cluster."""
         rows = self.db.execute(
             """SELECT f.article_id, f.seen, f.arrived, f.shingle_hash, f.lsh_hash, f.salient_hashes,
-                      f.word_hashes, f.title_hashes, a.cluster_id
+                      f.word_hashes, f.title_hashes, f.embedding, a.cluster_id
                FROM fingerprints f JOIN articles a ON a.id = f.article_id
                WHERE f.arrived >= (SELECT MAX(arrived) FROM fingerprints) - ?
                ORDER BY f.arrived, f.article_id""",
@@ -238,20 +238,18 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
             cluster_id = row[0]["merged_into"]
 
     def place_article(self, article_id: int, seen: str, placement: Placement) -> tuple[int, bool]:
-        """Put an article in the cluster of what it matched (merging clusters it bridges) or a new one.
+        """Apply dedup's decision: the article joins `placement.story` (the clusters of
+        `placement.merges` merged into it) or starts a new cluster.
 
         `seen` is the article's date (or fetch time). Returns the cluster id and whether it is new;
         a new cluster's headline is the article's title until the cluster grows.
         """
-        matched = [m for m in (placement.matched_article_id, *placement.also_matched) if m is not None]
-        sql = "SELECT DISTINCT cluster_id FROM articles WHERE id IN ({marks}) AND cluster_id IS NOT NULL"
-        clusters = {self.live_cluster(r["cluster_id"]) for r in self._rows_in(sql, matched)}
         now = utc_now().isoformat()  # UTC, whole seconds: the stored format (timeutil.to_iso)
-        if not clusters:
+        if placement.story is None:
             target, is_new = self._new_cluster(article_id, seen, now), True
         else:
-            target, is_new = min(clusters), False
-            for other in sorted(clusters - {target}):
+            target, is_new = self.live_cluster(placement.story), False
+            for other in sorted({self.live_cluster(m) for m in placement.merges} - {target}):
                 self._merge_cluster(other, target, article_id, now)
             self.db.execute(
                 """UPDATE clusters SET first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?)
@@ -260,13 +258,14 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
             )
         self.db.execute(
             """UPDATE articles SET cluster_id = ?, tier = ?, matched_article_id = ?, match_score = ?,
-                 match_basis = ? WHERE id = ?""",
+                 match_basis = ?, match_scores = ? WHERE id = ?""",
             (
                 target,
                 placement.tier,
                 placement.matched_article_id,
                 placement.score,
                 placement.basis,
+                json.dumps(dict(placement.scores)) if placement.scores else None,
                 article_id,
             ),
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from store.base import StoreBase
 from wirewatch.records import ClusterMember, ClusterMerge
 
@@ -10,12 +12,22 @@ class ExplainMixin(StoreBase):
     def cluster_members(self, cluster_id: int) -> list[ClusterMember]:
         rows = self._rows(
             """SELECT a.id, a.title, a.source, a.published, a.tier, a.matched_article_id,
-                      m.title AS matched_title, a.match_score AS score, a.match_basis AS basis
+                      m.title AS matched_title, a.match_score AS score, a.match_basis AS basis,
+                      a.match_scores AS scores
                FROM articles a LEFT JOIN articles m ON m.id = a.matched_article_id
                WHERE a.cluster_id = ? ORDER BY COALESCE(a.published, a.fetched), a.id""",
             (cluster_id,),
         )
-        return [ClusterMember(**{**r, "tier": r["tier"] or "original"}) for r in rows]
+        return [
+            ClusterMember(
+                **{
+                    **r,
+                    "tier": r["tier"] or "original",
+                    "scores": tuple(json.loads(r["scores"]).items()) if r["scores"] else (),
+                }
+            )
+            for r in rows
+        ]
 
     def cluster_merges(self, cluster_id: int) -> list[ClusterMerge]:
         """Merges into this cluster, directly or through clusters merged into it."""

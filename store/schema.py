@@ -168,7 +168,16 @@ def _v5(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: sqlite_utils.Database) -> None:
+    # Fingerprints gain the article's embedding (dedup.embedding). Emptied, not converted: the
+    # embedding needs the text, and load_index computes every missing fingerprint again.
+    db.execute("DELETE FROM fingerprints")
+    db.execute("ALTER TABLE fingerprints ADD COLUMN embedding BLOB")
+    # What decided a story-model match (Placement.scores), as a JSON object, for explaining it.
+    db.execute("ALTER TABLE articles ADD COLUMN match_scores TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

@@ -247,7 +247,7 @@ def test_feed_headlines_join_the_story_they_report(tmp_path: Path) -> None:
             assert stored[title].tier == "related"
     members = {m.id: m for m in store.cluster_members(by_page["harbor/port-strike"].cluster_id)}
     store.close()
-    assert members[stored["Port strike at Saltmere enters second day"].id].basis == "headlines"
+    assert members[stored["Port strike at Saltmere enters second day"].id].basis == "story_model"
 
 
 def test_the_index_follows_cluster_merges() -> None:
@@ -266,7 +266,7 @@ def test_the_index_follows_cluster_merges() -> None:
     assert index.cluster_of(2) == 1
     headline = fingerprint_text("Port strike at Saltmere terminal", "")
     placement = index.place(headline, [])
-    assert placement.basis == "headlines" and placement.matched_article_id == 2
+    assert placement.basis == "story_model" and placement.matched_article_id == 2
     index.merge(3, 3)  # a cluster merged into itself: nothing moves
     assert index.cluster_of(3) == 3
 
@@ -307,3 +307,75 @@ def test_an_article_joins_a_story_known_only_from_its_headline(tmp_path: Path) -
     assert stored["nk-oil-transfers"].cluster_id == stored["oil"].cluster_id
     assert stored["nk-oil-transfers"].tier == "related"
     assert stored["ember-shark-species"].cluster_id != stored["oil"].cluster_id
+
+
+def test_the_seeds_two_events_stay_apart_even_within_one_week(
+    seed_articles: dict[str, NewArticle], tmp_path: Path
+) -> None:
+    """The March veto and the June meeting share their vocabulary; dated within days of each other
+    (inside the story window, so they are compared), they are still two stories."""
+    week = {
+        key: NewArticle(a.url, a.source, a.title, a.text, _NOW - timedelta(days=n))
+        for n, (key, a) in enumerate(sorted(seed_articles.items()))
+    }
+    expected = {frozenset({"000", "001", "002", "004"}), frozenset({"003"})}
+    rng = random.Random(7)
+    for n in range(6):
+        order = sorted(week)
+        rng.shuffle(order)
+        assert _grouping(tmp_path / f"week{n}.db", [week[k] for k in order]) == expected, order
+
+
+_SEIZURES = {
+    "first": (
+        "Coast guard seizes tanker Aurora Dawn over transfers of fuel to North Korea",
+        "The coast guard boarded the Aurora Dawn, a Panama-flagged tanker of 5,100 tonnes, off "
+        "Yeosu on Monday and detained its crew of 17. Officials said the ship had passed about "
+        "3,000 tonnes of refined oil to a North Korean vessel in a ship-to-ship transfer, breaching "
+        "the UN cap on fuel deliveries. The ship's operator, registered in Hong Kong, did not answer.",
+    ),
+    "second": (
+        "Coast guard seizes tanker Kestrel Star in new North Korea fuel case",
+        "Six days later the coast guard detained a second tanker, the Kestrel Star, flagged in "
+        "Togo, at the port of Busan on Tuesday. Investigators said its captain, a Georgian "
+        "national, logged false positions while delivering diesel to a North Korean ship near "
+        "the Chinese coast. The 2,800-tonne vessel and its crew of 12 are held pending charges.",
+    ),
+}
+
+
+def test_two_seizures_six_days_apart_are_two_stories_and_their_headlines_follow(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "seizures.db")
+    index = load_index(store)
+    for n, (key, (title, text)) in enumerate(_SEIZURES.items()):
+        day = _NOW + timedelta(days=6 * n)  # both inside the 7-day story window
+        article = NewArticle(f"https://news.test/{key}", "Harbour Times", title, text, day)
+        commit_articles([article], store, index, (), AlertSettings(), day)
+    headlines = {
+        "Kestrel Star tanker held at Busan, Togo-flagged ship delivered diesel to North Korea": "second",
+        "Aurora Dawn crew of 17 detained off Yeosu after oil transfer to North Korean vessel": "first",
+    }
+    for n, title in enumerate(headlines):
+        later = _NOW + timedelta(days=6, hours=n + 1)
+        entry = NewArticle(f"https://wire.test/{n}", "wire", title, "", later, from_feed_only=True)
+        commit_articles([entry], store, index, (), AlertSettings(), later)
+    by_url = {a.url: a for a in store.list_articles()}
+    store.close()
+    first, second = by_url["https://news.test/first"], by_url["https://news.test/second"]
+    assert first.cluster_id != second.cluster_id
+    for n, key in enumerate(headlines.values()):
+        joined = by_url[f"https://wire.test/{n}"].cluster_id
+        assert joined == by_url[f"https://news.test/{key}"].cluster_id, key
+
+
+def test_the_decision_names_the_story_and_the_stories_it_merges() -> None:
+    index = StoryIndex()
+    report = fingerprint_text("Port strike closes Saltmere", _REPORT)
+    index.add(new_entry(1, 10, report, None, 0.0))
+    index.add(new_entry(2, 20, report, None, 0.0))  # the same text in another story: a split
+    placement = index.place(report, index.candidates(report, index.lsh_hash(report), None, 0.0))
+    assert placement.tier == "near_duplicate"
+    assert placement.story == 10 and placement.merges == (20,)
+    alone = fingerprint_text("Wheat harvest forecast raised", "Farmers expect a record wheat harvest.")
+    placement = index.place(alone, index.candidates(alone, index.lsh_hash(alone), None, 0.0))
+    assert placement.story is None and placement.merges == ()

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from dedup.explain import member_reason
 from dedup.headline import representative_title
 from store import open_store
 from wirewatch.cli import main
-from wirewatch.explain import member_reason
 from wirewatch.records import ClusterMember, NewArticle, Placement
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -36,7 +36,10 @@ def test_explain_lists_each_member_with_its_reason_and_the_merges(tmp_path: Path
     a = _add(store, 1, "Port strike closes Saltmere", Placement(None, "original", 0.0))
     b = _add(store, 2, "Saltmere dockers walk out", Placement(None, "original", 0.0))
     c = _add(
-        store, 3, "Port strike closes Saltmere docks", Placement(a, "near_duplicate", 0.83, also_matched=(b,))
+        store,
+        3,
+        "Port strike closes Saltmere docks",
+        Placement(a, "near_duplicate", 0.83, also_matched=(b,), story=1, merges=(2,)),
     )
     clusters = store.list_clusters()
     store.close()

@@ -21,7 +21,7 @@ from wirewatch.tables import render_table
 
 
 def _explain_cluster(config: str | None, db: str | None, cluster_id: int, as_json: bool) -> None:
-    from wirewatch.explain import member_reason, merge_reason
+    from dedup.explain import member_reason, merge_reason
 
     store = open_cli_store(config, db)
     live = store.live_cluster(cluster_id)

@@ -66,7 +66,9 @@ class NewArticle:
 
 @dataclass(frozen=True, slots=True)
 class Placement:
-    """Where dedup put an article: the article it matched, how, and how strongly."""
+    """dedup's decision for one article: the story it joins (or a new one), the stories it shows
+    are the same one, the article it matched, how, and every score that decided it. The store
+    applies it as it is (Store.place_article)."""
 
     matched_article_id: int | None
     tier: str  # "original", "near_duplicate", "related"
@@ -74,8 +76,12 @@ class Placement:
     also_matched: tuple[int, ...] = ()
     # What the score measures: "shingles" (a copy), "words" (a rewrite of one article),
     # "teaser_words" (the same, against or from a short text), "headlines" (a headline close to
-    # a story's headlines).
+    # a story's headlines), "story_model" (the story model's probability: dedup.story_model).
     basis: str = ""
+    # What decided a story-model match: each feature by name (dedup.story_model.FEATURES).
+    scores: tuple[tuple[str, float], ...] = ()
+    story: int | None = None  # the cluster it joins; None: it starts a new one
+    merges: tuple[int, ...] = ()  # other clusters it bridges, merged into `story`
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +96,7 @@ class StoredFingerprint:
     salient_hashes: bytes  # uint32 array
     word_hashes: bytes  # uint32 array, sorted
     title_hashes: bytes  # uint32 array, sorted
+    embedding: bytes  # float16 unit vector of title (and lead): dedup.embedding
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +225,7 @@ class ClusterMember:
     matched_title: str | None
     score: float | None
     basis: str | None = None  # see Placement.basis
+    scores: tuple[tuple[str, float], ...] = ()  # see Placement.scores
 
 
 @dataclass(frozen=True, slots=True)
