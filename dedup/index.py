@@ -262,7 +262,8 @@ class StoryIndex:
         words = story_words(fp)
         among = None if fp.short else self._headline_only
         stories = self._headlines.stories_sharing(words, among=among)
-        stories.update(self._vectors.nearest(fp.embedding, NEAREST_STORIES))
+        if fp.short or self._headline_only:  # a full text is rated against headline-only stories
+            stories.update(self._vectors.nearest(fp.embedding, NEAREST_STORIES))
         if fp.short:
             stories.update(self._cluster_of[a.article_id] for a in candidates)
         else:
