@@ -51,11 +51,6 @@ STORY_JACCARD = 0.14
 # other stories at 0.14/0.18/0.27. B-cubed F1 there: 0.680 at 0.14, 0.697 at 0.16, 0.684 at 0.18,
 # 0.672 at 0.20 (chosen on that development set itself, so an optimistic figure).
 SHORT_STORY_JACCARD = 0.16
-# Full texts: same-event pairs of the seeds share 0.33-0.57 of their names and numbers
-# (salient terms), the March veto and the June meeting stories 0.18-0.22, two tanker seizures a
-# week apart (tests/test_dedup.py) 0.13. 0.27 is the middle of the seeds' gap: ten pairs, so a
-# weakly supported figure; re-measure when more full-text stories are labelled.
-SAME_EVENT_NAMES = 0.27
 # Articles further apart in time than this are not compared (NewsBlur looks back 5 days).
 STORY_WINDOW_SECONDS = 7 * 24 * 3600
 # A salient term found in more than this share of the indexed stories (a head of state, the
@@ -362,11 +357,6 @@ def decide_placement(
 
     is_copy = copy_scores >= NEAR_DUPLICATE_JACCARD
     is_rewrite = ~is_copy & (story_scores >= thresholds) & rewrites
-    # Two full reports of one event name the same ships, places, people and figures; two events
-    # on one topic share the topic's words but not those.
-    for k in np.flatnonzero(is_rewrite & (np.minimum(sizes, own) >= SHORT_TEXT_WORDS)).tolist():
-        if _jaccard(fp.salient_hashes, candidates[k].salient_hashes) < SAME_EVENT_NAMES:
-            is_rewrite[k] = False
     near = [(float(copy_scores[k]), ids[k]) for k in np.flatnonzero(is_copy)]
     related = [(float(story_scores[k]), ids[k]) for k in np.flatnonzero(is_rewrite)]
     # Highest score first; the lower id breaks ties so the choice is deterministic.

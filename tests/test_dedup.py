@@ -326,20 +326,37 @@ def test_the_seeds_two_events_stay_apart_even_within_one_week(
         assert _grouping(tmp_path / f"week{n}.db", [week[k] for k in order]) == expected, order
 
 
+# Two reports of our own, full length: same topic, same vocabulary, two events six days apart.
 _SEIZURES = {
     "first": (
         "Coast guard seizes tanker Aurora Dawn over transfers of fuel to North Korea",
         "The coast guard boarded the Aurora Dawn, a Panama-flagged tanker of 5,100 tonnes, off "
-        "Yeosu on Monday and detained its crew of 17. Officials said the ship had passed about "
-        "3,000 tonnes of refined oil to a North Korean vessel in a ship-to-ship transfer, breaching "
-        "the UN cap on fuel deliveries. The ship's operator, registered in Hong Kong, did not answer.",
+        "Yeosu early on Monday and detained its crew of 17 after a six-hour standoff in heavy "
+        "seas. Officials said satellite images showed the ship moored alongside a North Korean "
+        "vessel in the Yellow Sea in late October, when about 3,000 tonnes of refined oil were "
+        "pumped across in a ship-to-ship transfer, breaching the United Nations cap on fuel "
+        "deliveries to Pyongyang.\n"
+        "Inspectors found two sets of cargo papers on the bridge, one naming a buyer in Nakhodka "
+        "that customs officers say does not exist. The captain, a 58-year-old Filipino, told "
+        "investigators he had followed orders from the ship's manager by radio.\n"
+        "The manager, Bright Lantern Shipping, is registered at a Hong Kong address shared by "
+        "forty other companies and did not answer calls. Prosecutors in Gwangju have asked a "
+        "court to keep the tanker in port while its owners are traced; its insurer, a Liberian "
+        "mutual, suspended cover on Tuesday.",
     ),
     "second": (
         "Coast guard seizes tanker Kestrel Star in new North Korea fuel case",
-        "Six days later the coast guard detained a second tanker, the Kestrel Star, flagged in "
-        "Togo, at the port of Busan on Tuesday. Investigators said its captain, a Georgian "
-        "national, logged false positions while delivering diesel to a North Korean ship near "
-        "the Chinese coast. The 2,800-tonne vessel and its crew of 12 are held pending charges.",
+        "Six days later a second tanker was held: the Kestrel Star, flagged in Togo, was "
+        "stopped at the approaches to Busan on Sunday as it returned from what its crew logged "
+        "as a voyage to Qingdao. Investigators said its tracking beacon had sent false positions "
+        "for nine days while it sailed north to meet a smaller North Korean ship off Nampo.\n"
+        "About 1,200 tonnes of diesel are thought to have changed hands. The 2,800-tonne vessel "
+        "is owned through a company in the Marshall Islands whose sole director, an accountant "
+        "in Dubai, resigned a week before the voyage.\n"
+        "Its captain, a Georgian national, and the 12 sailors aboard were questioned at Busan "
+        "and may face charges under the foreign trade act, the first time it would be used "
+        "against a crew. The foreign ministry said it had briefed the sanctions committee in "
+        "New York and would share the ship's logs with partner governments.",
     ),
 }
 
