@@ -4,12 +4,14 @@ Two tiers: a near-duplicate shares most word 3-shingles with a stored article (s
 light edit); a related rewrite shares enough content words to be the same story. LSH finds the
 candidates, so the cost of placing one article does not grow with the store; the decision is
 then made on exact sets, so it is symmetric and the grouping does not depend on arrival order.
+A headline or teaser that is neither is rated against whole stories by the story model
+(dedup.story_model): words and meaning (the embedding) against each candidate story.
 
 The index holds the articles stored in the last STORY_WINDOW_SECONDS, not the whole store, and
 compares articles published within that window of each other: a story's articles appear within
 days of each other, and a story that keeps running keeps being matched by its newest articles.
-Each indexed article keeps in memory what verifying a match needs (its shingle MinHash and its
-content-word hashes, ~1.5 KB), so placing an article reads nothing from the store.
+Each indexed article keeps in memory what verifying a match needs (its shingle MinHash, its
+content-word hashes and its embedding, ~2.5 KB), so placing an article reads nothing from the store.
 """
 
 from __future__ import annotations
