@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.conftest import PROJECT_ROOT
-from tests.test_web import NK_OIL, TOPICS, build_demo_store
+from tests.test_web import NK_OIL, NK_SECOND_SEIZURE, TOPICS, build_demo_store
 from web import serve_review
 from wirewatch.config import Settings
 
@@ -91,15 +91,15 @@ def _shot(page: Page, name: str, full_page: bool = False) -> None:
 
 def test_filter_by_topic_open_a_story_and_mark_it_read(page: Page, site: str) -> None:
     page.goto(site + "/")
-    assert page.locator("#story-count").inner_text() == "16 stories"
-    assert page.locator("li.cluster").count() == 16
+    assert page.locator("#story-count").inner_text() == "17 stories"
+    assert page.locator("li.cluster").count() == 17
     _shot(page, "clusters.png")
 
     page.select_option("select[name=topic]", "nk-sanctions")
     page.click("form.filters button[type=submit]")
     page.wait_for_url(re.compile(r"topic=nk-sanctions"))
-    assert page.locator("#story-count").inner_text() == "2 stories"
-    assert page.locator("li.cluster .headline").all_inner_texts() == [NK_SEIZURE, NK_OIL]
+    assert page.locator("#story-count").inner_text() == "3 stories"
+    assert page.locator("li.cluster .headline").all_inner_texts() == [NK_SECOND_SEIZURE, NK_SEIZURE, NK_OIL]
     oil = page.locator("li.cluster", has_text=NK_OIL)
     assert "4 sources" in oil.locator(".meta").inner_text()
     assert oil.locator(".badge.topic").all_inner_texts() == ["nk-sanctions"]

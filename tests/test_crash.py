@@ -63,7 +63,7 @@ def test_kill_9_anywhere_in_a_run_loses_and_doubles_nothing(demo_proxy: str, tmp
     reference_db = tmp_path / "reference.db"
     duration = _run(config, reference_db)
     expected = _state(reference_db)
-    assert expected["articles"] == 20 and expected["alerts"] == 3
+    assert expected["articles"] == 21 and expected["alerts"] == 4
     # Kill points spread over the run, from start-up to the last writes.
     for n, share in enumerate((0.45, 0.65, 0.8, 0.95)):
         db = tmp_path / f"killed{n}.db"
@@ -99,5 +99,5 @@ def test_two_runs_started_at_once_store_everything_once(demo_proxy: str, tmp_pat
         _, err = run.communicate(timeout=180)
         assert run.returncode == 0, err.decode()[-2000:]
     state = _state(db)
-    assert state["articles"] == state["distinct urls"] == state["fingerprints"] == 20
-    assert state["alerts"] == 3 and state["matches"] == 7 and state["integrity"] == "ok"
+    assert state["articles"] == state["distinct urls"] == state["fingerprints"] == 21
+    assert state["alerts"] == 4 and state["matches"] == 8 and state["integrity"] == "ok"

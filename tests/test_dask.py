@@ -42,7 +42,7 @@ def test_extract_on_a_dask_cluster_gives_the_local_result(demo_proxy: str, tmp_p
         result = runner.invoke(main, [*args, cluster.scheduler_address])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["new_articles"] == 20 and summary["errors"] == []
+    assert summary["new_articles"] == 21 and summary["errors"] == []
     assert _clusters(dask_db) == _clusters(local_db)
     ran_on_workers = {str(t["key"]) for t in stream.data}
     assert any("extract" in key for key in ran_on_workers), ran_on_workers

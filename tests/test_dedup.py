@@ -98,6 +98,12 @@ def test_demo_copies_are_near_duplicates_and_unrelated_stories_stay_apart(tmp_pa
     assert s1 == {original.cluster_id}
     assert by_page["capital/saltmere-port-walkout"].cluster_id == by_page["harbor/port-strike"].cluster_id
     assert by_page["northern/south-korea-seizes-tanker"].cluster_id != original.cluster_id
+    # Another tanker seized six days later: same topic and words, another event.
+    second_seizure = by_page["harbor/blue-heron-seized"].cluster_id
+    assert second_seizure not in {
+        original.cluster_id,
+        by_page["northern/south-korea-seizes-tanker"].cluster_id,
+    }
     clusters = store.list_clusters()
     assert len(clusters) == len(pages) - 4  # 4 copies/rewrites join existing stories
     store.close()

@@ -209,9 +209,9 @@ def test_the_servers_scheduler_runs_wirewatch_serve(
     assert f"Serving {DEPLOYMENT} on cron '* * * * *' (UTC)" in said
     assert "Next scheduled run: " in said
     assert "No scheduled run" not in said
-    assert _article_count(db) == 20
+    assert _article_count(db) == 21
     artifacts = _artifacts(scheduling_server.api_url, "wirewatch-run")
-    assert artifacts and "## New story clusters (16)" in str(artifacts[0]["data"])
+    assert artifacts and "## New story clusters (17)" in str(artifacts[0]["data"])
     _assert_clean_server_log(scheduling_server)
 
 
@@ -254,7 +254,7 @@ def test_a_worker_runs_the_scheduled_prefect_yaml_deployment(
     assert run.state.is_completed(), (run.state, output.read_text(errors="replace")[-3000:])
     assert run.auto_scheduled and run.created_by.type == "SCHEDULE"
     assert run.work_pool_name == "wirewatch-pool"
-    assert _article_count(tmp_path / "pool.db") == 20
+    assert _article_count(tmp_path / "pool.db") == 21
     _assert_clean_server_log(scheduling_server)
 
 

@@ -76,10 +76,11 @@ def test_topic_atom_is_valid_with_one_entry_per_story(tmp_path: Path) -> None:
     assert feed.feed.id == "urn:wirewatch:topic:nk-sanctions"
     titles = [e.title for e in feed.entries]
     assert titles == [
+        "Second tanker held at Busan in widening North Korea fuel inquiry",
         "South Korea seizes tanker suspected of breaching North Korea sanctions",
         "UN experts say North Korea evaded oil cap through ship-to-ship transfers at sea",
     ]
-    oil = feed.entries[1]
+    oil = feed.entries[2]
     assert oil.id.startswith("urn:wirewatch:cluster:")
     assert oil.updated == "2026-11-20T07:45:00Z" and oil.published == "2026-11-19T08:30:00Z"
     assert oil.link.endswith("meridian/nk-oil-transfers.html")  # the first article

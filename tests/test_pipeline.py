@@ -44,13 +44,13 @@ def test_run_on_demo_feeds_is_complete_and_idempotent(demo_proxy: str, tmp_path:
     db = tmp_path / "w.db"
     first = json.loads(_invoke(["run", "--config", str(config), "--db", str(db), "--json"]).stdout)
     assert first["feeds_fetched"] == 4 and first["feeds_failed"] == 1
-    assert first["new_articles"] == 20
-    assert first["clusters"] == 16  # 4 versions of one wire story and 2 of another join up
-    assert first["topic_matches"] == 7
-    assert first["alerts_queued"] == 3  # nk oil story, nk tanker seizure, port strike
+    assert first["new_articles"] == 21
+    assert first["clusters"] == 17  # 4 versions of one wire story and 2 of another join up
+    assert first["topic_matches"] == 8
+    assert first["alerts_queued"] == 4  # nk oil story, two nk tanker seizures, port strike
     assert len(first["errors"]) == 1 and first["errors"][0].startswith(f"feed {UNREACHABLE}: ")
     stored = _counts(db)
-    assert stored["articles"] == stored["fingerprints"] == 20
+    assert stored["articles"] == stored["fingerprints"] == 21
 
     second = json.loads(_invoke(["run", "--config", str(config), "--db", str(db), "--json"]).stdout)
     assert second["new_articles"] == 0 and second["alerts_queued"] == 0
@@ -62,7 +62,7 @@ def test_run_on_demo_feeds_is_complete_and_idempotent(demo_proxy: str, tmp_path:
     assert runs == [("run", "completed_with_errors"), ("run", "completed")]
 
     clusters = json.loads(_invoke(["clusters", "--db", str(db), "--config", str(config), "--json"]).stdout)
-    assert len(clusters) == 16
+    assert len(clusters) == 17
     assert [c["last_seen"] for c in clusters] == sorted((c["last_seen"] for c in clusters), reverse=True)
     big = max(clusters, key=lambda c: len(c["articles"]))
     assert len(big["articles"]) == 4 and big["sources"] == 4
@@ -73,15 +73,16 @@ def test_run_on_demo_feeds_is_complete_and_idempotent(demo_proxy: str, tmp_path:
             ["clusters", "--config", str(config), "--db", str(db), "--topic", "nk-sanctions", "--json"]
         ).stdout
     )
-    assert len(nk) == 2
+    # The oil-cap story and the two tanker seizures: three events, three stories.
+    assert len(nk) == 3
 
     articles = json.loads(_invoke(["articles", "--config", str(config), "--db", str(db), "--json"]).stdout)
-    assert len(articles) == 20
+    assert len(articles) == 21
     assert set(articles[0]) >= {"id", "url", "title", "source", "published", "cluster_id", "text"}
     assert all(a["url"].startswith("http://demo.wirewatch.invalid/pages/") for a in articles)
 
     alerts = json.loads(_invoke(["alerts", "--config", str(config), "--db", str(db), "--json"]).stdout)
-    assert len(alerts) == 3
+    assert len(alerts) == 4
     assert set(alerts[0]) >= {"id", "topic", "cluster_id", "status", "created", "delivered"}
     assert {a["status"] for a in alerts} == {"recorded"}  # no channel configured
 
@@ -99,17 +100,17 @@ def test_run_delivers_alerts_to_a_webhook_once(
     db = tmp_path / "w.db"
     first = json.loads(_invoke(["run", "--config", str(config), "--db", str(db), "--json"]).stdout)
     second = json.loads(_invoke(["run", "--config", str(config), "--db", str(db), "--json"]).stdout)
-    assert (first["alerts_sent"], second["alerts_sent"]) == (3, 0)
+    assert (first["alerts_sent"], second["alerts_sent"]) == (4, 0)
     titles = sorted(json.loads(r.get_data())["title"] for r, _ in httpserver.log)
-    assert len(titles) == 3
-    assert sum("nk-sanctions" in t for t in titles) == 2 and sum("port-strike" in t for t in titles) == 1
+    assert len(titles) == 4
+    assert sum("nk-sanctions" in t for t in titles) == 3 and sum("port-strike" in t for t in titles) == 1
 
 
 def test_bundled_demo_runs_with_no_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("WIREWATCH_CONFIG", raising=False)
     result = _invoke(["run"])
-    assert "new articles   20" in result.stdout
+    assert "new articles   21" in result.stdout
     assert (tmp_path / "wirewatch.db").exists()
     assert "new articles   0" in _invoke(["run"]).stdout
 

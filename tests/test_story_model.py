@@ -128,7 +128,7 @@ def test_a_run_makes_no_outside_request(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert not log.exists(), log.read_text()
-    assert json.loads(done.stdout)["new_articles"] == 20
+    assert json.loads(done.stdout)["new_articles"] == 21
     with sqlite3.connect(db) as conn:
         vectors = [row[0] for row in conn.execute("SELECT embedding FROM fingerprints")]
-    assert len(vectors) == 20 and all(len(v) == DIMENSIONS * 2 for v in vectors)
+    assert len(vectors) == 21 and all(len(v) == DIMENSIONS * 2 for v in vectors)

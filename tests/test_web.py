@@ -30,7 +30,7 @@ from wirewatch.config import AlertSettings, FeedConfig, Settings, TopicConfig
 from wirewatch.demo_server import demo_root
 from wirewatch.records import FeedOutcome, NewArticle, StoredArticle
 
-NOW = datetime(2026, 11, 23, tzinfo=UTC)
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
 TOPICS = (
     TopicConfig("nk-sanctions", '"north korea" AND sanction*'),
     TopicConfig("port-strike", "dock* AND strike*"),
@@ -42,6 +42,8 @@ OUTLETS = {
     "northern": "Northern Gazette",
 }
 NK_OIL = "UN experts say North Korea evaded oil cap through ship-to-ship transfers at sea"
+NK_SEIZURE = "South Korea seizes tanker suspected of breaching North Korea sanctions"
+NK_SECOND_SEIZURE = "Second tanker held at Busan in widening North Korea fuel inquiry"
 
 
 def demo_articles(*only: str) -> list[NewArticle]:
@@ -132,10 +134,11 @@ def token_of(page: Page) -> str:
 def test_stories_are_listed_newest_first_with_sources_times_and_topic_badges(app: ReviewApp) -> None:
     page = call(app, "/")
     assert page.status == 200
-    assert "16 stories" in page.text
+    assert "17 stories" in page.text
     headlines = page.headlines()
-    assert len(headlines) == 16
-    assert headlines[0] == "Nordic regional airlines Skarva and Vindlo agree to merge"  # 22 Nov 15:45
+    assert len(headlines) == 17
+    assert headlines[0] == NK_SECOND_SEIZURE  # 28 Nov 08:15
+    assert headlines[1] == "Nordic regional airlines Skarva and Vindlo agree to merge"  # 22 Nov 15:45
     nk = page.text[page.text.index(NK_OIL) :]
     nk = nk[: nk.index("</li>")]
     assert "4 sources" in nk and "nk-sanctions" in nk
@@ -145,28 +148,21 @@ def test_stories_are_listed_newest_first_with_sources_times_and_topic_badges(app
 
 def test_filters_by_topic_and_by_time(app: ReviewApp) -> None:
     nk = call(app, "/", {"topic": "nk-sanctions"})
-    assert nk.headlines() == [
-        "South Korea seizes tanker suspected of breaching North Korea sanctions",
-        NK_OIL,
-    ]
+    assert nk.headlines() == [NK_SECOND_SEIZURE, NK_SEIZURE, NK_OIL]  # two seizures, two stories
     assert '<option value="nk-sanctions" selected>' in nk.text
     assert 'href="/topics/nk-sanctions.atom"' in nk.text
-    # The clock says 2026-11-23 00:00: the last 24 hours hold the three stories of the 22nd.
-    recent = call(app, "/", {"since": "24h"})
-    assert len(recent.headlines()) == 3
-    assert call(app, "/", {"since": "24h", "topic": "nk-sanctions"}).headlines() == [
-        "South Korea seizes tanker suspected of breaching North Korea sanctions"
-    ]
+    # The clock says 2026-11-29 00:00: the last 24 hours hold the one story of the 28th, the
+    # last 7 days the three of the 22nd too.
+    assert call(app, "/", {"since": "24h"}).headlines() == [NK_SECOND_SEIZURE]
+    assert len(call(app, "/", {"since": "7d"}).headlines()) == 4
+    assert call(app, "/", {"since": "24h", "topic": "nk-sanctions"}).headlines() == [NK_SECOND_SEIZURE]
     assert "No stories for these filters" in call(app, "/", {"topic": "port-strike", "since": "24h"}).text
 
 
 def test_search_box_takes_fts5_syntax_and_marks_the_matches(app: ReviewApp) -> None:
     page = call(app, "/", {"q": '"north korea" AND tanker*'})
     assert page.status == 200
-    assert set(page.headlines()) == {
-        NK_OIL,
-        "South Korea seizes tanker suspected of breaching North Korea sanctions",
-    }
+    assert set(page.headlines()) == {NK_OIL, NK_SEIZURE, NK_SECOND_SEIZURE}
     assert re.search(r"<mark>tanker\w*</mark>", page.text, re.I)
     assert call(app, "/", {"q": "strike", "topic": "nk-sanctions"}).headlines() == []
 
@@ -238,7 +234,7 @@ def test_feed_health_page_puts_failing_feeds_first_with_their_error(app: ReviewA
     assert page.status == 200
     assert "1 failing" in page.text
     assert page.text.index("Broken Feed") < page.text.index("Fine Feed")
-    assert "HTTP 503 from upstream" in page.text and "2026-11-23 01:00 UTC" in page.text
+    assert "HTTP 503 from upstream" in page.text and "2026-11-29 01:00 UTC" in page.text
     assert "Never Polled" in page.text
 
 
@@ -247,7 +243,7 @@ def test_topic_atom_route_serves_valid_atom_and_unknown_topics_404(app: ReviewAp
     assert page.status == 200 and page.headers["content-type"].startswith("application/atom+xml")
     feed = feedparser.parse(page.text)
     assert not feed.bozo, feed.get("bozo_exception")
-    assert [e.title for e in feed.entries][1] == NK_OIL
+    assert [e.title for e in feed.entries][2] == NK_OIL
     assert feed.feed.links[0].href == "http://127.0.0.1:8000/topics/nk-sanctions.atom"
     assert call(app, "/topics/no-such-topic.atom").status == 404
 
