@@ -50,12 +50,14 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
     # --- runs -----------------------------------------------------------------------------
 
     def start_run(self, kind: str) -> int:
-        with self.db.atomic():
+        # BEGIN IMMEDIATE (self.atomic), not a deferred transaction: this one reads before it
+        # writes, and a write by an overlapping run in between failed it with "database is locked".
+        with self.atomic():
             new_id = self._insert("runs", {"kind": kind, "started": to_iso(utc_now()), "status": "running"})
             return new_id
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
-        with self.db.atomic():
+        with self.atomic():
             self.db.table("runs").update(
                 run_id,
                 {"finished": to_iso(utc_now()), "status": status, "summary": json.dumps(summary)},

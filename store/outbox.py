@@ -130,13 +130,13 @@ class OutboxMixin(StoreBase):
 
     def record_channel_delivery(self, alert_id: int, channel: str, now: datetime) -> None:
         """Remember one channel got the alert, so a retry for the others never repeats it."""
-        with self.db.atomic():
+        with self.atomic():
             self.db.table("alert_deliveries").insert(
                 {"alert_id": alert_id, "channel": channel, "delivered": to_iso(now)}, ignore=True
             )
 
     def mark_alert_sent(self, alert_id: int, now: datetime) -> None:
-        with self.db.atomic():
+        with self.atomic():
             self.db.execute(
                 """UPDATE alerts SET status = 'sent', delivered = ?, attempts = attempts + 1,
                    last_error = NULL,
