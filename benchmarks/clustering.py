@@ -35,7 +35,7 @@ import resource
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -102,19 +102,30 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def score(pred: Sequence[object], gold: Sequence[object]) -> Scores:
-    """B-cubed (per-item precision/recall, averaged) and pairwise P/R/F1 from the contingency table."""
+def b_cubed(
+    pred: Sequence[object], gold: Sequence[object], scored: Iterable[int]
+) -> tuple[float, float, float]:
+    """B-cubed precision, recall and F1 over the `scored` items (per item, averaged), clusters
+    taken whole: a scored item's cluster may hold items that are not scored."""
     cells = Counter(zip(pred, gold, strict=True))
     p_size, g_size = Counter(pred), Counter(gold)
-    n = len(pred)
-    b3_p = sum(c * c / p_size[p] for (p, _), c in cells.items()) / n
-    b3_r = sum(c * c / g_size[g] for (_, g), c in cells.items()) / n
+    items = list(scored)
+    p = sum(cells[(pred[i], gold[i])] / p_size[pred[i]] for i in items) / len(items)
+    r = sum(cells[(pred[i], gold[i])] / g_size[gold[i]] for i in items) / len(items)
+    return p, r, _f1(p, r)
+
+
+def score(pred: Sequence[object], gold: Sequence[object]) -> Scores:
+    """B-cubed and pairwise P/R/F1 (the latter from the contingency table)."""
+    b3_p, b3_r, b3_f1 = b_cubed(pred, gold, range(len(pred)))
+    cells = Counter(zip(pred, gold, strict=True))
+    p_size, g_size = Counter(pred), Counter(gold)
     tp = sum(c * (c - 1) / 2 for c in cells.values())
     pred_pairs = sum(c * (c - 1) / 2 for c in p_size.values())
     gold_pairs = sum(c * (c - 1) / 2 for c in g_size.values())
     pw_p = tp / pred_pairs if pred_pairs else 1.0
     pw_r = tp / gold_pairs if gold_pairs else 1.0
-    return Scores(b3_p, b3_r, _f1(b3_p, b3_r), pw_p, pw_r, _f1(pw_p, pw_r), len(p_size))
+    return Scores(b3_p, b3_r, b3_f1, pw_p, pw_r, _f1(pw_p, pw_r), len(p_size))
 
 
 class UnionFind:

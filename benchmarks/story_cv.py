@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks.clustering import Headline, load_headlines
+from benchmarks.clustering import Headline, b_cubed, load_headlines
 from dedup import Fingerprint, StoryIndex, fingerprint_text
-from dedup.index import new_entry, story_words
+from dedup.index import MEANING_ALONE, new_entry, story_words
 from dedup.story_model import StoryModel, fit_logistic
 
 FOLDS = 5
@@ -73,9 +73,7 @@ def cluster_stream(
     meaning_alone: float | None = None,
 ) -> list[int]:
     """Each headline's final story, placed one at a time as commit_articles places them."""
-    index = StoryIndex(model=model)
-    if meaning_alone is not None:
-        index.meaning_alone = meaning_alone
+    index = StoryIndex(model=model, meaning_alone=MEANING_ALONE if meaning_alone is None else meaning_alone)
     story_of: dict[int, int] = {}  # merged story -> the story it went into
     assigned: list[int] = []
 
@@ -95,15 +93,6 @@ def cluster_stream(
         assigned.append(story)
         index.add(new_entry(i, story, fp, seen, seen, lsh_hash))
     return [live(s) for s in assigned]
-
-
-def b_cubed(pred: Sequence[int], gold: Sequence[str], scored: Sequence[int]) -> tuple[float, float, float]:
-    """B-cubed precision, recall and F1 over the `scored` items, clusters taken whole."""
-    cells = Counter(zip(pred, gold, strict=True))
-    pred_size, gold_size = Counter(pred), Counter(gold)
-    p = statistics.fmean(cells[(pred[i], gold[i])] / pred_size[pred[i]] for i in scored)
-    r = statistics.fmean(cells[(pred[i], gold[i])] / gold_size[gold[i]] for i in scored)
-    return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
 def folds_of(items: Sequence[Headline], seed: int = 0) -> list[set[str]]:

@@ -93,12 +93,6 @@ class HeadlineCentroids:
     def _idf(self, word: int) -> float:
         return math.log((self._titles + 1) / (self._titles_with[word] + 0.5))
 
-    def cosine(self, words: list[int], story: int | None) -> float:
-        """IDF-weighted cosine between a set of words and a story's summed title words, 0 when
-        they share fewer than MIN_SHARED_TITLE_WORDS."""
-        cosine, shared = self.similarity(words, story)
-        return cosine if shared >= MIN_SHARED_TITLE_WORDS else 0.0
-
     def similarity(self, words: list[int], story: int | None) -> tuple[float, int]:
         """IDF-weighted cosine to the story's summed title words, and how many words they share."""
         centre = self._stories.get(story)

@@ -103,7 +103,12 @@ class IndexedArticle:
 class StoryIndex:
     """In-memory LSH over the recent stored fingerprints; rebuilt from the store at the start of a run."""
 
-    def __init__(self, window_seconds: float = STORY_WINDOW_SECONDS, model: StoryModel = SHIPPED) -> None:
+    def __init__(
+        self,
+        window_seconds: float = STORY_WINDOW_SECONDS,
+        model: StoryModel = SHIPPED,
+        meaning_alone: float = MEANING_ALONE,
+    ) -> None:
         self.window = window_seconds
         self._near = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
         self._story = MinHashLSH(num_perm=NUM_PERM, params=SALIENT_LSH_BANDS_ROWS)
@@ -118,7 +123,7 @@ class StoryIndex:
         self._headline_only: set[int | None] = set()  # clusters all of whose members are headlines
         self._vectors = StoryVectors()
         self.model = model
-        self.meaning_alone = MEANING_ALONE
+        self.meaning_alone = meaning_alone
 
     def __len__(self) -> int:
         return len(self._articles)

@@ -2,11 +2,11 @@
 
 The features are those of Miranda et al. 2018 ("Multilingual Clustering of Streaming News"),
 measured against a whole story rather than one article: the article's embedding against the
-story's centroid, its title words against the story's titles (IDF-weighted cosine, and the share
-it has in common) and its best title-word Jaccard with one member. The weights
-are fitted on the headline stream of ../shared/eval/clustering with `python -m
-benchmarks.clustering --fit`, which also reports their grouped cross-validation (5 folds of
-stories, the threshold chosen inside each training part); the figures are in the README.
+story's centroid, its title words against the story's titles (IDF-weighted cosine, the share it
+has in common and whether two words are shared) and its best title-word Jaccard with one
+member. The weights are fitted on the headline stream of ../shared/eval/clustering with
+`python -m benchmarks.story_cv --fit`, which also reports their grouped cross-validation (5 folds
+of stories, the threshold chosen inside each training part); the figures are in the README.
 
 Neither time nor a story's size is a feature. The development stream's timestamps are crawl
 times, each story's within minutes and no two stories overlapping: a time feature learns a rule

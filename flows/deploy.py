@@ -34,8 +34,8 @@ def deployment_parameters(settings: Settings, db_override: str | None) -> dict[s
 
 def serve(settings: Settings, db_override: str | None, api_url: str, echo: Callable[[str], None]) -> None:
     """Register the deployment, say when its next run is due, then block, running each scheduled
-    run in-process; one run at a time (a concurrency limit of 1), so a slow run is never
-    overtaken by the next one."""
+    run in a child process (Prefect's Runner); one run at a time (a concurrency limit of 1), so a
+    slow run is never overtaken by the next one."""
     from prefect.exceptions import TerminationSignal
     from prefect.runner import Runner
 
