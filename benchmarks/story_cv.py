@@ -14,11 +14,14 @@ literal dedup/story_model.py ships.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 
 import numpy as np
 
@@ -28,7 +31,8 @@ from dedup.index import MEANING_ALONE, new_entry, story_words
 from dedup.story_model import StoryModel, fit_logistic
 
 FOLDS = 5
-JOIN_GRID = (0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
+JOIN_GRID = (0.05, 0.1, 0.15, 0.2, 0.3)
+MERGE_GRID = (2.0, 0.9, 0.8, 0.7)  # 2.0: never merge
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class FoldScore:
     stories: int
     headlines: int
     join: float
+    merge: float
     precision: float
     recall: float
     f1: float
@@ -101,33 +106,45 @@ def folds_of(items: Sequence[Headline], seed: int = 0) -> list[set[str]]:
     return [set(stories[k::FOLDS]) for k in range(FOLDS)]
 
 
+def score_fold(
+    items: Sequence[Headline], fps: Sequence[Fingerprint], k: int, meaning_alone: float | None
+) -> FoldScore:
+    """Fit on the other folds' stories, pick the join threshold there, score fold k's stories."""
+    gold = [h.story for h in items]
+    held_out = folds_of(items)[k]
+    train = set(gold) - held_out
+    x, y = training_rows(items, fps, train)
+    train_items = [i for i, g in enumerate(gold) if g in train]
+    test_items = [i for i, g in enumerate(gold) if g in held_out]
+    best: tuple[float, float, float, list[int]] | None = None
+    for join in JOIN_GRID:
+        for merge in MERGE_GRID:
+            pred = cluster_stream(items, fps, fit_logistic(x, y, join, merge), meaning_alone)
+            f1 = b_cubed(pred, gold, train_items)[2]
+            if best is None or f1 > best[0]:
+                best = (f1, join, merge, pred)
+    assert best is not None
+    p, r, f1 = b_cubed(best[3], gold, test_items)
+    return FoldScore(k, len(held_out), len(test_items), best[1], best[2], p, r, f1)
+
+
 def cross_validate(
     items: Sequence[Headline], fps: Sequence[Fingerprint], meaning_alone: float | None = None
 ) -> list[FoldScore]:
-    gold = [h.story for h in items]
-    results = []
-    for k, held_out in enumerate(folds_of(items)):
-        train = {h.story for h in items} - held_out
-        x, y = training_rows(items, fps, train)
-        train_items = [i for i, g in enumerate(gold) if g in train]
-        test_items = [i for i, g in enumerate(gold) if g in held_out]
-        best: tuple[float, float, list[int]] | None = None
-        for join in JOIN_GRID:
-            pred = cluster_stream(items, fps, fit_logistic(x, y, join), meaning_alone)
-            f1 = b_cubed(pred, gold, train_items)[2]
-            if best is None or f1 > best[0]:
-                best = (f1, join, pred)
-        assert best is not None
-        p, r, f1 = b_cubed(best[2], gold, test_items)
-        results.append(FoldScore(k, len(held_out), len(test_items), best[1], p, r, f1))
-    return results
+    """The folds on every core (each fold is independent; forked workers share items and fps)."""
+    with ProcessPoolExecutor(
+        max_workers=min(FOLDS, os.cpu_count() or 1), mp_context=get_context("fork")
+    ) as pool:
+        jobs = [pool.submit(score_fold, items, fps, k, meaning_alone) for k in range(FOLDS)]
+        return [job.result() for job in jobs]
 
 
 def report(results: Sequence[FoldScore]) -> None:
-    print(f"{'fold':>4} {'stories':>7} {'headlines':>9} {'join':>5} {'B3 P':>6} {'B3 R':>6} {'B3 F1':>6}")
+    heads = ("fold", 4), ("stories", 7), ("headlines", 9), ("join", 5), ("merge", 5)
+    print(" ".join(f"{name:>{width}}" for name, width in heads), f"{'B3 P':>6} {'B3 R':>6} {'B3 F1':>6}")
     for s in results:
         print(
-            f"{s.fold:>4} {s.stories:>7} {s.headlines:>9} {s.join:>5} "
+            f"{s.fold:>4} {s.stories:>7} {s.headlines:>9} {s.join:>5} {s.merge:>5} "
             f"{s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f}"
         )
     for name in ("precision", "recall", "f1"):
@@ -148,8 +165,9 @@ def main() -> None:
     report(results)
     if args.fit:
         join = Counter(s.join for s in results).most_common(1)[0][0]
+        merge = Counter(s.merge for s in results).most_common(1)[0][0]
         x, y = training_rows(items, fps, {h.story for h in items})
-        print(f"SHIPPED = {fit_logistic(x, y, join)!r}")
+        print(f"SHIPPED = {fit_logistic(x, y, join, merge)!r}")
 
 
 if __name__ == "__main__":

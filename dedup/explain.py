@@ -32,5 +32,6 @@ def member_reason(member: ClusterMember) -> str:
 def merge_reason(merge: ClusterMerge) -> str:
     return (
         f"cluster #{merge.from_cluster} merged into #{merge.into_cluster} at {merge.merged_at}: "
-        f"article #{merge.article_id} matched both"
+        f"article #{merge.article_id} matched both (copied articles of each, or the story model rated "
+        f"both >= {SHIPPED.merge} with two title words shared)"
     )

@@ -72,8 +72,8 @@ NEAREST_STORIES = 5
 # (embedding cosine to its centroid at least this): "Apple" / "iPhone maker" headlines score
 # 0.6-0.7, two election headlines of different countries 0.34. Held-out B-cubed (P / R / F1,
 # benchmarks.story_cv): no such rule 0.896 / 0.821 / 0.853, 0.4: 0.930 / 0.782 / 0.849,
-# 0.5: 0.932 / 0.737 / 0.819. 0.4 buys precision (a wrong join hides a development) for the
-# least recall.
+# 0.5: 0.932 / 0.737 / 0.819 (measured before the model's merges and member cosine). 0.4 buys
+# precision (a wrong join hides a development) for the least recall.
 MEANING_ALONE = 0.4
 # A story's best title Jaccard is taken over its most recent members (bounded cost per story).
 RECENT_MEMBERS = 30
@@ -228,7 +228,9 @@ class StoryIndex:
 
     def _match(self, fp: Fingerprint, candidates: Sequence[IndexedArticle]) -> Placement:
         """Decide an article's match: a copy or a full-text rewrite of one article by the rules of
-        decide_placement; otherwise the story the story model rates highest (dedup.story_model).
+        decide_placement; otherwise the story the story model rates highest (dedup.story_model),
+        with the other stories it rates at least `model.merge` and shares two title words with as
+        stories to merge into it.
 
         An article with a full text is matched by the model only to stories known from headlines
         alone (their pages were unreadable): the model is fitted on headlines, and full texts are
@@ -248,10 +250,16 @@ class StoryIndex:
         if not scored or scored[0][0] < self.model.join:
             return placement
         probability, story, features = scored[0]
+        bridged = tuple(
+            self._nearest_member(words, other)
+            for p, other, f in scored[1:]
+            if p >= self.model.merge and f.two_shared
+        )
         return Placement(
             self._nearest_member(words, story),
             "related",
             round(probability, 4),
+            also_matched=bridged,
             basis="story_model",
             scores=tuple(
                 (name, round(float(v), 4)) for name, v in zip(FEATURES, features.values(), strict=True)
@@ -278,12 +286,14 @@ class StoryIndex:
         own = np.array(sorted(set(words)), dtype=np.uint32)
         recent = sorted(self._members[story])[-RECENT_MEMBERS:]
         best = max((_jaccard(own, self._articles[a].title_hashes) for a in recent), default=0.0)
+        vectors = np.stack([self._articles[a].embedding for a in recent])
         return StoryFeatures(
             title_cosine=cosine,
             shared_words=shared / len(words) if words else 0.0,
             two_shared=float(shared >= MIN_SHARED_TITLE_WORDS),
             embedding_cosine=self._vectors.cosine(fp.embedding, story),
             best_title_jaccard=best,
+            best_member_cosine=float((vectors @ fp.embedding).max()),
         )
 
     def _nearest_member(self, words: list[int], story: int | None) -> int:

@@ -65,6 +65,29 @@ def test_a_headline_joins_its_story_by_meaning_and_a_stranger_stays_apart() -> N
     assert _place(index, 12, "Mozambique election results delayed", 1300.0) is None
 
 
+def test_a_headline_that_fits_two_stories_of_one_event_merges_them() -> None:
+    """A story's first headlines may share no two words and start two stories; a later headline
+    the model rates highly against both, sharing two title words with each, joins them into one."""
+    index = StoryIndex()
+    first = [
+        "Malaysia Airlines jet missing over South China Sea",
+        "Malaysia Airlines flight vanishes with 239 aboard",
+    ]
+    second = ["Search for missing Boeing 777 widens to Andaman Sea", "Boeing 777 search teams find no debris"]
+    for n, title in enumerate(first):
+        index.add(new_entry(n, 0, fingerprint_text(title, ""), 1000.0 + n, 1000.0 + n))
+    for n, title in enumerate(second, start=10):
+        index.add(new_entry(n, 10, fingerprint_text(title, ""), 1000.0 + n, 1000.0 + n))
+    fp = fingerprint_text("Malaysia Airlines Boeing 777 search widens", "")
+    placement = index.place(fp, index.candidates(fp, index.lsh_hash(fp), 1100.0, 1100.0))
+    assert (placement.story, placement.merges) == (0, (10,))
+    assert placement.basis == "story_model"
+    # A headline sharing words with one of them only joins it and merges nothing.
+    fp = fingerprint_text("Malaysia Airlines shares fall after jet goes missing", "")
+    placement = index.place(fp, index.candidates(fp, index.lsh_hash(fp), 1100.0, 1100.0))
+    assert (placement.story, placement.merges) == (0, ())
+
+
 def test_explain_names_the_model_and_every_score_that_decided() -> None:
     scores = tuple((name, 0.5) for name in FEATURES)
     member = ClusterMember(7, "t", "s", None, "related", 3, "m", 0.83, "story_model", scores)
