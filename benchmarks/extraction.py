@@ -32,6 +32,8 @@ import trafilatura
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from extractors import extract_page  # noqa: E402
+from flows.extract_pool import available_cores, extract_in_processes  # noqa: E402
+from flows.stages import extract_articles  # noqa: E402
 from wirewatch.errors import ExtractionError  # noqa: E402
 from wirewatch.records import Page  # noqa: E402
 
@@ -152,9 +154,47 @@ def run(extractors: list[Extractor], pages: list[GoldPage], repeat: int) -> list
     return [(pred, len(pages) / seconds) for pred, seconds in zip(predictions, best, strict=True)]
 
 
-def pin_to_one_core() -> None:
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+def pin_to_one_core() -> set[int]:
+    """Run on one core from now on; returns the cores the process had."""
+    if not hasattr(os, "sched_setaffinity"):
+        return set()
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})
+    return cores
+
+
+@dataclass(frozen=True, slots=True)
+class StageRates:
+    pages: int
+    one_process: float  # pages/s
+    workers: int
+    on_workers: float  # pages/s, starting the worker processes included
+    start_up: float  # seconds to start the workers (a call with one tiny page per worker)
+
+
+def stage_rates(pages: list[GoldPage], copies: int) -> StageRates:
+    """Pages/s of the extract stage in this process and on worker processes over every core."""
+    items = [
+        Page(url=f"{page.url}#{n}", source="eval", body=page.html, content_type="text/html")
+        for n in range(copies)
+        for page in pages
+    ]
+    start = time.perf_counter()
+    extract_articles(items)
+    one = len(items) / (time.perf_counter() - start)
+    workers = available_cores()
+    # Start multiprocessing's fork server: once per process, a run pays it once (1-2 s).
+    extract_in_processes(items[:workers], workers)
+    start = time.perf_counter()
+    extract_in_processes(items, workers)
+    every = len(items) / (time.perf_counter() - start)
+    tiny = [
+        Page(url=f"about:blank#{n}", source="eval", body="<p>x</p>", content_type="text/html")
+        for n in range(workers)
+    ]
+    start = time.perf_counter()
+    extract_in_processes(tiny, workers)
+    return StageRates(len(items), one, workers, every, time.perf_counter() - start)
 
 
 def unmatched_runs(tokens: list[str], other: Counter[Shingle], n: int = NGRAM) -> str:
@@ -204,9 +244,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=DATA_DIR, help="extraction eval directory")
     parser.add_argument("--repeat", type=int, default=3, help="timed passes per extractor (best kept)")
     parser.add_argument("--worst", type=int, default=0, metavar="N", help="list N pages ours loses most on")
+    parser.add_argument("--copies", type=int, default=2, help="passes over the pages for the core rates")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)  # trafilatura logs per-page complaints
-    pin_to_one_core()
+    cores = pin_to_one_core()
     pages = load_pages(args.data)
     (base_pred, base_speed), (my_pred, my_speed) = run([baseline, ours], pages, args.repeat)
     base_scores = [score_page(p.body, pred) for p, pred in zip(pages, base_pred, strict=True)]
@@ -217,6 +258,17 @@ def main(argv: list[str] | None = None) -> None:
             ("trafilatura.extract", summarise(base_scores), base_speed),
             ("wirewatch extract_page", summarise(my_scores), my_speed),
         ]
+    )
+    if cores:
+        os.sched_setaffinity(0, cores)
+    rates = stage_rates(pages, args.copies)
+    busy = rates.pages / rates.on_workers - rates.start_up
+    print(f"\nextract stage, {rates.pages} pages:")
+    print(f"  one process          {rates.one_process:8.1f} pages/s")
+    print(
+        f"  {rates.workers} worker processes   {rates.on_workers:8.1f} pages/s  "
+        f"({rates.on_workers / rates.one_process:.2f}x; starting them {rates.start_up:.2f} s, "
+        f"{rates.pages / busy / rates.one_process:.2f}x without that)"
     )
     if args.worst:
         print_worst(pages, base_scores, my_scores, my_pred, args.worst)

@@ -9,6 +9,7 @@ Measures, in one run on this machine:
   3. a served run: `prefect server start`, `wirewatch serve` on the demo, two runs of its
      deployment, each timed from the states Prefect records: from Pending (serve took the run
      and starts its child process) to Completed;
+  4. `wirewatch run` with PREFECT_API_URL set to that running server (no ephemeral server);
 and prints each with its ratio to the plain first pass, and the fixed cost of each way to run
 (its time minus the plain pass that did the same work).
 """
@@ -58,10 +59,11 @@ def plain_pipeline(db: Path) -> float:
     return time.perf_counter() - start
 
 
-def cli_run(workdir: Path) -> float:
+def cli_run(workdir: Path, env: dict[str, str] | None = None) -> float:
+    workdir.mkdir(exist_ok=True)
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "wirewatch.cli", "run"], cwd=workdir, check=True, capture_output=True
+        [sys.executable, "-m", "wirewatch.cli", "run"], cwd=workdir, env=env, check=True, capture_output=True
     )
     return time.perf_counter() - start
 
@@ -103,8 +105,9 @@ class ServedRun:
     flow_run: float  # the flow run's own start to end, in serve's child process
 
 
-def served_runs(workdir: Path, count: int) -> list[ServedRun]:
-    """`count` runs of the served deployment, one after the other."""
+def served_runs(workdir: Path, count: int) -> tuple[list[ServedRun], float]:
+    """`count` runs of the served deployment, one after the other; then the seconds of a
+    `wirewatch run` (a new store) against the same server, PREFECT_API_URL set."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -118,7 +121,8 @@ def served_runs(workdir: Path, count: int) -> list[ServedRun]:
         _wait("prefect server", lambda: _answers(f"{api_url}/health"))
         with _process(serve, client_env, workdir, workdir / "serve.log"):
             _wait("wirewatch serve", lambda: b"Serving" in (workdir / "serve.log").read_bytes())
-            return [_one_served_run(api_url) for _ in range(count)]
+            runs = [_one_served_run(api_url) for _ in range(count)]
+        return runs, cli_run(workdir / "cli-with-server", client_env)
 
 
 def _one_served_run(api_url: str) -> ServedRun:
@@ -153,7 +157,7 @@ def main() -> None:
         whole = cli_run(base / "cli")
         again = cli_run(base / "cli")
         (base / "served").mkdir()
-        served, served_again = served_runs(base / "served", 2)
+        (served, served_again), with_server = served_runs(base / "served", 2)
     rows = [
         ("pipeline stages, plain functions (baseline)", plain),
         ("pipeline stages, plain, second pass (nothing new)", plain_again),
@@ -162,7 +166,9 @@ def main() -> None:
         ("served run, first (picked up to end)", served.picked_up_to_end),
         ("  of which the flow run itself", served.flow_run),
         ("served run, second (nothing new)", served_again.picked_up_to_end),
+        ("wirewatch run with PREFECT_API_URL (running server)", with_server),
         ("wirewatch run fixed cost (first - baseline)", whole - plain),
+        ("  with PREFECT_API_URL (first - baseline)", with_server - plain),
         ("served run fixed cost (first - baseline)", served.picked_up_to_end - plain),
         ("served run fixed cost (second - plain second)", served_again.picked_up_to_end - plain_again),
     ]

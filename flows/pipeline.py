@@ -13,9 +13,12 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from fetch.http import Fetcher
 from flows.commit import CommitReport, DeliveryReport, commit_articles, deliver_alerts, load_index
+from flows.extract_pool import BatchResult, extract_on_cores, worker_count
 from flows.report import publish_run_artifact
 from flows.stages import (
     FeedPoll,
@@ -34,13 +37,19 @@ from wirewatch.records import FeedEntry, FeedOutcome, NewArticle, Page, RunSumma
 from wirewatch.timeutil import utc_now
 
 
-def _log_report(stage: str, report: StageReport) -> None:
+def _log_lines(stage: str, report: StageReport) -> None:
     logger = get_run_logger()
     for line in report.notes:
         logger.info("%s: %s", stage, line)
     for line in report.errors:
         logger.error("%s", line)
-    logger.info("%s: %d done, %d failed, %d skipped", stage, report.done, report.failed, report.skipped)
+
+
+def _log_report(stage: str, report: StageReport) -> None:
+    _log_lines(stage, report)
+    get_run_logger().info(
+        "%s: %d done, %d failed, %d skipped", stage, report.done, report.failed, report.skipped
+    )
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
@@ -88,6 +97,35 @@ def extract_batch_task(pages: list[Page]) -> tuple[list[NewArticle], StageReport
     return articles, report
 
 
+@task(name="extract-on-processes", cache_policy=NO_CACHE)
+def extract_processes_task(pages: list[Page], workers: int) -> list[BatchResult]:
+    """The pages on a pool of worker processes, one per core: the default task runner's threads
+    would share one core (trafilatura holds the GIL)."""
+    logger = get_run_logger()
+    done = 0
+    logger.info("extract: %d pages on %d worker processes", len(pages), workers)
+
+    def progress(result: BatchResult) -> None:
+        nonlocal done
+        report = result[1]
+        _log_lines("extract", report)
+        done += report.done + report.failed
+        logger.info("extract: %d/%d pages", done, len(pages))
+
+    results, fallback = extract_on_cores(pages, workers, progress)
+    if fallback:
+        logger.warning("extract: %s", fallback)
+    ok, failed = sum(r.done for _, r in results), sum(r.failed for _, r in results)
+    logger.info("extract: %d done, %d failed, 0 skipped", ok, failed)
+    return results
+
+
+def _on_threads() -> bool:
+    """True under the default task runner (not a Dask cluster, whose workers are processes)."""
+    context = FlowRunContext.get()
+    return context is None or isinstance(context.task_runner, ThreadPoolTaskRunner)
+
+
 @task(name="source-templates", cache_policy=NO_CACHE)
 def templates_task(settings: Settings, articles: list[NewArticle]) -> list[NewArticle]:
     store = open_store(settings.database)
@@ -100,11 +138,18 @@ def templates_task(settings: Settings, articles: list[NewArticle]) -> list[NewAr
 
 
 def _extract(settings: Settings, pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
-    """Extract in batches on the flow's task runner, then strip templates where the store is."""
+    """Extract in batches on worker processes (or a Dask cluster's, or in this process when there
+    is one batch or one core), then strip templates where the store is."""
     batches = [pages[i : i + EXTRACT_BATCH_PAGES] for i in range(0, len(pages), EXTRACT_BATCH_PAGES)]
+    workers = worker_count(settings.extract.workers)
+    results: list[BatchResult] = []
+    if workers > 1 and len(batches) > 1 and _on_threads():
+        results = extract_processes_task(pages, workers)
+    elif batches:
+        results = extract_batch_task.map(batches).result()
     articles: list[NewArticle] = []
     report = StageReport()
-    for batch_articles, batch_report in extract_batch_task.map(batches).result() if batches else []:
+    for batch_articles, batch_report in results:
         articles.extend(batch_articles)
         report.done += batch_report.done
         report.failed += batch_report.failed

@@ -32,6 +32,9 @@ max_page_bytes = 1000000
 
 [stories]
 window_days = 3
+
+[extract]
+workers = 3
 """
 
 
@@ -44,6 +47,7 @@ def test_full_config_is_read_and_database_is_next_to_it(tmp_path: Path) -> None:
     assert settings.fetch.read_timeout_s == 5.0
     assert settings.fetch.allow_private_networks is False
     assert settings.stories.window_days == 3.0
+    assert settings.extract.workers == 3
     assert settings.database == str(tmp_path / "news.db")
     assert load_settings(str(path), db_override="other.db", env={}).database == "other.db"
 
@@ -73,6 +77,8 @@ def test_lookup_order_env_then_local_file_then_demo(tmp_path: Path, monkeypatch:
         ("[alerts]", "[alerts]\ncolour = 1", "alerts.colour", "unknown key"),
         ("window_days = 3", "window_days = 0", "stories.window_days", "greater than 0"),
         ("window_days = 3", 'window_days = "7"', "stories.window_days", "expected an integer"),
+        ("workers = 3", "workers = -1", "extract.workers", "0 (one per core) or more"),
+        ("workers = 3", "workers = 1.5", "extract.workers", "expected an integer"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, replace: str, by: str, key: str, problem: str) -> None:

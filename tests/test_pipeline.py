@@ -199,3 +199,62 @@ def test_run_killed_between_storing_and_delivering_loses_and_doubles_nothing(
     assert len(httpserver.log) == 2
     statuses = json.loads(_invoke(["alerts", "--config", str(back), "--db", str(db), "--json"]).stdout)
     assert [a["status"] for a in statuses] == ["sent", "sent"]
+
+
+def _process_extractions() -> int:
+    """Task runs of the extract stage on worker processes, as the Prefect server recorded them."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
+
+    ours = TaskRunFilter(name=TaskRunFilterName(like_="extract-on-processes"))
+    with get_client(sync_client=True) as client:
+        return len(client.read_task_runs(task_run_filter=ours))
+
+
+def test_extraction_runs_on_worker_processes_and_stores_what_one_process_does(tmp_path: Path) -> None:
+    """Three batches of pages: with two workers they are extracted on processes (threads would
+    share one core), and the store ends up the same as with one."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    demo = sorted(Path(__file__).resolve().parents[1].joinpath("wirewatch", "demo", "pages").glob("*/*.html"))
+    for copy in range(3):
+        for page in demo:
+            (pages / f"{copy}-{page.name}").write_bytes(page.read_bytes())
+    paths = sorted(str(p) for p in pages.iterdir())
+    stored = {}
+    for workers in (1, 2):
+        config = write_config(tmp_path, f"[extract]\nworkers = {workers}\n", f"w{workers}.toml")
+        db = tmp_path / f"w{workers}.db"
+        before = _process_extractions()
+        _invoke(["ingest", *paths, "--config", str(config), "--db", str(db)])
+        assert _process_extractions() - before == (workers == 2)
+        with sqlite3.connect(db) as conn:
+            stored[workers] = conn.execute(
+                "SELECT url, title, text, cluster_id FROM articles ORDER BY id"
+            ).fetchall()
+    assert len(stored[1]) == len(paths) and stored[2] == stored[1]
+
+
+def test_extraction_without_worker_processes_goes_on_in_one(tmp_path: Path) -> None:
+    """A script without a main guard cannot start worker processes: the pages are still extracted,
+    and the reason is one line."""
+    script = tmp_path / "unguarded.py"
+    page = (
+        Path(__file__).resolve().parents[1] / "wirewatch" / "demo" / "pages" / "harbor" / "port-strike.html"
+    )
+    script.write_text(
+        "from pathlib import Path\n"
+        "from flows.extract_pool import extract_on_cores\n"
+        "from wirewatch.records import Page\n"
+        f"html = Path({str(page)!r}).read_text()\n"
+        "pages = [Page(f'http://x/{n}', 's', html, 'text/html') for n in range(4)]\n"
+        "results, why = extract_on_cores(pages, 2)\n"
+        "print(sum(len(a) for a, _ in results), why)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1, done  # the script ran once, in this process only
+    assert lines[0].startswith("4 worker processes failed (BrokenProcessPool"), done
+    assert lines[0].endswith("; extracting in this process"), done

@@ -99,6 +99,13 @@ class StorySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtractSettings:
+    """Worker processes that extract pages: 0 is one per core this process may use."""
+
+    workers: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     feeds: tuple[FeedConfig, ...] = ()
     topics: tuple[TopicConfig, ...] = ()
@@ -106,6 +113,7 @@ class Settings:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     stories: StorySettings = field(default_factory=StorySettings)
+    extract: ExtractSettings = field(default_factory=ExtractSettings)
     database: str = DEFAULT_DB_PATH
     source: str = "<defaults>"
     is_demo: bool = False
@@ -214,13 +222,16 @@ class _Reader:
 
 def parse_settings(data: dict[str, Any], path: str, *, is_demo: bool = False) -> Settings:
     r = _Reader(path)
-    r.check_keys(data, {"feeds", "topics", "alerts", "fetch", "schedule", "stories", "database"}, "")
+    r.check_keys(
+        data, {"feeds", "topics", "alerts", "fetch", "schedule", "stories", "extract", "database"}, ""
+    )
     feeds = tuple(_parse_feeds(r, data.get("feeds", [])))
     topics = tuple(_parse_topics(r, data.get("topics", [])))
     alerts = _parse_alerts(r, data.get("alerts", {}))
     fetch = _parse_fetch(r, data.get("fetch", {}))
     schedule = _parse_schedule(r, data.get("schedule", {}))
     stories = _parse_stories(r, data.get("stories", {}))
+    extract = _parse_extract(r, data.get("extract", {}))
     database = r.typed(data, "database", str, "", DEFAULT_DB_PATH)
     return Settings(
         feeds=feeds,
@@ -229,6 +240,7 @@ def parse_settings(data: dict[str, Any], path: str, *, is_demo: bool = False) ->
         fetch=fetch,
         schedule=schedule,
         stories=stories,
+        extract=extract,
         database=database,
         source=path,
         is_demo=is_demo,
@@ -396,6 +408,15 @@ def _parse_stories(r: _Reader, value: Any) -> StorySettings:
     if window <= 0:
         raise ConfigError(r.path, "stories.window_days", "must be greater than 0")
     return StorySettings(window_days=float(window))
+
+
+def _parse_extract(r: _Reader, value: Any) -> ExtractSettings:
+    table = r.table(value, "extract")
+    r.check_keys(table, {"workers"}, "extract")
+    workers = r.typed(table, "workers", int, "extract", 0)
+    if workers < 0:
+        raise ConfigError(r.path, "extract.workers", "must be 0 (one per core) or more")
+    return ExtractSettings(workers=workers)
 
 
 def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:

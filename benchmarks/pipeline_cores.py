@@ -1,0 +1,131 @@
+"""Does the whole pipeline keep up with extraction on every core? The demo's outlets x N on loopback.
+
+Run: python -m benchmarks.pipeline_cores [--copies 50]
+Builds a site from the demo corpus: each feed item repeated --copies times, each copy a page of
+its own (a new address, and the copy's number in each paragraph, so copies are distinct pages
+and not a source's template). Measures in one run, on every core:
+  1. extraction only: the site's pages, read from disk, through the extract stage on worker
+     processes, as a run extracts (the baseline);
+  2. the whole pipeline as plain stages, no Prefect: poll the feeds, fetch the pages on
+     loopback, extract on worker processes, strip templates, store/cluster/match, alerts;
+and prints pages/s of each and their ratio (the goal: the pipeline at least 0.8x extraction).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from fetch.http import Fetcher
+from flows.commit import commit_articles, deliver_alerts, load_index
+from flows.extract_pool import available_cores, extract_in_processes
+from flows.stages import fetch_pages, poll_feeds, strip_source_templates
+from store import open_store
+from wirewatch.config import load_settings
+from wirewatch.demo_server import demo_root, serve_demo
+from wirewatch.records import NewArticle, Page
+from wirewatch.timeutil import utc_now
+
+_ITEM = re.compile(r"<(item|entry)\b.*?</\1>", re.DOTALL)  # RSS 2.0 and 1.0 items, Atom entries
+_ID_END = re.compile(r"</(guid|id|dc:identifier)>")
+_PAGE_LINK = re.compile(r"/pages/(\w+)/([\w-]+\.html)")
+
+
+def build_site(root: Path, copies: int) -> list[Path]:
+    """The demo's feeds with every item repeated; returns the pages written."""
+    source = demo_root()
+    pages: list[Path] = []
+    for outlet in (source / "pages").iterdir():
+        (root / "pages" / outlet.name).mkdir(parents=True)
+        for page in outlet.glob("*.html"):
+            html = page.read_text(encoding="utf-8")
+            for n in range(copies):
+                target = root / "pages" / outlet.name / f"{n}-{page.name}"
+                target.write_text(html.replace("</p>", f" Copy {n}.</p>"), encoding="utf-8")
+                pages.append(target)
+    (root / "feeds").mkdir()
+    for feed in (source / "feeds").glob("*.xml"):
+        xml = feed.read_text(encoding="utf-8")
+        items = [m.group(0) for m in _ITEM.finditer(xml)]
+        copied = [
+            _ID_END.sub(rf"-copy{n}</\1>", _PAGE_LINK.sub(rf"/pages/\1/{n}-\2", item))
+            for n in range(copies)
+            for item in items
+        ]
+        head, tail = xml[: xml.index(items[0])], xml[xml.rindex(items[-1]) + len(items[-1]) :]
+        (root / "feeds" / feed.name).write_text(head + "\n".join(copied) + tail, encoding="utf-8")
+    return pages
+
+
+def extract_all(pages: list[Page], workers: int) -> list[NewArticle]:
+    return [a for articles, _ in extract_in_processes(pages, workers) for a in articles]
+
+
+def extraction_only(files: list[Path], workers: int) -> float:
+    pages = [
+        Page(url=f.as_uri(), source="bench", body=f.read_text(encoding="utf-8"), content_type="text/html")
+        for f in files
+    ]
+    start = time.perf_counter()
+    extract_all(pages, workers)
+    return len(pages) / (time.perf_counter() - start)
+
+
+def whole_pipeline(root: Path, db: Path, workers: int) -> tuple[float, int, dict[str, float]]:
+    """Pages/s of the whole pipeline, the pages fetched and the seconds of each stage."""
+    # The demo's own config (its feeds' paths are the site's), as benchmarks.run_demo loads it.
+    settings = load_settings(None, db_override=str(db), env={"WIREWATCH_CONFIG": ""})
+    stages: dict[str, float] = {}
+    with serve_demo(root) as proxy:
+        # The site is one host; the per-host limit of 8 stands for the many hosts of real feeds.
+        settings = replace(
+            settings, fetch=replace(settings.fetch, proxy=proxy, per_host_concurrency=8, concurrency=8)
+        )
+        start = mark = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal mark
+            now = time.perf_counter()
+            stages[stage], mark = now - mark, now
+
+        store = open_store(settings.database)
+        with Fetcher(settings.fetch) as fetcher:
+            poll = poll_feeds(settings.feeds, store, fetcher, utc_now())
+            pages, _ = fetch_pages(poll.entries, store, fetcher)
+        lap("poll and fetch")
+        extracted = extract_all(pages, workers)
+        lap("extract")
+        articles, _ = strip_source_templates(extracted, store.source_paragraph_counts)
+        commit_articles(
+            articles, store, load_index(store), settings.topics, settings.alerts, utc_now(), poll.fetched
+        )
+        lap("templates, store, cluster, match")
+        deliver_alerts(store, settings.alerts, utc_now())
+        store.close()
+        lap("alerts")
+        return len(pages) / (time.perf_counter() - start), len(pages), stages
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=50, help="copies of each demo item")
+    args = parser.parse_args()
+    workers = available_cores()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "site"
+        files = build_site(root, args.copies)
+        extraction = extraction_only(files, workers)
+        pipeline, fetched, stages = whole_pipeline(root, Path(tmp) / "bench.db", workers)
+    print(f"{len(files)} pages on {workers} worker processes")
+    print(f"extraction only  {extraction:8.1f} pages/s")
+    print(f"whole pipeline   {pipeline:8.1f} pages/s ({fetched} pages fetched)")
+    print(f"pipeline / extraction: {pipeline / extraction:.2f}")
+    print("seconds by stage: " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in stages.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Extraction on every core. trafilatura holds the GIL, so the task runner's threads share one
+core (measured: 2 threads 1.0x one); worker processes do not. The store stays single-writer: the
+workers only turn pages into articles and hand them back in order.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+
+from flows.stages import StageReport, extract_articles
+from wirewatch.records import NewArticle, Page
+
+# Workers are forked from a clean server process (multiprocessing's forkserver), not from the
+# flow's process with its threads. It imports once what every worker needs: the extractor
+# (trafilatura, lxml: about a second) and Prefect, which a worker would otherwise import again
+# as it re-imports the main module (`python -m prefect.engine` under `wirewatch serve`): 2 s
+# per worker per run, measured. The main module itself is not preloaded: the server would run
+# a script without a main guard, flow and all.
+_PRELOAD = ["flows.stages", "prefect"]
+
+CHUNK_PAGES = 25
+
+BatchResult = tuple[list[NewArticle], StageReport]
+
+
+def available_cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def worker_count(configured: int) -> int:
+    return configured if configured > 0 else available_cores()
+
+
+def extract_in_processes(
+    pages: Sequence[Page], workers: int, on_chunk: Callable[[BatchResult], None] | None = None
+) -> list[BatchResult]:
+    """The pages' articles and reports, chunk by chunk in the pages' order; on_chunk sees each
+    chunk as it ends (in the calling thread). Chunks are small (about four per worker, at most
+    CHUNK_PAGES) so that no worker idles while another finishes a long one."""
+    if not pages:
+        return []
+    size = max(1, min(CHUNK_PAGES, math.ceil(len(pages) / (workers * 4))))
+    chunks = [list(pages[i : i + size]) for i in range(0, len(pages), size)]
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
+        futures = [pool.submit(extract_articles, chunk) for chunk in chunks]
+        for future in as_completed(futures):
+            if on_chunk is not None:
+                on_chunk(future.result())
+        return [future.result() for future in futures]
+
+
+def extract_on_cores(
+    pages: Sequence[Page], workers: int, on_chunk: Callable[[BatchResult], None] | None = None
+) -> tuple[list[BatchResult], str | None]:
+    """extract_in_processes, or in this process when workers cannot start; the second value
+    says why they could not. A program that starts wirewatch's flow from a script without an
+    `if __name__ == "__main__":` guard cannot start worker processes (Python re-imports the
+    script in each): its run goes on, on one core."""
+    try:
+        return extract_in_processes(pages, workers, on_chunk), None
+    except (BrokenProcessPool, OSError, RuntimeError) as exc:
+        if getattr(multiprocessing.current_process(), "_inheriting", False):
+            raise  # a worker re-importing such a script: it fails, and its parent goes on alone
+        why = f"worker processes failed ({type(exc).__name__}: {str(exc).strip().splitlines()[0]})"
+        return [extract_articles(list(pages))], f"{why}; extracting in this process"
