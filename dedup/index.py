@@ -11,7 +11,8 @@ The index holds the articles stored in the last STORY_WINDOW_SECONDS, not the wh
 compares articles published within that window of each other: a story's articles appear within
 days of each other, and a story that keeps running keeps being matched by its newest articles.
 Each indexed article keeps in memory what verifying a match needs (its shingle MinHash, its
-content-word hashes and its embedding, ~2.5 KB), so placing an article reads nothing from the store.
+content-word hashes and its embedding), so placing an article reads nothing from the store. LSH
+buckets are integer arrays (dedup.band_index), not datasketch's dicts of sets.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
-from datasketch import LeanMinHash, MinHashLSH
+from datasketch import LeanMinHash
 
+from dedup.band_index import BandIndex
 from dedup.centroids import MIN_SHARED_TITLE_WORDS, HeadlineCentroids, decrement
 from dedup.embedding import from_bytes, to_bytes
 from dedup.fingerprint import (
+    MINHASH_SCHEME,
+    MINHASH_SEED,
     NUM_PERM,
     SHORT_TEXT_WORDS,
     Fingerprint,
@@ -41,6 +45,9 @@ from wirewatch.records import Placement, StoredFingerprint
 
 # Verbatim copies with different boilerplate score 0.8+; a light edit ~0.5-0.7; rewrites < 0.2.
 NEAR_DUPLICATE_JACCARD = 0.5
+# The LSH bands x rows that find those copies: datasketch's MinHashLSH(threshold=0.5,
+# num_perm=128) chooses 25 x 5 (its least false positives and negatives, equally weighted).
+NEAR_LSH_BANDS_ROWS = (25, 5)
 # LSH bands x rows over names-and-numbers sets. 64 bands of 2 rows find a pair sharing 0.34 of
 # them (the lowest same-story pair on the seeds) with probability 0.9995, one sharing 0.05 with
 # probability 0.15; the exact content-word check below discards the extra candidates.
@@ -87,12 +94,13 @@ class IndexedArticle:
     cluster_id: int | None  # when indexed; the index follows later merges (StoryIndex.cluster_of)
     seen: float | None  # POSIX seconds: when it was published (None: undated)
     arrived: float  # POSIX seconds: when it was stored; the window evicts by this
-    shingle_hash: LeanMinHash  # MinHash over word 3-shingles
-    lsh_hash: LeanMinHash  # MinHash of the salient terms it was indexed by
+    shingle_values: np.ndarray  # MinHash values (uint32) over word 3-shingles
+    lsh_values: np.ndarray  # MinHash values (uint32) of the salient terms it was indexed by
     salient_hashes: np.ndarray  # all its salient terms (uint32), for the terms' document counts
     word_hashes: np.ndarray  # its content words (uint32, sorted)
     title_hashes: np.ndarray  # its title's content words (uint32, sorted)
-    embedding: np.ndarray  # unit vector of its title and lead (float32)
+    embedding: np.ndarray  # unit vector of its title and lead (float16, as stored: a run that
+    # placed the article and one that loaded it from the store decide the same)
 
     @property
     def short(self) -> bool:
@@ -110,8 +118,8 @@ class StoryIndex:
         meaning_alone: float = MEANING_ALONE,
     ) -> None:
         self.window = window_seconds
-        self._near = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=NUM_PERM)
-        self._story = MinHashLSH(num_perm=NUM_PERM, params=SALIENT_LSH_BANDS_ROWS)
+        self._near = BandIndex(*NEAR_LSH_BANDS_ROWS)
+        self._story = BandIndex(*SALIENT_LSH_BANDS_ROWS)
         self._articles: dict[int, IndexedArticle] = {}
         self._by_arrival: list[tuple[float, int]] = []  # a heap: the first stored leaves first
         self._latest = float("-inf")
@@ -145,8 +153,8 @@ class StoryIndex:
     def add(self, article: IndexedArticle) -> None:
         if article.article_id in self._articles or article.arrived < self._latest - self.window:
             return
-        self._near.insert(article.article_id, article.shingle_hash)
-        self._story.insert(article.article_id, article.lsh_hash)
+        self._near.insert(article.article_id, article.shingle_values)
+        self._story.insert(article.article_id, article.lsh_values)
         self._articles[article.article_id] = article
         cluster = article.cluster_id
         self._cluster_of[article.article_id] = cluster
@@ -316,7 +324,7 @@ class StoryIndex:
 
         Two dated articles are compared by their dates; when either has none, by when each was stored.
         """
-        found = set(self._near.query(fp.shingle_hash)) | set(self._story.query(lsh_hash))
+        found = self._near.query(fp.shingle_hash.hashvalues) | self._story.query(lsh_hash.hashvalues)
         window, out = self.window, []
         for article_id in sorted(found):
             other = self._articles[article_id]
@@ -359,7 +367,7 @@ def decide_placement(
         return Placement(matched_article_id=None, tier="original", score=0.0)
     ids = [c.article_id for c in candidates]
     # Copy score: the share of equal MinHash values over 3-shingles (datasketch's estimate).
-    shingle_values = np.stack([c.shingle_hash.hashvalues for c in candidates])
+    shingle_values = np.stack([c.shingle_values for c in candidates])
     copy_scores = (shingle_values == fp.shingle_hash.hashvalues).sum(axis=1) / NUM_PERM
     # Story score: exact Jaccard of content words, all candidates in one numpy pass.
     sizes = np.array([len(c.word_hashes) for c in candidates])
@@ -401,12 +409,12 @@ def indexed_article(row: StoredFingerprint, cluster_id: int | None) -> IndexedAr
         cluster_id=cluster_id,
         seen=row.seen,
         arrived=row.arrived,
-        shingle_hash=minhash_from_bytes(row.shingle_hash),
-        lsh_hash=minhash_from_bytes(row.lsh_hash),
+        shingle_values=_values(minhash_from_bytes(row.shingle_hash)),
+        lsh_values=_values(minhash_from_bytes(row.lsh_hash)),
         salient_hashes=np.frombuffer(row.salient_hashes, dtype=np.uint32),
         word_hashes=np.frombuffer(row.word_hashes, dtype=np.uint32),
         title_hashes=np.frombuffer(row.title_hashes, dtype=np.uint32),
-        embedding=from_bytes(row.embedding),
+        embedding=from_bytes(row.embedding).astype(np.float16),
     )
 
 
@@ -416,8 +424,8 @@ def stored_fingerprint(article: IndexedArticle) -> StoredFingerprint:
         article_id=article.article_id,
         seen=article.seen,
         arrived=article.arrived,
-        shingle_hash=hash_bytes(article.shingle_hash),
-        lsh_hash=hash_bytes(article.lsh_hash),
+        shingle_hash=hash_bytes(_minhash(article.shingle_values)),
+        lsh_hash=hash_bytes(_minhash(article.lsh_values)),
         salient_hashes=article.salient_hashes.astype(np.uint32).tobytes(),
         word_hashes=article.word_hashes.astype(np.uint32).tobytes(),
         title_hashes=article.title_hashes.astype(np.uint32).tobytes(),
@@ -449,10 +457,20 @@ def new_entry(
         cluster_id=cluster_id,
         seen=seen,
         arrived=arrived,
-        shingle_hash=fp.shingle_hash,
-        lsh_hash=lsh_hash if lsh_hash is not None else minhash_of(fp.salient_hashes),
+        shingle_values=_values(fp.shingle_hash),
+        lsh_values=_values(lsh_hash if lsh_hash is not None else minhash_of(fp.salient_hashes)),
         salient_hashes=fp.salient_hashes,
         word_hashes=fp.word_hashes,
         title_hashes=fp.title_hashes,
-        embedding=fp.embedding,
+        embedding=fp.embedding.astype(np.float16),
     )
+
+
+def _values(mh: LeanMinHash) -> np.ndarray:
+    """A MinHash's values as the index keeps them: 32-bit (the affine32 scheme's are), half the size."""
+    return mh.hashvalues.astype(np.uint32)
+
+
+def _minhash(values: np.ndarray) -> LeanMinHash:
+    """The datasketch object of stored values, for its serialisation (seed and scheme recorded)."""
+    return LeanMinHash(seed=MINHASH_SEED, hashvalues=values.astype(np.uint64), scheme=MINHASH_SCHEME)
