@@ -47,9 +47,15 @@ class BandIndex:
 
     def keys(self, values: np.ndarray) -> np.ndarray:
         """One 64-bit key per band: the band's values mixed by fixed odd multipliers (wrapping)."""
-        bands = values[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
+        return self.keys_of_many(values[None, :])[0]
+
+    def keys_of_many(self, values: np.ndarray) -> np.ndarray:
+        """keys() of each row of a matrix of MinHash values: a (rows, bands) matrix."""
+        bands = (
+            values[:, : self.bands * self.rows].astype(np.uint64).reshape(len(values), self.bands, self.rows)
+        )
         with np.errstate(over="ignore"):
-            mixed = (bands * self._mix).sum(axis=1, dtype=np.uint64)
+            mixed = (bands * self._mix).sum(axis=2, dtype=np.uint64)
             # A multiply and shift after the sum, so a key depends on every bit of every value.
             mixed ^= mixed >> np.uint64(29)
             mixed *= np.uint64(0xBF58476D1CE4E5B9)
@@ -69,6 +75,22 @@ class BandIndex:
         if self._pending_keys >= MERGE_KEYS:
             self._merge(purge=False)
 
+    def insert_many(self, article_ids: list[int], values: np.ndarray) -> None:
+        """insert() of many articles at once (a row of values each), in one sort: a run's start."""
+        fresh = [k for k, a in enumerate(article_ids) if a not in self._present]
+        if not fresh:
+            return
+        if self._removed.intersection(article_ids):
+            self._merge(purge=True)
+        self._merge(purge=False)  # pending keys first, so the arrays hold everything
+        ids = np.array([article_ids[k] for k in fresh], dtype=np.int32)
+        keys = self.keys_of_many(values[fresh]).ravel()
+        keys = np.concatenate([self._keys, keys])
+        ids = np.concatenate([self._ids, np.repeat(ids, self.bands)])
+        order = np.argsort(keys, kind="stable")
+        self._keys, self._ids = keys[order], ids[order]
+        self._present.update(article_ids[k] for k in fresh)
+
     def remove(self, article_id: int) -> None:
         if article_id not in self._present:
             return
@@ -84,9 +106,11 @@ class BandIndex:
         if len(self._keys):
             low = np.searchsorted(self._keys, keys, side="left")
             high = np.searchsorted(self._keys, keys, side="right")
-            for lo, hi in zip(low.tolist(), high.tolist(), strict=True):
-                if hi > lo:
-                    found.update(self._ids[lo:hi].tolist())
+            hit = high > low
+            if hit.any():  # every matching position at once: starts repeated over run lengths
+                low, lengths = low[hit], (high - low)[hit]
+                offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+                found.update(self._ids[np.repeat(low, lengths) + offsets].tolist())
         for key in keys.tolist():
             found.update(self._pending.get(key, ()))
         return found - self._removed if self._removed else found

@@ -36,8 +36,8 @@ from dedup.fingerprint import (
     SHORT_TEXT_WORDS,
     Fingerprint,
     hash_bytes,
-    minhash_from_bytes,
     minhash_of,
+    values_from_bytes,
 )
 from dedup.story_model import FEATURES, SHIPPED, StoryFeatures, StoryModel
 from dedup.story_vectors import StoryVectors
@@ -151,16 +151,33 @@ class StoryIndex:
         return minhash_of(np.array(terms, dtype=np.uint32))
 
     def add(self, article: IndexedArticle) -> None:
+        if self._add(article):
+            self._near.insert(article.article_id, article.shingle_values)
+            self._story.insert(article.article_id, article.lsh_values)
+
+    def add_many(self, articles: Sequence[IndexedArticle]) -> None:
+        """add() of many articles in arrival order, their LSH keys sorted in once (a run's start)."""
+        added = [a for a in articles if self._add(a)]
+        kept = [a for a in added if self._articles.get(a.article_id) is a]  # not evicted since
+        if kept:
+            ids = [a.article_id for a in kept]
+            self._near.insert_many(ids, np.stack([a.shingle_values for a in kept]))
+            self._story.insert_many(ids, np.stack([a.lsh_values for a in kept]))
+
+    def _add(self, article: IndexedArticle) -> bool:
+        """Everything of add() but the LSH keys; False when the article is not taken."""
         if article.article_id in self._articles or article.arrived < self._latest - self.window:
-            return
-        self._near.insert(article.article_id, article.shingle_values)
-        self._story.insert(article.article_id, article.lsh_values)
+            return False
         self._articles[article.article_id] = article
         cluster = article.cluster_id
         self._cluster_of[article.article_id] = cluster
         self._members.setdefault(cluster, set()).add(article.article_id)
+        term_clusters = self._term_clusters
         for term in article.salient_hashes.tolist():
-            self._term_clusters.setdefault(term, Counter())[cluster] += 1
+            clusters = term_clusters.get(term)
+            if clusters is None:  # not setdefault: it would build a Counter for every term
+                clusters = term_clusters[term] = Counter()
+            clusters[cluster] += 1
         self._headlines.add(cluster, article.title_hashes.tolist())
         self._vectors.add(cluster, article.embedding)
         if article.short:
@@ -173,6 +190,7 @@ class StoryIndex:
         if article.arrived > self._latest:
             self._latest = article.arrived
             self._evict(self._latest - self.window)
+        return True
 
     def remove(self, article_id: int) -> None:
         article = self._articles.pop(article_id, None)
@@ -409,8 +427,8 @@ def indexed_article(row: StoredFingerprint, cluster_id: int | None) -> IndexedAr
         cluster_id=cluster_id,
         seen=row.seen,
         arrived=row.arrived,
-        shingle_values=_values(minhash_from_bytes(row.shingle_hash)),
-        lsh_values=_values(minhash_from_bytes(row.lsh_hash)),
+        shingle_values=values_from_bytes(row.shingle_hash),
+        lsh_values=values_from_bytes(row.lsh_hash),
         salient_hashes=np.frombuffer(row.salient_hashes, dtype=np.uint32),
         word_hashes=np.frombuffer(row.word_hashes, dtype=np.uint32),
         title_hashes=np.frombuffer(row.title_hashes, dtype=np.uint32),

@@ -55,8 +55,9 @@ def load_index(store: Store, window_seconds: float = STORY_WINDOW_SECONDS) -> St
                 entry = new_entry(article_id, None, fp, seen, fetched_at.timestamp())
                 store.save_fingerprint(stored_fingerprint(entry))
     index = StoryIndex(window_seconds)
-    for row, cluster_id in store.recent_fingerprints(index.window):
-        index.add(indexed_article(row, cluster_id))
+    index.add_many(
+        [indexed_article(row, cluster_id) for row, cluster_id in store.recent_fingerprints(index.window)]
+    )
     return index
 
 

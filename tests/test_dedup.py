@@ -166,6 +166,32 @@ def test_the_index_loads_only_the_articles_of_the_window(tmp_path: Path) -> None
     store.close()
 
 
+def test_an_index_loaded_from_the_store_decides_as_the_one_that_built_it(tmp_path: Path) -> None:
+    """A run's start loads the window in bulk (add_many): the same candidates, stories and
+    placements as the index that placed the articles one by one."""
+    store = open_store(tmp_path / "reload.db")
+    pages = sorted((demo_root() / "pages").glob("*/*.html"))
+    articles, _ = extract_articles([read_file_page(p, source=p.parent.name) for p in pages])
+    built = load_index(store)
+    commit_articles(articles, store, built, (), AlertSettings(), _NOW)
+    loaded = load_index(store)
+    assert len(loaded) == len(built) == len(articles)
+    candidates = 0
+    for article in articles:
+        fp = fingerprint_text(article.title + " (follow-up)", article.text[:600])
+        seen = _NOW.timestamp()
+        found = [
+            built.candidates(fp, built.lsh_hash(fp), seen, seen),
+            loaded.candidates(fp, loaded.lsh_hash(fp), seen, seen),
+        ]
+        assert [c.article_id for c in found[0]] == [c.article_id for c in found[1]]
+        assert built.place(fp, found[0]) == loaded.place(fp, found[1])
+        assert all(built.cluster_of(c.article_id) == loaded.cluster_of(c.article_id) for c in found[0])
+        candidates += len(found[0])
+    assert candidates >= len(articles)  # each follow-up finds at least the article it follows
+    store.close()
+
+
 def _article_words(names: list[str], seed: int) -> str:
     """Sentences of invented lower-case words, each naming one of `names`: no shared phrases."""
     rng = random.Random(seed)
