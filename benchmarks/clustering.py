@@ -46,8 +46,9 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from dedup import Fingerprint, IndexedArticle, StoryIndex, fingerprint_text
 from dedup.features import content_words, jaccard, overlap_coefficient, salient_terms, shingles
+from dedup.fingerprint import fingerprint_many
 from dedup.index import STORY_JACCARD, new_entry
-from flows.commit import commit_articles, load_index
+from flows.commit import FINGERPRINT_CHUNK, commit_articles, load_index
 from store import open_store
 from wirewatch.config import AlertSettings
 from wirewatch.records import NewArticle, Placement
@@ -635,16 +636,23 @@ def run_scale(total: int, budget_s: float = 0.0, batch: int = 1000, report_every
 
 
 def run_dedup_only(total: int, report_every: int = 10_000) -> None:
-    """The same synthetic articles placed by dedup alone, in memory: fingerprint, LSH candidates,
-    decision and index update, without the store. Shows what clustering itself costs per article."""
+    """The same synthetic articles placed by dedup alone, in memory: fingerprint (in chunks, as
+    commit_articles does), LSH candidates, decision and index update, without the store. Shows
+    what clustering itself costs per article."""
     corpus = SyntheticCorpus(stories=max(5000, total // ARTICLES_PER_STORY))
     index, clusters, first_rate = StoryIndex(), 0, 0.0
     print(f"\ndedup alone (in memory, no store): {total:,} synthetic articles")
     for start in range(0, total, report_every):
         articles = [corpus.article(i)[0] for i in range(start, min(total, start + report_every))]
         t0 = time.perf_counter()
-        for k, article in enumerate(articles):
-            fp = fingerprint_text(article.title, article.text)
+        fps = [
+            fp
+            for chunk in range(0, len(articles), FINGERPRINT_CHUNK)
+            for fp in fingerprint_many(
+                [(a.title, a.text) for a in articles[chunk : chunk + FINGERPRINT_CHUNK]]
+            )
+        ]
+        for k, (article, fp) in enumerate(zip(articles, fps, strict=True)):
             seen = (article.published or datetime.now(UTC)).timestamp()
             lsh_hash = index.lsh_hash(fp)
             placement = index.place(fp, index.candidates(fp, lsh_hash, seen, seen))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +86,19 @@ def values_from_bytes(raw: bytes) -> np.ndarray:
 
 
 def fingerprint_text(title: str, text: str) -> Fingerprint:
+    return fingerprint_many([(title, text)])[0]
+
+
+def fingerprint_many(items: Sequence[tuple[str, str]]) -> list[Fingerprint]:
+    """fingerprint_text of each (title, text); the embeddings in one call of the model, which
+    costs per call as much as per text for short ones (equal vectors: padding is masked)."""
+    if not items:
+        return []
+    vectors = embed([embedding_text(title, text) for title, text in items])
+    return [_fingerprint(title, text, vector) for (title, text), vector in zip(items, vectors, strict=True)]
+
+
+def _fingerprint(title: str, text: str, embedding: np.ndarray) -> Fingerprint:
     # The title as a sentence of its own, so its first word is not taken for a name.
     body = f"{title}.\n{text}"
     title_words = words_of(title)
@@ -99,5 +113,5 @@ def fingerprint_text(title: str, text: str) -> Fingerprint:
         word_hashes=term_hashes(words),
         title_hashes=term_hashes(content_words_of(title_words)),
         words=frozenset(words),
-        embedding=embed([embedding_text(title, text)])[0],
+        embedding=embedding,
     )

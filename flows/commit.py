@@ -3,12 +3,14 @@ transaction, and delivering queued alerts afterwards (the outbox pattern)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from alerts.delivery import channels_from, payload_of, render_digest, render_message
 from alerts.policy import alert_key
-from dedup import StoryIndex, fingerprint_text
+from dedup import Fingerprint, StoryIndex, fingerprint_text
+from dedup.fingerprint import fingerprint_many
 from dedup.headline import MAX_TITLES, representative_title
 from dedup.index import STORY_WINDOW_SECONDS, article_time, indexed_article, new_entry, stored_fingerprint
 from store import Store
@@ -84,10 +86,10 @@ def commit_articles(
     ordered = sorted(articles, key=lambda a: (a.published.isoformat() if a.published else "", a.url))
     grown: set[int] = set()  # clusters that gained an article: their headline is chosen again
     with store.atomic():
-        for article in ordered:
+        for article, fp in zip(ordered, _fingerprints(ordered), strict=True):
             article_id = store.insert_article(article, now)
             if article_id is None:
-                upgraded = _revisit_stored(article, store, index, now)
+                upgraded = _revisit_stored(article, fp, store, index, now)
                 if upgraded is None:
                     report.duplicates_skipped += 1
                     continue
@@ -95,7 +97,7 @@ def commit_articles(
                 article_id, cluster_id, placement = upgraded
             else:
                 store.count_source_paragraphs(article.source, article.paragraph_keys)
-                cluster_id, is_new, placement = _place(article_id, article, store, index, now)
+                cluster_id, is_new, placement = _place(article_id, article, fp, store, index, now)
                 if not is_new:
                     grown.add(cluster_id)
                 report.new_articles += 1
@@ -107,11 +109,21 @@ def commit_articles(
     return report
 
 
+# Articles fingerprinted together: the embedding model costs per call about what it costs per
+# headline, and a feed of 20,000 entries is not held in memory as fingerprints all at once.
+FINGERPRINT_CHUNK = 256
+
+
+def _fingerprints(articles: list[NewArticle]) -> Iterator[Fingerprint]:
+    for start in range(0, len(articles), FINGERPRINT_CHUNK):
+        chunk = articles[start : start + FINGERPRINT_CHUNK]
+        yield from fingerprint_many([(a.title, a.text) for a in chunk])
+
+
 def _place(
-    article_id: int, article: NewArticle, store: Store, index: StoryIndex, now: datetime
+    article_id: int, article: NewArticle, fp: Fingerprint, store: Store, index: StoryIndex, now: datetime
 ) -> tuple[int, bool, Placement]:
-    """Fingerprint the article, find its candidates, decide its cluster and record all of it."""
-    fp = fingerprint_text(article.title, article.text)
+    """Find the article's candidates, decide its cluster and record all of it."""
     seen = article_time(article.published, now)
     lsh_hash = index.lsh_hash(fp)
     arrived = now.timestamp()
@@ -135,7 +147,7 @@ def _refresh_headlines(clusters: set[int], store: Store) -> None:
 
 
 def _revisit_stored(
-    article: NewArticle, store: Store, index: StoryIndex, now: datetime
+    article: NewArticle, fp: Fingerprint, store: Store, index: StoryIndex, now: datetime
 ) -> tuple[int, int, Placement] | None:
     """A stored URL again: count another failed page attempt, or upgrade a feed-only article to
     its page's text (it keeps its cluster; its fingerprint is refreshed for later arrivals)."""
@@ -147,7 +159,6 @@ def _revisit_stored(
         return None
     old = store.fingerprint_times(article_id)
     seen, arrived = old if old else (article_time(article.published, now), now.timestamp())
-    fp = fingerprint_text(article.title, article.text)
     cluster_id, placement = store.article_placement(article_id)
     entry = new_entry(article_id, cluster_id, fp, seen, arrived, index.lsh_hash(fp))
     store.replace_fingerprint(stored_fingerprint(entry))

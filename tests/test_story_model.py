@@ -37,6 +37,21 @@ def test_the_bundled_model_sees_meaning_not_words() -> None:
     assert abs(float(from_bytes(to_bytes(apple)) @ maker) - float(apple @ maker)) < 1e-3
 
 
+def test_fingerprints_made_together_equal_those_made_one_by_one() -> None:
+    """commit_articles fingerprints a batch in one call of the model: nothing may change."""
+    from dedup.fingerprint import fingerprint_many
+
+    items = [
+        ("Apple unveils new iPhone", ""),
+        ("Russia vetoes UN panel", "Moscow blocked the renewal. " * 30),
+        ("", ""),
+    ]
+    for one, together in zip([fingerprint_text(*i) for i in items], fingerprint_many(items), strict=True):
+        assert np.array_equal(one.embedding, together.embedding)
+        assert one.words == together.words and np.array_equal(one.word_hashes, together.word_hashes)
+        assert np.array_equal(one.shingle_hash.hashvalues, together.shingle_hash.hashvalues)
+
+
 def _place(index: StoryIndex, article_id: int, title: str, at: float) -> int | None:
     """Place a headline as commit_articles does; returns the article it matched."""
     fp = fingerprint_text(title, "")
