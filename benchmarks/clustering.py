@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import csv
+import gc
 import itertools
 import math
 import pstats
@@ -34,6 +35,7 @@ import random
 import resource
 import tempfile
 import time
+import tracemalloc
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -577,6 +579,27 @@ def count_candidates(index: StoryIndex) -> list[int]:
     return counts
 
 
+def index_bytes_per_article(count: int) -> float:
+    """What the story index keeps of an article, by tracemalloc: `count` synthetic articles
+    fingerprinted and indexed one by one, their fingerprints dropped (the model's load excluded)."""
+    corpus = SyntheticCorpus(stories=5000)
+    articles = [corpus.article(n)[0] for n in range(count)]
+    index = StoryIndex()
+    fingerprint_text("warm", "up")
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n, article in enumerate(articles):
+            fp = fingerprint_text(article.title, article.text)
+            index.add(new_entry(n, n // 5, fp, float(n), float(n), index.lsh_hash(fp)))
+        del fp
+        gc.collect()
+        return (tracemalloc.get_traced_memory()[0] - before) / count
+    finally:
+        tracemalloc.stop()
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -584,7 +607,12 @@ def peak_rss_mb() -> float:
 def run_scale(total: int, budget_s: float = 0.0, batch: int = 1000, report_every: int = 10_000) -> None:
     """Commit `total` synthetic articles (or stop once commit time passes budget_s) and report speed."""
     marks = {m for m in (10_000, 50_000, total) if m <= total}
+    opens = {m for m in (100_000, 500_000, 1_000_000, total) if m <= total}  # index open timed there
     corpus = SyntheticCorpus(stories=max(5000, total // ARTICLES_PER_STORY))
+    print(
+        f"\nindex memory: {index_bytes_per_article(3000):,.0f} bytes per article "
+        "(tracemalloc, 3,000 articles)"
+    )
     print(
         f"\nscale: {total:,} synthetic articles, batches of {batch:,}, peak RSS before {peak_rss_mb():.0f} MB"
     )
@@ -617,6 +645,11 @@ def run_scale(total: int, budget_s: float = 0.0, batch: int = 1000, report_every
                     f"in the index window, commit {spent:6.1f} s, peak RSS {peak_rss_mb():5.0f} MB",
                     flush=True,
                 )
+            if done in opens and done != total:
+                t0 = time.perf_counter()
+                opened = len(load_index(store))
+                took = time.perf_counter() - t0
+                print(f"  load_index at {done:,} stored: {opened:,} in the window, {took:.1f} s")
             if over:
                 print(f"  stopped at {done:,} articles: commit time passed the {budget_s:.0f} s budget")
                 break

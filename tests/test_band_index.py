@@ -3,17 +3,14 @@ in a fraction of its memory."""
 
 from __future__ import annotations
 
-import gc
 import random
-import tracemalloc
 
 import numpy as np
 from datasketch import MinHashLSH
 
-from dedup import StoryIndex, fingerprint_text
 from dedup.band_index import BandIndex
 from dedup.fingerprint import NUM_PERM, minhash_of
-from dedup.index import NEAR_DUPLICATE_JACCARD, NEAR_LSH_BANDS_ROWS, new_entry
+from dedup.index import NEAR_DUPLICATE_JACCARD, NEAR_LSH_BANDS_ROWS
 
 # A regression guard, measured with tracemalloc: 9.0 KB an article here (1,500 articles), 7.6 KB
 # at 3,000, where datasketch's MinHashLSH took 32 KB. The goal of 2 KB needs every per-article
@@ -62,24 +59,6 @@ def test_same_candidates_as_datasketch_through_inserts_removals_and_merges() -> 
 def test_index_memory_per_article_stays_small() -> None:
     """Articles of the clustering benchmark's synthetic stream (stories with their own names and
     words over a common vocabulary), fingerprinted and indexed: what the index keeps of each."""
-    from benchmarks.clustering import SyntheticCorpus
+    from benchmarks.clustering import index_bytes_per_article
 
-    corpus = SyntheticCorpus(stories=5000)
-    count = 1500
-    articles = [corpus.article(n)[0] for n in range(count)]
-    index = StoryIndex()
-    fingerprint_text("warm", "up")  # the embedding model is loaded once, not counted
-    gc.collect()
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        for n, article in enumerate(articles):
-            fp = fingerprint_text(article.title, article.text)
-            index.add(new_entry(n, n // 5, fp, float(n), float(n), index.lsh_hash(fp)))
-        del fp
-        gc.collect()
-        per_article = (tracemalloc.get_traced_memory()[0] - before) / count
-    finally:
-        tracemalloc.stop()
-    assert len(index) == count
-    assert per_article < MAX_INDEX_BYTES_PER_ARTICLE, per_article
+    assert index_bytes_per_article(1500) < MAX_INDEX_BYTES_PER_ARTICLE
