@@ -115,10 +115,6 @@ class BandIndex:
             found.update(self._pending.get(key, ()))
         return found - self._removed if self._removed else found
 
-    def nbytes(self) -> int:
-        """Memory of the arrays (the pending dict is bounded by MIN_MERGE_KEYS)."""
-        return int(self._keys.nbytes + self._ids.nbytes)
-
     def _merge(self, purge: bool) -> None:
         """Pending keys into the sorted arrays (sorted apart, then inserted in one pass); with
         `purge`, removed articles' keys out of them."""
