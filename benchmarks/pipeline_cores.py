@@ -7,7 +7,8 @@ and not a source's template). Measures in one run, on every core:
   1. extraction only: the site's pages, read from disk, through the extract stage on worker
      processes, as a run extracts (the baseline);
   2. the whole pipeline as plain stages, no Prefect: poll the feeds, fetch the pages on
-     loopback, extract on worker processes, strip templates, store/cluster/match, alerts;
+     loopback while worker processes extract those already in (as a run does), strip
+     templates, store/cluster/match, alerts;
 and prints pages/s of each and their ratio (the goal: the pipeline at least 0.8x extraction).
 """
 
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from fetch.http import Fetcher
 from flows.commit import commit_articles, deliver_alerts, load_index
-from flows.extract_pool import available_cores, extract_in_processes
+from flows.extract_pool import ExtractionStream, available_cores, extract_in_processes
 from flows.stages import fetch_pages, poll_feeds, strip_source_templates
 from store import open_store
 from wirewatch.config import load_settings
@@ -93,12 +94,14 @@ def whole_pipeline(root: Path, db: Path, workers: int) -> tuple[float, int, dict
             stages[stage], mark = now - mark, now
 
         store = open_store(settings.database)
-        with Fetcher(settings.fetch) as fetcher:
+        with Fetcher(settings.fetch) as fetcher, ExtractionStream(workers) as stream:
             poll = poll_feeds(settings.feeds, store, fetcher, utc_now())
-            pages, _ = fetch_pages(poll.entries, store, fetcher)
-        lap("poll and fetch")
-        extracted = extract_all(pages, workers)
-        lap("extract")
+            lap("poll")
+            # As a run does (flows.pipeline.fetch_and_extract_task): extraction starts as pages arrive.
+            pages, _ = fetch_pages(poll.entries, store, fetcher, on_page=stream.add)
+            lap("fetch (extracting meanwhile)")
+            extracted = [a for articles, _ in stream.results() for a in articles]
+        lap("rest of the extraction")
         articles, _ = strip_source_templates(extracted, store.source_paragraph_counts)
         commit_articles(
             articles, store, load_index(store), settings.topics, settings.alerts, utc_now(), poll.fetched

@@ -9,7 +9,7 @@ import math
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
 from flows.stages import StageReport, extract_articles
@@ -40,6 +40,12 @@ def worker_count(configured: int) -> int:
     return configured if configured > 0 else available_cores()
 
 
+def _pool(workers: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
 def extract_in_processes(
     pages: Sequence[Page], workers: int, on_chunk: Callable[[BatchResult], None] | None = None
 ) -> list[BatchResult]:
@@ -50,9 +56,7 @@ def extract_in_processes(
         return []
     size = max(1, min(CHUNK_PAGES, math.ceil(len(pages) / (workers * 4))))
     chunks = [list(pages[i : i + size]) for i in range(0, len(pages), size)]
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(_PRELOAD)
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
+    with _pool(min(workers, len(chunks))) as pool:
         futures = [pool.submit(extract_articles, chunk) for chunk in chunks]
         for future in as_completed(futures):
             if on_chunk is not None:
@@ -74,3 +78,71 @@ def extract_on_cores(
             raise  # a worker re-importing such a script: it fails, and its parent goes on alone
         why = f"worker processes failed ({type(exc).__name__}: {str(exc).strip().splitlines()[0]})"
         return [extract_articles(list(pages))], f"{why}; extracting in this process"
+
+
+# Pages per chunk while pages are still arriving: small, so that workers start early.
+STREAM_CHUNK_PAGES = 8
+
+
+class ExtractionStream:
+    """Extraction that starts while pages are being fetched: each page is handed over as it
+    arrives and goes to a worker process in chunks; results() waits for the rest. If the workers
+    cannot start or break, the pages not yet extracted are extracted in this process."""
+
+    def __init__(self, workers: int, on_chunk: Callable[[BatchResult], None] | None = None) -> None:
+        self._workers = workers
+        self._on_chunk = on_chunk
+        self._pool: ProcessPoolExecutor | None = None
+        self._buffer: list[Page] = []
+        self._chunks: list[tuple[list[Page], Future[BatchResult] | None]] = []
+        self.fallback: str | None = None
+
+    def __enter__(self) -> ExtractionStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def add(self, page: Page) -> None:
+        self._buffer.append(page)
+        if len(self._buffer) >= STREAM_CHUNK_PAGES:
+            self._submit()
+
+    def results(self) -> list[BatchResult]:
+        """Every chunk's articles and report, in the order the pages were added."""
+        if self._buffer:
+            self._submit()
+        out: list[BatchResult] = []
+        for pages, future in self._chunks:
+            result = self._result(pages, future)
+            if self._on_chunk is not None:
+                self._on_chunk(result)
+            out.append(result)
+        return out
+
+    def _submit(self) -> None:
+        chunk, self._buffer = self._buffer, []
+        future = None
+        if self.fallback is None:
+            try:
+                if self._pool is None:
+                    self._pool = _pool(self._workers)
+                future = self._pool.submit(extract_articles, chunk)
+            except (BrokenProcessPool, OSError, RuntimeError) as exc:
+                self._fail(exc)
+        self._chunks.append((chunk, future))
+
+    def _result(self, pages: list[Page], future: Future[BatchResult] | None) -> BatchResult:
+        if future is not None and self.fallback is None:
+            try:
+                return future.result()
+            except (BrokenProcessPool, OSError, RuntimeError) as exc:
+                self._fail(exc)
+        return extract_articles(pages)
+
+    def _fail(self, exc: BaseException) -> None:
+        if getattr(multiprocessing.current_process(), "_inheriting", False):
+            raise exc  # a worker re-importing a script without a main guard: see extract_on_cores
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        self.fallback = f"worker processes failed ({type(exc).__name__}: {first}); extracting in this process"

@@ -18,7 +18,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from fetch.http import Fetcher
 from flows.commit import CommitReport, DeliveryReport, commit_articles, deliver_alerts, load_index
-from flows.extract_pool import BatchResult, extract_on_cores, worker_count
+from flows.extract_pool import BatchResult, ExtractionStream, extract_on_cores, worker_count
 from flows.report import publish_run_artifact
 from flows.stages import (
     FeedPoll,
@@ -74,6 +74,35 @@ def fetch_pages_task(settings: Settings, entries: list[FeedEntry]) -> tuple[list
         store.close()
     _log_report("fetch-pages", report)
     return pages, report
+
+
+@task(name="fetch-and-extract", cache_policy=NO_CACHE)
+def fetch_and_extract_task(
+    settings: Settings, entries: list[FeedEntry], workers: int
+) -> tuple[StageReport, list[BatchResult]]:
+    """Fetch the pages and extract them on worker processes as they arrive: the cores extract
+    while the network is waited for."""
+    logger = get_run_logger()
+    done = 0
+
+    def progress(result: BatchResult) -> None:
+        nonlocal done
+        _log_lines("extract", result[1])
+        done += result[1].done + result[1].failed
+        logger.info("extract: %d/%d pages", done, len(pages))
+
+    store = open_store(settings.database)
+    try:
+        with Fetcher(settings.fetch) as fetcher, ExtractionStream(workers, progress) as stream:
+            pages, report = fetch_pages(entries, store, fetcher, on_page=stream.add)
+            _log_report("fetch-pages", report)
+            logger.info("extract: %d pages on %d worker processes, from their arrival", len(pages), workers)
+            results = stream.results()
+    finally:
+        store.close()
+    if stream.fallback:
+        logger.warning("extract: %s", stream.fallback)
+    return report, results
 
 
 @task(name="read-files", cache_policy=NO_CACHE)
@@ -137,16 +166,37 @@ def templates_task(settings: Settings, articles: list[NewArticle]) -> list[NewAr
     return articles
 
 
+def _on_processes(settings: Settings, pages: int) -> int:
+    """Worker processes for this many pages: 0 for one batch, one core, or a Dask runner."""
+    workers = worker_count(settings.extract.workers)
+    return workers if workers > 1 and pages > EXTRACT_BATCH_PAGES and _on_threads() else 0
+
+
 def _extract(settings: Settings, pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
     """Extract in batches on worker processes (or a Dask cluster's, or in this process when there
     is one batch or one core), then strip templates where the store is."""
     batches = [pages[i : i + EXTRACT_BATCH_PAGES] for i in range(0, len(pages), EXTRACT_BATCH_PAGES)]
-    workers = worker_count(settings.extract.workers)
     results: list[BatchResult] = []
-    if workers > 1 and len(batches) > 1 and _on_threads():
+    if workers := _on_processes(settings, len(pages)):
         results = extract_processes_task(pages, workers)
     elif batches:
         results = extract_batch_task.map(batches).result()
+    return _collected(settings, results)
+
+
+def _fetch_and_extract(
+    settings: Settings, entries: list[FeedEntry]
+) -> tuple[StageReport, list[NewArticle], StageReport]:
+    """Pages fetched, then extracted; on worker processes while they arrive when there are many."""
+    if workers := _on_processes(settings, len(entries)):
+        page_report, results = fetch_and_extract_task(settings, entries, workers)
+        return page_report, *_collected(settings, results)
+    pages, page_report = fetch_pages_task(settings, entries)
+    return page_report, *_extract(settings, pages)
+
+
+def _collected(settings: Settings, results: list[BatchResult]) -> tuple[list[NewArticle], StageReport]:
+    """The batches' articles and reports as one, with the source templates stripped."""
     articles: list[NewArticle] = []
     report = StageReport()
     for batch_articles, batch_report in results:
@@ -248,8 +298,7 @@ def _finish_run(settings: Settings, run_id: int, summary: RunSummary) -> None:
 def _run_pipeline(settings: Settings, force: bool) -> RunSummary:
     run_id = _start_run(settings, "run")
     poll = poll_feeds_task(settings, force)
-    pages, page_report = fetch_pages_task(settings, poll.entries)
-    articles, extract_report = _extract(settings, pages)
+    page_report, articles, extract_report = _fetch_and_extract(settings, poll.entries)
     commit = commit_task(settings, articles, poll.fetched)
     delivery = deliver_task(settings)
     summary = _summarise(settings, [poll.report, page_report, extract_report], commit, delivery, poll.report)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -154,11 +154,15 @@ def _unique_entries(entries: list[FeedEntry]) -> list[FeedEntry]:
 MAX_PAGE_ATTEMPTS = 5
 
 
-def fetch_pages(entries: list[FeedEntry], store: Store, fetcher: Fetcher) -> tuple[list[Page], StageReport]:
+def fetch_pages(
+    entries: list[FeedEntry], store: Store, fetcher: Fetcher, on_page: Callable[[Page], None] | None = None
+) -> tuple[list[Page], StageReport]:
     """Fetch the pages of new entries, and retry those stored from their feed entry alone.
 
     A page that cannot be fetched comes back as a Page with its `error` set: the entry is still
     stored from the feed's title and summary, and its page is tried again on later runs.
+    `on_page` sees each page as it arrives (in this thread), so extraction can start before the
+    last page is in; the pages are returned in the entries' order.
     """
     report = StageReport()
     urls = [e.url for e in entries]
@@ -185,7 +189,11 @@ def fetch_pages(entries: list[FeedEntry], store: Store, fetcher: Fetcher) -> tup
         )
 
     with ThreadPoolExecutor(max_workers=fetcher.settings.concurrency) as pool:
-        pages = list(pool.map(fetch_one, todo))
+        futures = [pool.submit(fetch_one, entry) for entry in todo]
+        if on_page is not None:
+            for future in as_completed(futures):
+                on_page(future.result())
+        pages = [future.result() for future in futures]
     for page in pages:
         if page.error:
             report.failed += 1

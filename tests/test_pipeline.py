@@ -201,12 +201,12 @@ def test_run_killed_between_storing_and_delivering_loses_and_doubles_nothing(
     assert [a["status"] for a in statuses] == ["sent", "sent"]
 
 
-def _process_extractions() -> int:
+def _process_extractions(task: str = "extract-on-processes") -> int:
     """Task runs of the extract stage on worker processes, as the Prefect server recorded them."""
     from prefect import get_client
     from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
 
-    ours = TaskRunFilter(name=TaskRunFilterName(like_="extract-on-processes"))
+    ours = TaskRunFilter(name=TaskRunFilterName(like_=task))
     with get_client(sync_client=True) as client:
         return len(client.read_task_runs(task_run_filter=ours))
 
@@ -258,3 +258,29 @@ def test_extraction_without_worker_processes_goes_on_in_one(tmp_path: Path) -> N
     assert len(lines) == 1, done  # the script ran once, in this process only
     assert lines[0].startswith("4 worker processes failed (BrokenProcessPool"), done
     assert lines[0].endswith("; extracting in this process"), done
+
+
+def test_a_run_extracts_pages_on_worker_processes_as_they_arrive(tmp_path: Path) -> None:
+    """A poll bringing 63 pages: fetched and extracted at once on two workers, the store ends up
+    as with one."""
+    from benchmarks.pipeline_cores import build_site
+    from wirewatch.demo_server import serve_demo
+
+    root = tmp_path / "site"
+    pages = build_site(root, copies=3)
+    stored = {}
+    with serve_demo(root) as proxy:
+        for workers in (1, 2):
+            config = write_config(
+                tmp_path, demo_config_text(proxy) + f"\n[extract]\nworkers = {workers}\n", f"w{workers}.toml"
+            )
+            db = tmp_path / f"w{workers}.db"
+            before = _process_extractions("fetch-and-extract")
+            _invoke(["run", "--config", str(config), "--db", str(db)])
+            assert _process_extractions("fetch-and-extract") - before == (workers == 2)
+            with sqlite3.connect(db) as conn:
+                stored[workers] = conn.execute(
+                    "SELECT url, title, text, from_feed_only FROM articles ORDER BY url"
+                ).fetchall()
+    assert len(stored[1]) == len(pages) and not any(row[3] for row in stored[1])
+    assert stored[2] == stored[1]
