@@ -235,7 +235,18 @@ def test_extraction_runs_on_worker_processes_and_stores_what_one_process_does(tm
     assert len(stored[1]) == len(paths) and stored[2] == stored[1]
 
 
-def test_extraction_without_worker_processes_goes_on_in_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "extract",
+    [
+        "results, why = extract_on_cores(pages, 2)",
+        "with ExtractionStream(2) as stream:\n"
+        "    for page in pages:\n"
+        "        stream.add(page)\n"
+        "    results, why = stream.results(), stream.fallback",
+    ],
+    ids=["pages-known", "pages-arriving"],
+)
+def test_extraction_without_worker_processes_goes_on_in_one(tmp_path: Path, extract: str) -> None:
     """A script without a main guard cannot start worker processes: the pages are still extracted,
     and the reason is one line."""
     script = tmp_path / "unguarded.py"
@@ -244,11 +255,11 @@ def test_extraction_without_worker_processes_goes_on_in_one(tmp_path: Path) -> N
     )
     script.write_text(
         "from pathlib import Path\n"
-        "from flows.extract_pool import extract_on_cores\n"
+        "from flows.extract_pool import ExtractionStream, extract_on_cores\n"
         "from wirewatch.records import Page\n"
         f"html = Path({str(page)!r}).read_text()\n"
-        "pages = [Page(f'http://x/{n}', 's', html, 'text/html') for n in range(4)]\n"
-        "results, why = extract_on_cores(pages, 2)\n"
+        "pages = [Page(f'http://x/{n}', 's', html, 'text/html') for n in range(20)]\n"
+        f"{extract}\n"
         "print(sum(len(a) for a, _ in results), why)\n"
     )
     done = subprocess.run(
@@ -256,7 +267,7 @@ def test_extraction_without_worker_processes_goes_on_in_one(tmp_path: Path) -> N
     )
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 1, done  # the script ran once, in this process only
-    assert lines[0].startswith("4 worker processes failed (BrokenProcessPool"), done
+    assert lines[0].startswith("20 worker processes failed (BrokenProcessPool"), done
     assert lines[0].endswith("; extracting in this process"), done
 
 
