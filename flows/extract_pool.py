@@ -74,10 +74,16 @@ def extract_on_cores(
     try:
         return extract_in_processes(pages, workers, on_chunk), None
     except (BrokenProcessPool, OSError, RuntimeError) as exc:
-        if getattr(multiprocessing.current_process(), "_inheriting", False):
-            raise  # a worker re-importing such a script: it fails, and its parent goes on alone
-        why = f"worker processes failed ({type(exc).__name__}: {str(exc).strip().splitlines()[0]})"
-        return [extract_articles(list(pages))], f"{why}; extracting in this process"
+        return [extract_articles(list(pages))], _fallback(exc)
+
+
+def _fallback(exc: BaseException) -> str:
+    """Why the workers failed, in one line; re-raised inside a worker that is re-importing a
+    script without a main guard (it fails, and its parent goes on alone)."""
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise exc
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"worker processes failed ({type(exc).__name__}: {first}); extracting in this process"
 
 
 # Pages per chunk while pages are still arriving: small, so that workers start early.
@@ -130,7 +136,7 @@ class ExtractionStream:
                     self._pool = _pool(self._workers)
                 future = self._pool.submit(extract_articles, chunk)
             except (BrokenProcessPool, OSError, RuntimeError) as exc:
-                self._fail(exc)
+                self.fallback = _fallback(exc)
         self._chunks.append((chunk, future))
 
     def _result(self, pages: list[Page], future: Future[BatchResult] | None) -> BatchResult:
@@ -138,11 +144,5 @@ class ExtractionStream:
             try:
                 return future.result()
             except (BrokenProcessPool, OSError, RuntimeError) as exc:
-                self._fail(exc)
+                self.fallback = _fallback(exc)
         return extract_articles(pages)
-
-    def _fail(self, exc: BaseException) -> None:
-        if getattr(multiprocessing.current_process(), "_inheriting", False):
-            raise exc  # a worker re-importing a script without a main guard: see extract_on_cores
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        self.fallback = f"worker processes failed ({type(exc).__name__}: {first}); extracting in this process"
