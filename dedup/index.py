@@ -86,6 +86,9 @@ MEANING_ALONE = 0.4
 RECENT_MEMBERS = 30
 
 
+_NO_VALUES = np.zeros(0, dtype=np.uint32)
+
+
 @dataclass(frozen=True, slots=True)
 class IndexedArticle:
     """What the index keeps of one article: enough to find it and to verify a match against it."""
@@ -95,7 +98,8 @@ class IndexedArticle:
     seen: float | None  # POSIX seconds: when it was published (None: undated)
     arrived: float  # POSIX seconds: when it was stored; the window evicts by this
     shingle_values: np.ndarray  # MinHash values (uint32) over word 3-shingles
-    lsh_values: np.ndarray  # MinHash values (uint32) of the salient terms it was indexed by
+    lsh_values: np.ndarray  # MinHash values (uint32) of the salient terms it is indexed by; the
+    # index keeps its band keys, not these (empty in the entries it holds: 0.6 KB an article)
     salient_hashes: np.ndarray  # all its salient terms (uint32), for the terms' document counts
     word_hashes: np.ndarray  # its content words (uint32, sorted)
     title_hashes: np.ndarray  # its title's content words (uint32, sorted)
@@ -158,7 +162,7 @@ class StoryIndex:
     def add_many(self, articles: Sequence[IndexedArticle]) -> None:
         """add() of many articles in arrival order, their LSH keys sorted in once (a run's start)."""
         added = [a for a in articles if self._add(a)]
-        kept = [a for a in added if self._articles.get(a.article_id) is a]  # not evicted since
+        kept = [a for a in added if a.article_id in self._articles]  # not evicted since
         if kept:
             ids = [a.article_id for a in kept]
             self._near.insert_many(ids, np.stack([a.shingle_values for a in kept]))
@@ -168,7 +172,7 @@ class StoryIndex:
         """Everything of add() but the LSH keys; False when the article is not taken."""
         if article.article_id in self._articles or article.arrived < self._latest - self.window:
             return False
-        self._articles[article.article_id] = article
+        self._articles[article.article_id] = replace(article, lsh_values=_NO_VALUES)
         cluster = article.cluster_id
         self._cluster_of[article.article_id] = cluster
         self._members.setdefault(cluster, set()).add(article.article_id)
@@ -437,7 +441,10 @@ def indexed_article(row: StoredFingerprint, cluster_id: int | None) -> IndexedAr
 
 
 def stored_fingerprint(article: IndexedArticle) -> StoredFingerprint:
-    """The stored form of an index entry: what load_index reads back at the start of a run."""
+    """The stored form of a new index entry (new_entry): what load_index reads back at the start
+    of a run. Not of an entry the index holds, which keeps no LSH values."""
+    if not len(article.lsh_values):
+        raise ValueError(f"article {article.article_id}: an index's own entry has no LSH values to store")
     return StoredFingerprint(
         article_id=article.article_id,
         seen=article.seen,
