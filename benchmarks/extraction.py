@@ -32,7 +32,7 @@ import trafilatura
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from extractors import extract_page  # noqa: E402
-from flows.extract_pool import available_cores, extract_in_processes  # noqa: E402
+from flows.extract_pool import available_cores, extract_on_cores  # noqa: E402
 from flows.stages import extract_articles  # noqa: E402
 from wirewatch.errors import ExtractionError  # noqa: E402
 from wirewatch.records import Page  # noqa: E402
@@ -163,6 +163,12 @@ def pin_to_one_core() -> set[int]:
     return cores
 
 
+def on_cores(pages: list[Page], workers: int) -> None:
+    """extract_on_cores, stopping the benchmark if it fell back to one process."""
+    if why := extract_on_cores(pages, workers)[1]:
+        raise SystemExit(why)
+
+
 @dataclass(frozen=True, slots=True)
 class StageRates:
     pages: int
@@ -184,16 +190,16 @@ def stage_rates(pages: list[GoldPage], copies: int) -> StageRates:
     one = len(items) / (time.perf_counter() - start)
     workers = available_cores()
     # Start multiprocessing's fork server: once per process, a run pays it once (1-2 s).
-    extract_in_processes(items[:workers], workers)
+    on_cores(items[:workers], workers)
     start = time.perf_counter()
-    extract_in_processes(items, workers)
+    on_cores(items, workers)
     every = len(items) / (time.perf_counter() - start)
     tiny = [
         Page(url=f"about:blank#{n}", source="eval", body="<p>x</p>", content_type="text/html")
         for n in range(workers)
     ]
     start = time.perf_counter()
-    extract_in_processes(tiny, workers)
+    on_cores(tiny, workers)
     return StageRates(len(items), one, workers, every, time.perf_counter() - start)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from alerts.delivery import channels_from, payload_of, render_digest, render_message
 from alerts.policy import alert_key
-from dedup import Fingerprint, StoryIndex, fingerprint_text
+from dedup import Fingerprint, StoryIndex
 from dedup.fingerprint import fingerprint_many
 from dedup.headline import MAX_TITLES, representative_title
 from dedup.index import STORY_WINDOW_SECONDS, article_time, indexed_article, new_entry, stored_fingerprint
@@ -50,10 +50,10 @@ def load_index(store: Store, window_seconds: float = STORY_WINDOW_SECONDS) -> St
     """
     while missing := store.articles_without_fingerprint(limit=REFINGERPRINT_BATCH):
         with store.atomic():
-            for article_id, title, text, published, fetched in missing:
+            fps = fingerprint_many([(title, text) for _, title, text, _, _ in missing])
+            for (article_id, _, _, published, fetched), fp in zip(missing, fps, strict=True):
                 fetched_at = parse_iso(fetched) or utc_now()
                 seen = article_time(parse_iso(published), fetched_at)
-                fp = fingerprint_text(title, text)
                 entry = new_entry(article_id, None, fp, seen, fetched_at.timestamp())
                 store.save_fingerprint(stored_fingerprint(entry))
     index = StoryIndex(window_seconds)

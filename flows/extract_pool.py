@@ -9,7 +9,7 @@ import math
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from flows.stages import StageReport, extract_articles
@@ -46,35 +46,19 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
-def extract_in_processes(
-    pages: Sequence[Page], workers: int, on_chunk: Callable[[BatchResult], None] | None = None
-) -> list[BatchResult]:
-    """The pages' articles and reports, chunk by chunk in the pages' order; on_chunk sees each
-    chunk as it ends (in the calling thread). Chunks are small (about four per worker, at most
-    CHUNK_PAGES) so that no worker idles while another finishes a long one."""
-    if not pages:
-        return []
-    size = max(1, min(CHUNK_PAGES, math.ceil(len(pages) / (workers * 4))))
-    chunks = [list(pages[i : i + size]) for i in range(0, len(pages), size)]
-    with _pool(min(workers, len(chunks))) as pool:
-        futures = [pool.submit(extract_articles, chunk) for chunk in chunks]
-        for future in as_completed(futures):
-            if on_chunk is not None:
-                on_chunk(future.result())
-        return [future.result() for future in futures]
-
-
 def extract_on_cores(
     pages: Sequence[Page], workers: int, on_chunk: Callable[[BatchResult], None] | None = None
 ) -> tuple[list[BatchResult], str | None]:
-    """extract_in_processes, or in this process when workers cannot start; the second value
-    says why they could not. A program that starts wirewatch's flow from a script without an
-    `if __name__ == "__main__":` guard cannot start worker processes (Python re-imports the
-    script in each): its run goes on, on one core."""
-    try:
-        return extract_in_processes(pages, workers, on_chunk), None
-    except (BrokenProcessPool, OSError, RuntimeError) as exc:
-        return [extract_articles(list(pages))], _fallback(exc)
+    """Pages known in advance on worker processes (an ExtractionStream fed at once), in chunks
+    of about four per worker (at most CHUNK_PAGES) so that no worker idles while another finishes
+    a long one. The second value says why workers could not be used, if so: a program that starts
+    wirewatch's flow from a script without an `if __name__ == "__main__":` guard cannot start
+    them (Python re-imports the script in each), and its run goes on, on one core."""
+    size = max(1, min(CHUNK_PAGES, math.ceil(len(pages) / (workers * 4))))
+    with ExtractionStream(workers, on_chunk, chunk_pages=size) as stream:
+        for page in pages:
+            stream.add(page)
+        return stream.results(), stream.fallback
 
 
 def _fallback(exc: BaseException) -> str:
@@ -95,9 +79,15 @@ class ExtractionStream:
     arrives and goes to a worker process in chunks; results() waits for the rest. If the workers
     cannot start or break, the pages not yet extracted are extracted in this process."""
 
-    def __init__(self, workers: int, on_chunk: Callable[[BatchResult], None] | None = None) -> None:
+    def __init__(
+        self,
+        workers: int,
+        on_chunk: Callable[[BatchResult], None] | None = None,
+        chunk_pages: int = STREAM_CHUNK_PAGES,
+    ) -> None:
         self._workers = workers
         self._on_chunk = on_chunk
+        self._chunk_pages = chunk_pages
         self._pool: ProcessPoolExecutor | None = None
         self._buffer: list[Page] = []
         self._chunks: list[tuple[list[Page], Future[BatchResult] | None]] = []
@@ -112,7 +102,7 @@ class ExtractionStream:
 
     def add(self, page: Page) -> None:
         self._buffer.append(page)
-        if len(self._buffer) >= STREAM_CHUNK_PAGES:
+        if len(self._buffer) >= self._chunk_pages:
             self._submit()
 
     def results(self) -> list[BatchResult]:

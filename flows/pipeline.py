@@ -76,32 +76,47 @@ def fetch_pages_task(settings: Settings, entries: list[FeedEntry]) -> tuple[list
     return pages, report
 
 
+class _ExtractProgress:
+    """Logs each extracted chunk's notes and errors and the pages done so far, then the stage's
+    outcome: the one log of both ways of extracting on worker processes."""
+
+    def __init__(self, total: int = 0) -> None:
+        self.total, self.done, self.failed = total, 0, 0
+
+    def __call__(self, result: BatchResult) -> None:
+        report = result[1]
+        _log_lines("extract", report)
+        self.done += report.done
+        self.failed += report.failed
+        get_run_logger().info("extract: %d/%d pages", self.done + self.failed, self.total)
+
+    def finish(self, fallback: str | None) -> None:
+        logger = get_run_logger()
+        if fallback:
+            logger.warning("extract: %s", fallback)
+        logger.info("extract: %d done, %d failed, 0 skipped", self.done, self.failed)
+
+
 @task(name="fetch-and-extract", cache_policy=NO_CACHE)
 def fetch_and_extract_task(
     settings: Settings, entries: list[FeedEntry], workers: int
 ) -> tuple[StageReport, list[BatchResult]]:
     """Fetch the pages and extract them on worker processes as they arrive: the cores extract
     while the network is waited for."""
-    logger = get_run_logger()
-    done = 0
-
-    def progress(result: BatchResult) -> None:
-        nonlocal done
-        _log_lines("extract", result[1])
-        done += result[1].done + result[1].failed
-        logger.info("extract: %d/%d pages", done, len(pages))
-
+    progress = _ExtractProgress()
     store = open_store(settings.database)
     try:
         with Fetcher(settings.fetch) as fetcher, ExtractionStream(workers, progress) as stream:
             pages, report = fetch_pages(entries, store, fetcher, on_page=stream.add)
             _log_report("fetch-pages", report)
-            logger.info("extract: %d pages on %d worker processes, from their arrival", len(pages), workers)
+            progress.total = len(pages)
+            get_run_logger().info(
+                "extract: %d pages on %d worker processes, from their arrival", len(pages), workers
+            )
             results = stream.results()
     finally:
         store.close()
-    if stream.fallback:
-        logger.warning("extract: %s", stream.fallback)
+    progress.finish(stream.fallback)
     return report, results
 
 
@@ -130,22 +145,10 @@ def extract_batch_task(pages: list[Page]) -> tuple[list[NewArticle], StageReport
 def extract_processes_task(pages: list[Page], workers: int) -> list[BatchResult]:
     """The pages on a pool of worker processes, one per core: the default task runner's threads
     would share one core (trafilatura holds the GIL)."""
-    logger = get_run_logger()
-    done = 0
-    logger.info("extract: %d pages on %d worker processes", len(pages), workers)
-
-    def progress(result: BatchResult) -> None:
-        nonlocal done
-        report = result[1]
-        _log_lines("extract", report)
-        done += report.done + report.failed
-        logger.info("extract: %d/%d pages", done, len(pages))
-
+    get_run_logger().info("extract: %d pages on %d worker processes", len(pages), workers)
+    progress = _ExtractProgress(len(pages))
     results, fallback = extract_on_cores(pages, workers, progress)
-    if fallback:
-        logger.warning("extract: %s", fallback)
-    ok, failed = sum(r.done for _, r in results), sum(r.failed for _, r in results)
-    logger.info("extract: %d done, %d failed, 0 skipped", ok, failed)
+    progress.finish(fallback)
     return results
 
 
