@@ -23,7 +23,7 @@ from pathlib import Path
 
 from fetch.http import Fetcher
 from flows.commit import commit_articles, deliver_alerts, load_index
-from flows.extract_pool import ExtractionStream, available_cores, extract_in_processes
+from flows.extract_pool import ExtractionStream, available_cores, extract_on_cores
 from flows.stages import fetch_pages, poll_feeds, strip_source_templates
 from store import open_store
 from wirewatch.config import load_settings
@@ -63,7 +63,10 @@ def build_site(root: Path, copies: int) -> list[Path]:
 
 
 def extract_all(pages: list[Page], workers: int) -> list[NewArticle]:
-    return [a for articles, _ in extract_in_processes(pages, workers) for a in articles]
+    results, why = extract_on_cores(pages, workers)
+    if why:
+        raise SystemExit(why)
+    return [a for articles, _ in results for a in articles]
 
 
 def extraction_only(files: list[Path], workers: int) -> float:
@@ -121,6 +124,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "site"
         files = build_site(root, args.copies)
+        # Start multiprocessing's fork server first (1-2 s, once per process): neither figure pays it.
+        extraction_only(files[:workers], workers)
         extraction = extraction_only(files, workers)
         pipeline, fetched, stages = whole_pipeline(root, Path(tmp) / "bench.db", workers)
     print(f"{len(files)} pages on {workers} worker processes")
