@@ -85,6 +85,17 @@ def values_from_bytes(raw: bytes) -> np.ndarray:
     return minhash_from_bytes(raw).hashvalues.astype(np.uint32)
 
 
+def values_of_many(raws: list[bytes]) -> np.ndarray:
+    """values_from_bytes of many stored fingerprints: a (count, NUM_PERM) uint32 matrix, read as
+    one array when all are in the layout wirewatch writes."""
+    size = _VALUES_AT + 4 * NUM_PERM
+    if raws and all(len(raw) == size for raw in raws):
+        rows = np.frombuffer(b"".join(raws), dtype=np.uint8).reshape(len(raws), size)
+        if (rows[:, : _HEADER.size] == np.frombuffer(_HEADER.pack(*_OUR_HEADER), dtype=np.uint8)).all():
+            return rows[:, _VALUES_AT:].copy().view(np.uint32)
+    return np.array([values_from_bytes(raw) for raw in raws], dtype=np.uint32).reshape(len(raws), NUM_PERM)
+
+
 def fingerprint_text(title: str, text: str) -> Fingerprint:
     return fingerprint_many([(title, text)])[0]
 

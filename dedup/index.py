@@ -18,17 +18,19 @@ buckets are integer arrays (dedup.band_index), not datasketch's dicts of sets.
 from __future__ import annotations
 
 import heapq
+import math
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
 from datasketch import LeanMinHash
 
+from dedup.article_table import NO_CLUSTER, SALIENT, TITLES, WORDS, ArticleTable, IndexedArticle
 from dedup.band_index import BandIndex
-from dedup.centroids import MIN_SHARED_TITLE_WORDS, HeadlineCentroids, decrement
-from dedup.embedding import from_bytes, to_bytes
+from dedup.centroids import MIN_SHARED_TITLE_WORDS, HeadlineCentroids
+from dedup.embedding import DIMENSIONS, from_bytes, to_bytes
 from dedup.fingerprint import (
     MINHASH_SCHEME,
     MINHASH_SEED,
@@ -37,11 +39,12 @@ from dedup.fingerprint import (
     Fingerprint,
     hash_bytes,
     minhash_of,
-    values_from_bytes,
+    values_of_many,
 )
+from dedup.pair_counts import PairCounts, story_code
 from dedup.story_model import FEATURES, SHIPPED, StoryFeatures, StoryModel
 from dedup.story_vectors import StoryVectors
-from wirewatch.records import Placement, StoredFingerprint
+from wirewatch.records import Placement, StoredFingerprint, StoredWindow
 
 # Verbatim copies with different boilerplate score 0.8+; a light edit ~0.5-0.7; rewrites < 0.2.
 NEAR_DUPLICATE_JACCARD = 0.5
@@ -86,34 +89,17 @@ MEANING_ALONE = 0.4
 RECENT_MEMBERS = 30
 
 
-_NO_VALUES = np.zeros(0, dtype=np.uint32)
-
-
-@dataclass(frozen=True, slots=True)
-class IndexedArticle:
-    """What the index keeps of one article: enough to find it and to verify a match against it."""
-
-    article_id: int
-    cluster_id: int | None  # when indexed; the index follows later merges (StoryIndex.cluster_of)
-    seen: float | None  # POSIX seconds: when it was published (None: undated)
-    arrived: float  # POSIX seconds: when it was stored; the window evicts by this
-    shingle_values: np.ndarray  # MinHash values (uint32) over word 3-shingles
-    lsh_values: np.ndarray  # MinHash values (uint32) of the salient terms it is indexed by; the
-    # index keeps its band keys, not these (empty in the entries it holds: 0.6 KB an article)
-    salient_hashes: np.ndarray  # all its salient terms (uint32), for the terms' document counts
-    word_hashes: np.ndarray  # its content words (uint32, sorted)
-    title_hashes: np.ndarray  # its title's content words (uint32, sorted)
-    embedding: np.ndarray  # unit vector of its title and lead (float16, as stored: a run that
-    # placed the article and one that loaded it from the store decide the same)
-
-    @property
-    def short(self) -> bool:
-        """A headline or a teaser (see Fingerprint.short)."""
-        return len(self.word_hashes) < SHORT_TEXT_WORDS
+# A story's summed title words are kept once it has this many members (read from them below).
+CACHED_CENTRE_MEMBERS = 8
 
 
 class StoryIndex:
-    """In-memory LSH over the recent stored fingerprints; rebuilt from the store at the start of a run."""
+    """In-memory LSH over the recent stored fingerprints; loaded from the store at the start of a run.
+
+    Every article is a row of shared arrays (dedup.article_table), its LSH bands integer keys
+    (dedup.band_index), and the stories' term counts pairs in sorted arrays (dedup.pair_counts):
+    no Python object per article but its id's entries in two dicts and a heap.
+    """
 
     def __init__(
         self,
@@ -124,13 +110,13 @@ class StoryIndex:
         self.window = window_seconds
         self._near = BandIndex(*NEAR_LSH_BANDS_ROWS)
         self._story = BandIndex(*SALIENT_LSH_BANDS_ROWS)
-        self._articles: dict[int, IndexedArticle] = {}
-        self._by_arrival: list[tuple[float, int]] = []  # a heap: the first stored leaves first
+        self._table = ArticleTable()
+        self._by_arrival: list[int] = []  # a heap of _arrival_key()s: the first stored leaves first
         self._latest = float("-inf")
-        self._cluster_of: dict[int, int | None] = {}  # article -> its cluster, merges applied
         self._members: dict[int | None, set[int]] = {}  # cluster -> its indexed articles
-        self._term_clusters: dict[int, Counter[int | None]] = {}  # salient term -> clusters using it
+        self._terms = PairCounts()  # (salient term, cluster) -> its articles using the term
         self._headlines = HeadlineCentroids()
+        self._centres: dict[int | None, tuple[np.ndarray, np.ndarray]] = {}  # big stories' title words
         self._full_texts: Counter[int | None] = Counter()  # cluster -> its members with a full text
         self._headline_only: set[int | None] = set()  # clusters all of whose members are headlines
         self._vectors = StoryVectors()
@@ -138,51 +124,90 @@ class StoryIndex:
         self.meaning_alone = meaning_alone
 
     def __len__(self) -> int:
-        return len(self._articles)
+        return len(self._table)
 
     def lsh_hash(self, fp: Fingerprint) -> LeanMinHash:
         """MinHash of the article's salient terms without the common ones (at least its rarest few)."""
-        terms = fp.salient_hashes.tolist()
+        terms = fp.salient_hashes
         # A headline's few words are all it has: leaving any out split the headline stream's
         # big stories (benchmarks/clustering.py), as their own words become frequent.
         limit = max(COMMON_TERM_MIN_STORIES, COMMON_TERM_SHARE * len(self._members))
         if not fp.short and len(self._members) > limit:
-            stories = {t: len(self._term_clusters.get(t, ())) for t in terms}
-            rare = [t for t in terms if stories[t] <= limit]
-            if len(rare) < MIN_LSH_TERMS:
-                rare = sorted(terms, key=lambda t: (stories[t], t))[:MIN_LSH_TERMS]
-            terms = rare
-        return minhash_of(np.array(terms, dtype=np.uint32))
+            stories = self._terms.story_counts(terms)
+            rare = stories <= limit
+            if rare.sum() < MIN_LSH_TERMS:
+                rare = np.zeros(len(terms), dtype=bool)
+                rare[np.lexsort((terms, stories))[:MIN_LSH_TERMS]] = True
+            terms = terms[rare]
+        return minhash_of(terms)
 
     def add(self, article: IndexedArticle) -> None:
         if self._add(article):
             self._near.insert(article.article_id, article.shingle_values)
             self._story.insert(article.article_id, article.lsh_values)
 
-    def add_many(self, articles: Sequence[IndexedArticle]) -> None:
-        """add() of many articles in arrival order, their LSH keys sorted in once (a run's start)."""
-        added = [a for a in articles if self._add(a)]
-        kept = [a for a in added if a.article_id in self._articles]  # not evicted since
-        if kept:
-            ids = [a.article_id for a in kept]
-            self._near.insert_many(ids, np.stack([a.shingle_values for a in kept]))
-            self._story.insert_many(ids, np.stack([a.lsh_values for a in kept]))
+    def add_stored(self, window: StoredWindow) -> None:
+        """add() of each article of a store's window into an empty index, as whole arrays: a run's start reads
+        each column of the window in one piece rather than an object per article."""
+        if len(self._table):
+            raise ValueError("add_stored() fills an empty story index")
+        count = len(window)
+        if not count:
+            return
+        ids = np.array(window.article_ids, dtype=np.int64)
+        clusters = window.cluster_ids
+        codes = np.array([story_code(c) for c in clusters], dtype=np.uint32)
+        shingles = values_of_many(window.shingle_hashes)
+        lengths = np.array(
+            [
+                (len(w) // 4, len(t) // 4, len(s) // 4)
+                for w, t, s in zip(
+                    window.word_hashes, window.title_hashes, window.salient_hashes, strict=True
+                )
+            ],
+            dtype=np.int32,
+        ).reshape(count, 3)
+        parts = zip(window.word_hashes, window.title_hashes, window.salient_hashes, strict=True)
+        hashes = np.frombuffer(b"".join(b"".join(p) for p in parts), dtype=np.uint32)
+        embeddings = _embeddings(window.embeddings)
+        self._table.add_many(
+            ids,
+            np.where(codes == story_code(None), NO_CLUSTER, codes.astype(np.int64)),
+            np.array([np.nan if s is None else s for s in window.seen], dtype=np.float64),
+            np.array(window.arrived, dtype=np.float64),
+            shingles,
+            embeddings,
+            hashes,
+            lengths,
+        )
+        for article_id, cluster in zip(window.article_ids, clusters, strict=True):
+            self._members.setdefault(cluster, set()).add(article_id)
+        salient = np.frombuffer(b"".join(window.salient_hashes), dtype=np.uint32)
+        self._terms = PairCounts.of_pairs(salient, np.repeat(codes, lengths[:, SALIENT]))
+        titles = np.frombuffer(b"".join(window.title_hashes), dtype=np.uint32)
+        self._headlines = HeadlineCentroids.of_titles(titles, np.repeat(codes, lengths[:, TITLES]), count)
+        self._vectors.add_many(clusters, embeddings)
+        full = lengths[:, WORDS] >= SHORT_TEXT_WORDS
+        self._full_texts.update(c for c, f in zip(clusters, full.tolist(), strict=True) if f)
+        self._headline_only.update(c for c in self._members if not self._full_texts.get(c, 0))
+        self._by_arrival = [
+            _arrival_key(a, i) for a, i in zip(window.arrived, window.article_ids, strict=True)
+        ]
+        heapq.heapify(self._by_arrival)
+        self._latest = max(window.arrived)
+        self._near.insert_many(window.article_ids, shingles)
+        self._story.insert_many(window.article_ids, values_of_many(window.lsh_hashes))
 
     def _add(self, article: IndexedArticle) -> bool:
         """Everything of add() but the LSH keys; False when the article is not taken."""
-        if article.article_id in self._articles or article.arrived < self._latest - self.window:
+        if article.article_id in self._table or article.arrived < self._latest - self.window:
             return False
-        self._articles[article.article_id] = replace(article, lsh_values=_NO_VALUES)
+        self._table.add(article)
         cluster = article.cluster_id
-        self._cluster_of[article.article_id] = cluster
         self._members.setdefault(cluster, set()).add(article.article_id)
-        term_clusters = self._term_clusters
-        for term in article.salient_hashes.tolist():
-            clusters = term_clusters.get(term)
-            if clusters is None:  # not setdefault: it would build a Counter for every term
-                clusters = term_clusters[term] = Counter()
-            clusters[cluster] += 1
-        self._headlines.add(cluster, article.title_hashes.tolist())
+        self._terms.add(article.salient_hashes, cluster)
+        self._headlines.add(cluster, article.title_hashes)
+        self._centres.pop(cluster, None)
         self._vectors.add(cluster, article.embedding)
         if article.short:
             if not self._full_texts.get(cluster, 0):
@@ -190,39 +215,41 @@ class StoryIndex:
         else:
             self._full_texts[cluster] += 1
             self._headline_only.discard(cluster)
-        heapq.heappush(self._by_arrival, (article.arrived, article.article_id))
+        heapq.heappush(self._by_arrival, _arrival_key(article.arrived, article.article_id))
         if article.arrived > self._latest:
             self._latest = article.arrived
             self._evict(self._latest - self.window)
         return True
 
     def remove(self, article_id: int) -> None:
-        article = self._articles.pop(article_id, None)
-        if article is None:
+        slot = self._table.slot_or_none(article_id)
+        if slot is None:
             return
+        article = self._table.row(slot)
         self._near.remove(article_id)
         self._story.remove(article_id)
-        cluster = self._cluster_of.pop(article_id)
+        cluster = article.cluster_id
         members = self._members[cluster]
         members.discard(article_id)
         if not members:
             del self._members[cluster]
-        for term in article.salient_hashes.tolist():
-            clusters = self._term_clusters[term]
-            decrement(clusters, cluster)
-            if not clusters:
-                del self._term_clusters[term]
-        self._headlines.remove(cluster, article.title_hashes.tolist())
+        self._terms.remove(article.salient_hashes, cluster)
+        self._headlines.remove(cluster, article.title_hashes)
+        self._centres.pop(cluster, None)
         self._vectors.remove(cluster, article.embedding)
         if not article.short:
-            decrement(self._full_texts, cluster)
+            self._full_texts[cluster] -= 1
+            if self._full_texts[cluster] <= 0:
+                del self._full_texts[cluster]
         if cluster in self._members and not self._full_texts.get(cluster, 0):
             self._headline_only.add(cluster)
         elif cluster not in self._members:
             self._headline_only.discard(cluster)
+        self._table.remove(article_id)
 
     def cluster_of(self, article_id: int) -> int | None:
-        return self._cluster_of.get(article_id)
+        slot = self._table.slot_or_none(article_id)
+        return None if slot is None else self._table.cluster(slot)
 
     def merge(self, source: int | None, target: int) -> None:
         """Follow a merge of two clusters in the store: source's articles now belong to target."""
@@ -230,13 +257,15 @@ class StoryIndex:
             return
         members = self._members.pop(source)
         self._members.setdefault(target, set()).update(members)
-        for article_id in members:
-            self._cluster_of[article_id] = target
-            for term in self._articles[article_id].salient_hashes.tolist():
-                clusters = self._term_clusters[term]
-                decrement(clusters, source)
-                clusters[target] += 1
-        self._headlines.merge(source, target)
+        slots = self._slots(members)
+        self._table.clusters[slots] = target
+        terms, counts = np.unique(self._hashes(slots, SALIENT), return_counts=True)
+        self._terms.remove(terms, source, counts)
+        self._terms.add(terms, target, counts)
+        words, counts = np.unique(self._hashes(slots, TITLES), return_counts=True)
+        self._headlines.move(words, counts, source, target)
+        self._centres.pop(source, None)
+        self._centres.pop(target, None)
         self._vectors.merge(source, target)
         if moved := self._full_texts.pop(source, 0):
             self._full_texts[target] += moved
@@ -251,7 +280,7 @@ class StoryIndex:
         are in; None for a new one) and the other stories it bridges, to be merged into it."""
         placement = self._match(fp, candidates)
         matched = (placement.matched_article_id, *placement.also_matched)
-        stories = sorted({s for m in matched if m is not None and (s := self._cluster_of.get(m)) is not None})
+        stories = sorted({s for m in matched if m is not None and (s := self.cluster_of(m)) is not None})
         if not stories:
             return placement
         return replace(placement, story=stories[0], merges=tuple(stories[1:]))
@@ -305,39 +334,69 @@ class StoryIndex:
         if fp.short or self._headline_only:  # a full text is rated against headline-only stories
             stories.update(self._vectors.nearest(fp.embedding, NEAREST_STORIES))
         if fp.short:
-            stories.update(self._cluster_of[a.article_id] for a in candidates)
+            stories.update(self.cluster_of(a.article_id) for a in candidates)
         else:
             stories.intersection_update(self._headline_only)
         return sorted(s for s in stories if s is not None and s in self._members)
 
-    def story_features(self, fp: Fingerprint, words: list[int], story: int | None) -> StoryFeatures:
-        """How an article (its title words: `words`) compares with a whole story."""
-        cosine, shared = self._headlines.similarity(words, story)
-        own = np.array(sorted(set(words)), dtype=np.uint32)
-        recent = sorted(self._members[story])[-RECENT_MEMBERS:]
-        best = max((_jaccard(own, self._articles[a].title_hashes) for a in recent), default=0.0)
-        vectors = np.stack([self._articles[a].embedding for a in recent])
+    def story_features(self, fp: Fingerprint, words: np.ndarray, story: int | None) -> StoryFeatures:
+        """How an article (its title words: `words`, unique) compares with a whole story."""
+        cosine, shared = self._headlines.similarity(words, self._centre(story))
+        recent = self._slots(sorted(self._members[story])[-RECENT_MEMBERS:])
+        titles, sizes = self._table.hashes_of_many(recent, TITLES)
+        shared_each = _shared_counts(words, titles, sizes)
+        union = len(words) + sizes - shared_each
+        best = float(np.divide(shared_each, union, out=np.zeros(len(union)), where=shared_each > 0).max())
+        vectors = self._table.embeddings[recent]
         return StoryFeatures(
             title_cosine=cosine,
-            shared_words=shared / len(words) if words else 0.0,
+            shared_words=shared / len(words) if len(words) else 0.0,
             two_shared=float(shared >= MIN_SHARED_TITLE_WORDS),
             embedding_cosine=self._vectors.cosine(fp.embedding, story),
             best_title_jaccard=best,
             best_member_cosine=float((vectors @ fp.embedding).max()),
         )
 
-    def _nearest_member(self, words: list[int], story: int | None) -> int:
-        """The member whose title shares most words with the article names the match."""
-        own = set(words)
-        return min(
-            self._members[story],
-            key=lambda a: (-len(own.intersection(self._articles[a].title_hashes.tolist())), a),
-        )
+    def _centre(self, story: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """A story's summed title words (sorted) and their counts, from its members' titles."""
+        centre = self._centres.get(story)
+        if centre is None:
+            members = self._members.get(story, set())
+            centre = np.unique(self._hashes(self._slots(members), TITLES), return_counts=True)
+            if len(members) >= CACHED_CENTRE_MEMBERS:
+                self._centres[story] = centre
+        return centre
+
+    def _slots(self, article_ids: Iterable[int]) -> np.ndarray:
+        return np.array([self._table.slot(a) for a in article_ids], dtype=np.int64)
+
+    def _hashes(self, slots: np.ndarray, which: int) -> np.ndarray:
+        return self._table.hashes_of_many(slots, which)[0]
+
+    def _nearest_member(self, words: np.ndarray, story: int | None) -> int:
+        """The member whose title shares most words with the article names the match (the lowest
+        id of those)."""
+        members = np.array(sorted(self._members[story]), dtype=np.int64)
+        titles, sizes = self._table.hashes_of_many(self._slots(members.tolist()), TITLES)
+        shared = _shared_counts(words, titles, sizes)
+        return int(members[np.lexsort((members, -shared))[0]])
 
     def _evict(self, before: float) -> None:
-        while self._by_arrival and self._by_arrival[0][0] < before:
-            _, article_id = heapq.heappop(self._by_arrival)
-            self.remove(article_id)
+        """Remove the articles stored before `before` (the heap orders them to the millisecond;
+        those of its last millisecond are checked one by one)."""
+        last = _arrival_key(before, _MAX_ID)
+        later = []
+        while self._by_arrival and self._by_arrival[0] <= last:
+            article_id = heapq.heappop(self._by_arrival) & _MAX_ID
+            slot = self._table.slot_or_none(article_id)
+            if slot is None:
+                continue  # removed before
+            if self._table.arrived[slot] < before:
+                self.remove(article_id)
+            else:
+                later.append(_arrival_key(float(self._table.arrived[slot]), article_id))
+        for key in later:
+            heapq.heappush(self._by_arrival, key)
 
     def candidates(
         self, fp: Fingerprint, lsh_hash: LeanMinHash, seen: float | None, arrived: float
@@ -347,22 +406,40 @@ class StoryIndex:
         Two dated articles are compared by their dates; when either has none, by when each was stored.
         """
         found = self._near.query(fp.shingle_hash.hashvalues) | self._story.query(lsh_hash.hashvalues)
-        window, out = self.window, []
-        for article_id in sorted(found):
-            other = self._articles[article_id]
-            if seen is not None and other.seen is not None:
-                apart = abs(other.seen - seen)
-            else:
-                apart = abs(other.arrived - arrived)
-            if apart <= window:
-                out.append(other)
-        return out
+        if not found:
+            return []
+        table = self._table
+        slots = self._slots(sorted(found))
+        other_seen, other_arrived = table.seen[slots], table.arrived[slots]
+        by_arrival = np.abs(other_arrived - arrived)
+        if seen is None:
+            apart = by_arrival
+        else:  # NaN: undated
+            apart = np.where(np.isnan(other_seen), by_arrival, np.abs(other_seen - seen))
+        return [table.row(s) for s in slots[apart <= self.window].tolist()]
 
 
-def story_words(fp: Fingerprint) -> list[int]:
+def _embeddings(raws: list[bytes]) -> np.ndarray:
+    """Stored embeddings as one float16 matrix (read in one piece when all are there)."""
+    if all(len(raw) == 2 * DIMENSIONS for raw in raws):
+        return np.frombuffer(b"".join(raws), dtype=np.float16).reshape(len(raws), DIMENSIONS)
+    return np.stack([from_bytes(raw) for raw in raws]).astype(np.float16)
+
+
+# Arrival keys order the window's heap: milliseconds since the epoch above 32 bits of article id.
+_MAX_ID = (1 << 32) - 1
+
+
+def _arrival_key(arrived: float, article_id: int) -> int:
+    if not 0 <= article_id <= _MAX_ID:
+        raise ValueError(f"article id {article_id} is outside the story index's 32-bit range")
+    return (math.floor(arrived * 1000) << 32) | article_id
+
+
+def story_words(fp: Fingerprint) -> np.ndarray:
     """The words an article is compared with a story's titles on: a headline's all, a full text's
-    title words."""
-    return (fp.word_hashes if fp.short else fp.title_hashes).tolist()
+    title words (unique, sorted)."""
+    return fp.word_hashes if fp.short else fp.title_hashes
 
 
 def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
@@ -373,9 +450,12 @@ def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[at] == values
 
 
-def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    shared = len(np.intersect1d(a, b, assume_unique=True))
-    return shared / (len(a) + len(b) - shared) if shared else 0.0
+def _shared_counts(own: np.ndarray, values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """How many values of each run of `values` (one run per set, of `sizes`) are in `own` (sorted)."""
+    flags = _members(values, own)
+    ends = np.cumsum(sizes)
+    running = np.concatenate(([0], np.cumsum(flags)))
+    return running[ends] - running[ends - sizes]
 
 
 def decide_placement(
@@ -393,10 +473,7 @@ def decide_placement(
     copy_scores = (shingle_values == fp.shingle_hash.hashvalues).sum(axis=1) / NUM_PERM
     # Story score: exact Jaccard of content words, all candidates in one numpy pass.
     sizes = np.array([len(c.word_hashes) for c in candidates])
-    shared_flags = _members(np.concatenate([c.word_hashes for c in candidates]), fp.word_hashes)
-    ends = np.cumsum(sizes)
-    shared = np.concatenate(([0], np.cumsum(shared_flags)))
-    shared = shared[ends] - shared[ends - sizes]
+    shared = _shared_counts(fp.word_hashes, np.concatenate([c.word_hashes for c in candidates]), sizes)
     own = len(fp.word_hashes)
     union = own + sizes - shared
     story_scores = np.divide(shared, union, out=np.zeros(len(ids)), where=(union > 0) & (own > 0))
@@ -422,22 +499,6 @@ def decide_placement(
     # chained 44 of the 48 stories of the headline stream into one (benchmarks/clustering.py).
     others = tuple(aid for _, aid in near if aid != best[1])
     return Placement(best[1], tier, round(best[0], 4), also_matched=others, basis=basis)
-
-
-def indexed_article(row: StoredFingerprint, cluster_id: int | None) -> IndexedArticle:
-    """An index entry from its stored form and the article's cluster."""
-    return IndexedArticle(
-        article_id=row.article_id,
-        cluster_id=cluster_id,
-        seen=row.seen,
-        arrived=row.arrived,
-        shingle_values=values_from_bytes(row.shingle_hash),
-        lsh_values=values_from_bytes(row.lsh_hash),
-        salient_hashes=np.frombuffer(row.salient_hashes, dtype=np.uint32),
-        word_hashes=np.frombuffer(row.word_hashes, dtype=np.uint32),
-        title_hashes=np.frombuffer(row.title_hashes, dtype=np.uint32),
-        embedding=from_bytes(row.embedding).astype(np.float16),
-    )
 
 
 def stored_fingerprint(article: IndexedArticle) -> StoredFingerprint:

@@ -29,6 +29,12 @@ class StoryVectors:
         self._sums[row] += vector
         self._counts[row] += 1
 
+    def add_many(self, stories: list[int | None], vectors: np.ndarray) -> None:
+        """add() of each (story, vector) pair, in that order."""
+        rows = np.array([self._row.get(s) if s in self._row else self._new_row(s) for s in stories])
+        np.add.at(self._sums, rows, vectors.astype(np.float32))
+        np.add.at(self._counts, rows, 1)
+
     def remove(self, story: int | None, vector: np.ndarray) -> None:
         row = self._row.get(story)
         if row is None:
@@ -72,8 +78,9 @@ class StoryVectors:
         else:
             row = len(self._story)
             if row == len(self._counts):
-                self._sums = np.vstack([self._sums, np.zeros_like(self._sums)])
-                self._counts = np.concatenate([self._counts, np.zeros_like(self._counts)])
+                more = row // 4 + 16  # by a quarter: less idle capacity than doubling
+                self._sums = np.vstack([self._sums, np.zeros((more, DIMENSIONS), dtype=np.float32)])
+                self._counts = np.concatenate([self._counts, np.zeros(more, dtype=np.int32)])
             self._story.append(None)
         self._row[story] = row
         self._story[row] = story

@@ -12,7 +12,7 @@ from alerts.policy import alert_key
 from dedup import Fingerprint, StoryIndex
 from dedup.fingerprint import fingerprint_many
 from dedup.headline import MAX_TITLES, representative_title
-from dedup.index import STORY_WINDOW_SECONDS, article_time, indexed_article, new_entry, stored_fingerprint
+from dedup.index import STORY_WINDOW_SECONDS, article_time, new_entry, stored_fingerprint
 from store import Store
 from wirewatch.config import AlertSettings, TopicConfig
 from wirewatch.records import FeedOutcome, NewArticle, Placement, StoredAlert
@@ -57,9 +57,7 @@ def load_index(store: Store, window_seconds: float = STORY_WINDOW_SECONDS) -> St
                 entry = new_entry(article_id, None, fp, seen, fetched_at.timestamp())
                 store.save_fingerprint(stored_fingerprint(entry))
     index = StoryIndex(window_seconds)
-    index.add_many(
-        [indexed_article(row, cluster_id) for row, cluster_id in store.recent_fingerprints(index.window)]
-    )
+    index.add_stored(store.recent_fingerprints(index.window))
     return index
 
 

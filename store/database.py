@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import astuple
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from wirewatch.records import (
     StoredArticle,
     StoredCluster,
     StoredFingerprint,
+    StoredWindow,
 )
 from wirewatch.timeutil import to_iso, utc_now
 
@@ -191,19 +191,19 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
             astuple(fingerprint),
         )
 
-    def recent_fingerprints(self, window_seconds: float) -> Iterator[tuple[StoredFingerprint, int | None]]:
+    def recent_fingerprints(self, window_seconds: float) -> StoredWindow:
         """Fingerprints of the articles stored within `window_seconds` of the latest, oldest first,
-        each with its article's cluster."""
+        each with its article's cluster, as columns."""
         rows = self.db.execute(
-            """SELECT f.article_id, f.seen, f.arrived, f.shingle_hash, f.lsh_hash, f.salient_hashes,
-                      f.word_hashes, f.title_hashes, f.embedding, a.cluster_id
+            """SELECT f.article_id, a.cluster_id, f.seen, f.arrived, f.shingle_hash, f.lsh_hash,
+                      f.salient_hashes, f.word_hashes, f.title_hashes, f.embedding
                FROM fingerprints f JOIN articles a ON a.id = f.article_id
                WHERE f.arrived >= (SELECT MAX(arrived) FROM fingerprints) - ?
                ORDER BY f.arrived, f.article_id""",
             (window_seconds,),
-        )
-        for *fields, cluster_id in rows:
-            yield StoredFingerprint(*fields), cluster_id
+        ).fetchall()
+        columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(10)]
+        return StoredWindow(*columns)
 
     def articles_without_fingerprint(self, limit: int) -> list[tuple[int, str, str, str | None, str]]:
         """(id, title, text, published, fetched) of up to `limit` articles without a fingerprint."""

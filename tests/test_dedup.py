@@ -167,7 +167,7 @@ def test_the_index_loads_only_the_articles_of_the_window(tmp_path: Path) -> None
 
 
 def test_an_index_loaded_from_the_store_decides_as_the_one_that_built_it(tmp_path: Path) -> None:
-    """A run's start loads the window in bulk (add_many): the same candidates, stories and
+    """A run's start loads the window in bulk (add_stored): the same candidates, stories and
     placements as the index that placed the articles one by one."""
     store = open_store(tmp_path / "reload.db")
     pages = sorted((demo_root() / "pages").glob("*/*.html"))

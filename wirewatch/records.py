@@ -100,6 +100,27 @@ class StoredFingerprint:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredWindow:
+    """The stored fingerprints of a story window as columns (one list per field of
+    StoredFingerprint, oldest first, with each article's cluster): what opening the story index
+    reads, as whole lists rather than an object per article."""
+
+    article_ids: list[int]
+    cluster_ids: list[int | None]
+    seen: list[float | None]
+    arrived: list[float]
+    shingle_hashes: list[bytes]
+    lsh_hashes: list[bytes]
+    salient_hashes: list[bytes]
+    word_hashes: list[bytes]
+    title_hashes: list[bytes]
+    embeddings: list[bytes]
+
+    def __len__(self) -> int:
+        return len(self.article_ids)
+
+
+@dataclass(frozen=True, slots=True)
 class AlertMessage:
     """What a channel receives for one alert."""
 

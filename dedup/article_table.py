@@ -1,0 +1,236 @@
+"""The story index's articles as columns of shared arrays, one row (a slot) per article.
+
+An object per article costs its fields' Python headers: five numpy arrays and a dataclass are
+about 700 bytes before any data. Here every article's MinHash values and embedding are a row of
+one matrix each, and its word, title and salient-term hashes one run of a single uint32 pool;
+a freed slot is reused, and the pool is compacted once half of it belongs to removed articles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup.embedding import DIMENSIONS
+from dedup.fingerprint import NUM_PERM, SHORT_TEXT_WORDS
+
+# The three hash sets of an article, in this order, in its run of the pool.
+WORDS, TITLES, SALIENT = 0, 1, 2
+NO_CLUSTER = -1  # a cluster id of None (an article indexed before it had one)
+
+
+_NO_VALUES = np.zeros(0, dtype=np.uint32)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedArticle:
+    """What the index keeps of one article: enough to find it and to verify a match against it.
+
+    One read from the table is a set of views into its arrays: read them, don't keep them past
+    the table's next change."""
+
+    article_id: int
+    cluster_id: int | None  # when indexed; the index follows later merges (StoryIndex.cluster_of)
+    seen: float | None  # POSIX seconds: when it was published (None: undated)
+    arrived: float  # POSIX seconds: when it was stored; the window evicts by this
+    shingle_values: np.ndarray  # MinHash values (uint32) over word 3-shingles
+    lsh_values: np.ndarray  # MinHash values (uint32) of the salient terms it is indexed by (for a
+    # new entry; the table keeps its band keys, not these)
+    salient_hashes: np.ndarray  # all its salient terms (uint32), for the terms' story counts
+    word_hashes: np.ndarray  # its content words (uint32, sorted)
+    title_hashes: np.ndarray  # its title's content words (uint32, sorted)
+    embedding: np.ndarray  # unit vector of its title and lead (float16, as stored: a run that
+    # placed the article and one that loaded it from the store decide the same)
+
+    @property
+    def short(self) -> bool:
+        """A headline or a teaser (see Fingerprint.short)."""
+        return len(self.word_hashes) < SHORT_TEXT_WORDS
+
+
+class ArticleTable:
+    """Articles by slot: fixed-size fields in columns, hash sets in one pool."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._slot: dict[int, int] = {}
+        self._free: list[int] = []
+        self._size = 0  # slots ever handed out (the columns' used length)
+        self.article_ids = np.zeros(capacity, dtype=np.int64)
+        self.clusters = np.full(capacity, NO_CLUSTER, dtype=np.int64)
+        self.seen = np.full(capacity, np.nan)
+        self.arrived = np.zeros(capacity)
+        self.shingles = np.zeros((capacity, NUM_PERM), dtype=np.uint32)
+        self.embeddings = np.zeros((capacity, DIMENSIONS), dtype=np.float16)
+        self._starts = np.zeros(capacity, dtype=np.int64)
+        self._lengths = np.zeros((capacity, 3), dtype=np.int32)
+        self._pool = np.zeros(capacity * 64, dtype=np.uint32)
+        self._pool_used = 0
+        self._pool_garbage = 0
+
+    def __len__(self) -> int:
+        return len(self._slot)
+
+    def __contains__(self, article_id: int) -> bool:
+        return article_id in self._slot
+
+    def slot(self, article_id: int) -> int:
+        return self._slot[article_id]
+
+    def slot_or_none(self, article_id: int) -> int | None:
+        return self._slot.get(article_id)
+
+    def add(self, article: IndexedArticle) -> int:
+        """Store an article in a free slot; its slot."""
+        slot = self._free.pop() if self._free else self._new_slot()
+        self._slot[article.article_id] = slot
+        self.article_ids[slot] = article.article_id
+        self.clusters[slot] = NO_CLUSTER if article.cluster_id is None else article.cluster_id
+        self.seen[slot] = np.nan if article.seen is None else article.seen
+        self.arrived[slot] = article.arrived
+        self.shingles[slot] = article.shingle_values
+        self.embeddings[slot] = article.embedding
+        hash_sets = (article.word_hashes, article.title_hashes, article.salient_hashes)
+        lengths = [len(h) for h in hash_sets]
+        total = sum(lengths)
+        start = self._reserve(total)
+        if total:
+            self._pool[start : start + total] = np.concatenate(hash_sets)
+        self._starts[slot] = start
+        self._lengths[slot] = lengths
+        return slot
+
+    def add_many(
+        self,
+        article_ids: np.ndarray,
+        clusters: np.ndarray,
+        seen: np.ndarray,
+        arrived: np.ndarray,
+        shingles: np.ndarray,
+        embeddings: np.ndarray,
+        hashes: np.ndarray,
+        lengths: np.ndarray,
+    ) -> None:
+        """add() of many articles as whole columns (a run's start): `hashes` holds each article's
+        words, titles and salient terms in turn, `lengths` their counts (a row each)."""
+        count = len(article_ids)
+        first = self._size
+        if first + count > len(self.article_ids):
+            self._grow(first + count + (first + count) // 4 + 16)
+        slots = np.arange(first, first + count)
+        self._size += count
+        self._slot.update(zip(article_ids.tolist(), slots.tolist(), strict=True))
+        self.article_ids[slots] = article_ids
+        self.clusters[slots] = clusters
+        self.seen[slots] = seen
+        self.arrived[slots] = arrived
+        self.shingles[slots] = shingles
+        self.embeddings[slots] = embeddings
+        start = self._reserve(len(hashes))
+        self._pool[start : start + len(hashes)] = hashes
+        sizes = lengths.sum(axis=1)
+        self._starts[slots] = start + np.cumsum(sizes) - sizes
+        self._lengths[slots] = lengths
+
+    def remove(self, article_id: int) -> int | None:
+        """Free an article's slot (its row stays readable until the slot is reused); its slot."""
+        slot = self._slot.pop(article_id, None)
+        if slot is None:
+            return None
+        self._free.append(slot)
+        self._pool_garbage += int(self._lengths[slot].sum())
+        return slot
+
+    def hashes(self, slot: int, which: int) -> np.ndarray:
+        """One of an article's hash sets (WORDS, TITLES or SALIENT), a view into the pool."""
+        lengths = self._lengths[slot].tolist()
+        start = int(self._starts[slot]) + sum(lengths[:which])
+        return self._pool[start : start + lengths[which]]
+
+    def hashes_of_many(self, slots: np.ndarray, which: int) -> tuple[np.ndarray, np.ndarray]:
+        """One hash set of each of many articles, concatenated, and the sets' sizes."""
+        lengths = self._lengths[slots]
+        starts = self._starts[slots] + lengths[:, :which].sum(axis=1)
+        sizes = lengths[:, which].astype(np.int64)
+        total = int(sizes.sum())
+        offsets = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        return self._pool[np.repeat(starts, sizes) + offsets], sizes
+
+    def word_count(self, slot: int) -> int:
+        return int(self._lengths[slot, WORDS])
+
+    def cluster(self, slot: int) -> int | None:
+        cluster = int(self.clusters[slot])
+        return None if cluster == NO_CLUSTER else cluster
+
+    def row(self, slot: int) -> IndexedArticle:
+        seen = float(self.seen[slot])
+        return IndexedArticle(
+            article_id=int(self.article_ids[slot]),
+            cluster_id=self.cluster(slot),
+            seen=None if np.isnan(seen) else seen,
+            arrived=float(self.arrived[slot]),
+            shingle_values=self.shingles[slot],
+            lsh_values=_NO_VALUES,
+            salient_hashes=self.hashes(slot, SALIENT),
+            word_hashes=self.hashes(slot, WORDS),
+            title_hashes=self.hashes(slot, TITLES),
+            embedding=self.embeddings[slot],
+        )
+
+    def nbytes(self) -> int:
+        """The arrays' memory (what tracemalloc sees of them, without the Python dicts)."""
+        arrays = (self.article_ids, self.clusters, self.seen, self.arrived, self.shingles)
+        return sum(a.nbytes for a in (*arrays, self.embeddings, self._starts, self._lengths, self._pool))
+
+    def _new_slot(self) -> int:
+        slot = self._size
+        if slot == len(self.article_ids):
+            self._grow(slot + slot // 4 + 16)  # by a quarter: less idle capacity than doubling
+        self._size += 1
+        return slot
+
+    def _grow(self, capacity: int) -> None:
+        def grown(a: np.ndarray, fill: float | int = 0) -> np.ndarray:
+            out = np.full((capacity, *a.shape[1:]), fill, dtype=a.dtype)
+            out[: len(a)] = a
+            return out
+
+        self.article_ids = grown(self.article_ids)
+        self.clusters = grown(self.clusters, NO_CLUSTER)
+        self.seen = grown(self.seen, np.nan)
+        self.arrived = grown(self.arrived)
+        self.shingles = grown(self.shingles)
+        self.embeddings = grown(self.embeddings)
+        self._starts = grown(self._starts)
+        self._lengths = grown(self._lengths)
+
+    def _reserve(self, count: int) -> int:
+        """Room for `count` values at the pool's end: compacted first when half of it is garbage,
+        grown by a quarter when full."""
+        if self._pool_used + count > len(self._pool):
+            if self._pool_garbage * 2 >= self._pool_used:
+                self._compact()
+            if self._pool_used + count > len(self._pool):
+                grown = len(self._pool) + len(self._pool) // 4
+                bigger = np.zeros(max(self._pool_used + count, grown), dtype=np.uint32)
+                bigger[: self._pool_used] = self._pool[: self._pool_used]
+                self._pool = bigger
+        start = self._pool_used
+        self._pool_used += count
+        return start
+
+    def _compact(self) -> None:
+        """The live articles' runs moved to the pool's start, in slot order (a new array: rows read
+        before stay valid)."""
+        live = np.array(sorted(self._slot.values()), dtype=np.int64)
+        sizes = self._lengths[live].sum(axis=1)
+        total = int(sizes.sum())
+        pool = np.zeros(max(len(self._pool), total), dtype=np.uint32)
+        if total:
+            starts = self._starts[live]
+            # Every live value's old position: each run's start repeated over its length, plus offsets.
+            offsets = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+            pool[:total] = self._pool[np.repeat(starts, sizes) + offsets]
+            self._starts[live] = np.cumsum(sizes) - sizes
+        self._pool, self._pool_used, self._pool_garbage = pool, total, 0

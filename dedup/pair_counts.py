@@ -1,0 +1,183 @@
+"""How many of a story's articles use a term, for every (term, story) pair, in sorted arrays.
+
+The story index asks two things of its terms: how many stories use a term (a name in most
+stories says little about which one an article tells), and which stories use a title word and how
+often (a headline's candidate stories and their IDF weights). A dict of Counters answers both at
+about 100 bytes a pair; here a pair is one 64-bit key (term << 32 | story) and one 32-bit count
+in sorted arrays (12 bytes), with new pairs waiting in a small dict until they are merged in one
+pass, as dedup.band_index does with LSH keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+# New pairs are merged into the sorted arrays at this many, or at 1/256 of the arrays (a merge
+# moves the arrays once: its cost per pair stays flat as they grow, the dict stays small).
+MERGE_PAIRS = 1 << 10
+# The story code of None (articles indexed before they had a cluster).
+_NONE = 0xFFFFFFFF
+_LOW = np.uint64(0xFFFFFFFF)
+_SHIFT = np.uint64(32)
+
+
+def story_code(story: int | None) -> int:
+    if story is None:
+        return _NONE
+    if not 0 <= story < _NONE:
+        raise ValueError(f"cluster id {story} is outside the story index's 32-bit range")
+    return story
+
+
+def story_of(code: int) -> int | None:
+    return None if code == _NONE else code
+
+
+class PairCounts:
+    """Counts of (term, story) pairs: the terms are uint32 hashes, the stories cluster ids."""
+
+    def __init__(self) -> None:
+        self._keys = np.empty(0, dtype=np.uint64)  # sorted, unique
+        self._counts = np.empty(0, dtype=np.int32)  # 0: a pair no longer used (purged later)
+        self._pending: dict[int, dict[int, int]] = {}  # term -> story code -> count
+        self._pending_pairs = 0
+        self._zeros = 0
+
+    @classmethod
+    def of_pairs(cls, terms: np.ndarray, stories: np.ndarray) -> PairCounts:
+        """Counts of every (terms[k], stories[k]) (stories as codes): a run's start, in one sort."""
+        built = cls()
+        keys = (terms.astype(np.uint64) << _SHIFT) | stories.astype(np.uint64)
+        built._keys, counts = np.unique(keys, return_counts=True)
+        built._counts = counts.astype(np.int32)
+        return built
+
+    def add(self, terms: np.ndarray, story: int | None, counts: np.ndarray | int = 1) -> None:
+        """Count `counts` more uses of each term (unique uint32 values) by the story."""
+        if not len(terms):
+            return
+        code = story_code(story)
+        counts = np.broadcast_to(np.asarray(counts, dtype=np.int32), terms.shape)
+        pos, hit = self._find(terms, code)
+        if hit.any():
+            at = pos[hit]
+            self._zeros -= int(np.count_nonzero(self._counts[at] == 0))
+            self._counts[at] += counts[hit]
+        for term, count in zip(terms[~hit].tolist(), counts[~hit].tolist(), strict=True):
+            stories = self._pending.setdefault(term, {})
+            if code not in stories:
+                self._pending_pairs += 1
+            stories[code] = stories.get(code, 0) + count
+        if self._pending_pairs >= max(MERGE_PAIRS, len(self._keys) >> 8):
+            self._merge()
+
+    def remove(self, terms: np.ndarray, story: int | None, counts: np.ndarray | int = 1) -> None:
+        """Count `counts` fewer uses (each pair was added before)."""
+        if not len(terms):
+            return
+        code = story_code(story)
+        counts = np.broadcast_to(np.asarray(counts, dtype=np.int32), terms.shape)
+        pos, hit = self._find(terms, code)
+        if hit.any():
+            at = pos[hit]
+            self._counts[at] -= counts[hit]
+            self._zeros += int(np.count_nonzero(self._counts[at] <= 0))
+            self._counts[at] = np.maximum(self._counts[at], 0)
+        for term, count in zip(terms[~hit].tolist(), counts[~hit].tolist(), strict=True):
+            stories = self._pending.get(term)
+            if stories is None or code not in stories:
+                continue
+            stories[code] -= count
+            if stories[code] <= 0:
+                del stories[code]
+                self._pending_pairs -= 1
+                if not stories:
+                    del self._pending[term]
+        if self._zeros >= max(MERGE_PAIRS, len(self._keys) // 4):
+            self._merge()
+
+    def story_counts(self, terms: np.ndarray) -> np.ndarray:
+        """How many stories use each term."""
+        return self._per_term(terms, lambda counts: counts > 0, len)
+
+    def total_counts(self, terms: np.ndarray) -> np.ndarray:
+        """Each term's uses summed over its stories."""
+        return self._per_term(terms, lambda counts: counts, lambda p: sum(p.values()))
+
+    def _per_term(
+        self,
+        terms: np.ndarray,
+        of_counts: Callable[[np.ndarray], np.ndarray],
+        of_pending: Callable[[dict[int, int]], int],
+    ) -> np.ndarray:
+        """of_counts() of each term's pair counts in the arrays, summed, plus of_pending() of its
+        pending ones: all ranges gathered at once, summed by running totals."""
+        lo, hi = self._ranges(terms)
+        sizes = hi - lo
+        offsets = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        values = of_counts(self._counts[np.repeat(lo, sizes) + offsets])
+        running = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
+        ends = np.cumsum(sizes)
+        out = running[ends] - running[ends - sizes]
+        if self._pending:
+            for k, term in enumerate(terms.tolist()):
+                if pending := self._pending.get(term):
+                    out[k] += of_pending(pending)
+        return out
+
+    def stories(self, term: int) -> dict[int | None, int]:
+        """The stories using a term, with their uses."""
+        lo, hi = self._ranges(np.array([term], dtype=np.uint32))
+        a, b = int(lo[0]), int(hi[0])
+        counts = self._counts[a:b]
+        used = counts > 0
+        found = {
+            story_of(code): count
+            for code, count in zip(
+                (self._keys[a:b][used] & _LOW).tolist(), counts[used].tolist(), strict=True
+            )
+        }
+        for code, count in self._pending.get(term, {}).items():
+            found[story_of(code)] = found.get(story_of(code), 0) + count
+        return found
+
+    def nbytes(self) -> int:
+        return self._keys.nbytes + self._counts.nbytes
+
+    def _find(self, terms: np.ndarray, code: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each pair's position in the arrays, and whether it is there."""
+        keys = (terms.astype(np.uint64) << _SHIFT) | np.uint64(code)
+        if not len(self._keys):
+            return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
+        pos = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
+        return pos, self._keys[pos] == keys
+
+    def _ranges(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each term's pairs start and end in the arrays."""
+        first = terms.astype(np.uint64) << _SHIFT
+        lo = np.searchsorted(self._keys, first, side="left")
+        hi = np.searchsorted(self._keys, first | _LOW, side="right")
+        return lo, hi
+
+    def _merge(self) -> None:
+        """Pending pairs into the arrays (pairs not in them: no key is duplicated), sorted apart and
+        inserted in one pass; unused pairs out once they are a quarter of the arrays."""
+        if self._zeros >= max(MERGE_PAIRS, len(self._keys) // 4):
+            keep = self._counts > 0
+            self._keys, self._counts, self._zeros = self._keys[keep], self._counts[keep], 0
+        terms, codes, counts = [], [], []
+        for term, stories in self._pending.items():
+            for code, count in stories.items():
+                terms.append(term)
+                codes.append(code)
+                counts.append(count)
+        if terms:
+            keys = (np.array(terms, dtype=np.uint64) << _SHIFT) | np.array(codes, dtype=np.uint64)
+            order = np.argsort(keys)
+            keys, added = keys[order], np.array(counts, dtype=np.int32)[order]
+            at = np.searchsorted(self._keys, keys)
+            self._keys, self._counts = np.insert(self._keys, at, keys), np.insert(self._counts, at, added)
+        self._pending.clear()
+        self._pending_pairs = 0
