@@ -46,7 +46,8 @@ from typing import TypeVar
 
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from dedup import Fingerprint, IndexedArticle, StoryIndex, fingerprint_text
+from dedup import Fingerprint, StoryIndex, fingerprint_text
+from dedup.article_table import Candidates
 from dedup.features import content_words, jaccard, overlap_coefficient, salient_terms, shingles
 from dedup.fingerprint import fingerprint_many
 from dedup.index import STORY_JACCARD, new_entry
@@ -176,7 +177,7 @@ def wirewatch_labels(items: Sequence[Headline], db: Path) -> tuple[list[int], li
     index = load_index(store)
     place = index.place
 
-    def recording(fp: Fingerprint, candidates: Sequence[IndexedArticle]) -> Placement:
+    def recording(fp: Fingerprint, candidates: Candidates) -> Placement:
         decisions.append(placement := place(fp, candidates))
         return placement
 
@@ -251,7 +252,7 @@ class Stream:
         index, candidates = StoryIndex(), []
         for i, (h, fp) in enumerate(zip(items, fps, strict=True)):
             seen, lsh_hash = h.published.timestamp(), index.lsh_hash(fp)
-            candidates.append([c.article_id for c in index.candidates(fp, lsh_hash, seen, seen)])
+            candidates.append(index.candidates(fp, lsh_hash, seen, seen).ids)
             # No clusters here: the index counts no stories, so no term is left out as common.
             index.add(new_entry(i, None, fp, seen, seen, lsh_hash))
         return cls(items, fps, candidates)
@@ -568,9 +569,7 @@ def count_candidates(index: StoryIndex) -> list[int]:
     counts = [0]
     query = index.candidates
 
-    def counted(
-        fp: Fingerprint, lsh_hash: LeanMinHash, seen: float | None, arrived: float
-    ) -> list[IndexedArticle]:
+    def counted(fp: Fingerprint, lsh_hash: LeanMinHash, seen: float | None, arrived: float) -> Candidates:
         found = query(fp, lsh_hash, seen, arrived)
         counts[-1] += len(found)
         return found

@@ -8,6 +8,7 @@ a freed slot is reused, and the pool is compacted once half of it belongs to rem
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,44 @@ class IndexedArticle:
     def short(self) -> bool:
         """A headline or a teaser (see Fingerprint.short)."""
         return len(self.word_hashes) < SHORT_TEXT_WORDS
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """The indexed articles an article is compared with, as columns: a placement reads them in
+    whole arrays, not an object each."""
+
+    article_ids: np.ndarray  # int64, ascending
+    shingles: np.ndarray  # (count, NUM_PERM) uint32: their shingle MinHash values
+    words: np.ndarray  # uint32: their content words, one run each
+    word_counts: np.ndarray  # int64: each one's run length
+
+    def __len__(self) -> int:
+        return len(self.article_ids)
+
+    @property
+    def ids(self) -> list[int]:
+        return [int(a) for a in self.article_ids.tolist()]
+
+    @classmethod
+    def of(cls, articles: Sequence[IndexedArticle]) -> Candidates:
+        """Candidates from entries (a new entry's fields, as tests build them)."""
+        if not articles:
+            return NO_CANDIDATES
+        return cls(
+            article_ids=np.array([a.article_id for a in articles], dtype=np.int64),
+            shingles=np.stack([a.shingle_values for a in articles]).astype(np.uint32),
+            words=np.concatenate([a.word_hashes for a in articles]).astype(np.uint32),
+            word_counts=np.array([len(a.word_hashes) for a in articles], dtype=np.int64),
+        )
+
+
+NO_CANDIDATES = Candidates(
+    np.zeros(0, dtype=np.int64),
+    np.zeros((0, NUM_PERM), dtype=np.uint32),
+    np.zeros(0, dtype=np.uint32),
+    np.zeros(0, dtype=np.int64),
+)
 
 
 class ArticleTable:
@@ -177,6 +216,13 @@ class ArticleTable:
             title_hashes=self.hashes(slot, TITLES),
             embedding=self.embeddings[slot],
         )
+
+    def candidates(self, slots: np.ndarray) -> Candidates:
+        """The articles in these slots (in this order) as candidates."""
+        if not len(slots):
+            return NO_CANDIDATES
+        words, counts = self.hashes_of_many(slots, WORDS)
+        return Candidates(self.article_ids[slots], self.shingles[slots], words, counts)
 
     def nbytes(self) -> int:
         """The arrays' memory (what tracemalloc sees of them, without the Python dicts)."""

@@ -14,8 +14,6 @@ meet one by chance about b * b * N / 2^32 times (both tiers: 0.02 at 21,000 arti
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 
 # Fixed odd multipliers (from a seeded generator): the same keys in every process and run.
@@ -37,7 +35,8 @@ class BandIndex:
         self._mix = _MIX[:bands, :rows]
         self._keys = np.empty(0, dtype=np.uint32)  # sorted
         self._ids = np.empty(0, dtype=np.int32)  # the article of each key
-        self._pending: dict[int, list[int]] = {}  # key -> articles, not yet in the arrays
+        self._pending: dict[int, int] = {}  # key -> an article, not yet in the arrays
+        self._pending_more: dict[int, list[int]] = {}  # key -> its other pending articles
         self._pending_keys = 0
         self._removed: set[int] = set()  # articles still in the arrays or pending, to be skipped
         self._present: set[int] = set()
@@ -72,8 +71,17 @@ class BandIndex:
         if article_id in self._removed:
             self._merge(purge=True)  # its old keys go first, so they cannot come back with it
         self._present.add(article_id)
-        for key in self.keys(values).tolist():
-            self._pending.setdefault(key, []).append(article_id)
+        keys = self.keys(values).tolist()
+        pending = self._pending
+        # A key has one article in `pending`, and any further ones in `_pending_more` (rare: two
+        # near copies waiting together); dict.fromkeys sets the usual case in one C call.
+        clash = pending.keys() & keys if pending else set()
+        if clash:
+            for key in clash:
+                self._pending_more.setdefault(key, []).append(article_id)
+            pending.update((key, article_id) for key in keys if key not in clash)
+        else:
+            pending.update(dict.fromkeys(keys, article_id))
         self._pending_keys += self.bands
         if self._pending_keys >= max(MERGE_KEYS, len(self._keys) >> 8):
             self._merge(purge=False)
@@ -110,39 +118,42 @@ class BandIndex:
         keys = self.keys(values)
         found: set[int] = set()
         if len(self._keys):
-            low = np.searchsorted(self._keys, keys, side="left")
-            high = np.searchsorted(self._keys, keys, side="right")
-            hit = high > low
+            low = np.searchsorted(self._keys, keys)
+            hit = self._keys[np.minimum(low, len(self._keys) - 1)] == keys
             if hit.any():  # every matching position at once: starts repeated over run lengths
-                low, lengths = low[hit], (high - low)[hit]
+                low = low[hit]
+                lengths = np.searchsorted(self._keys, keys[hit], side="right") - low
                 offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
                 found.update(self._ids[np.repeat(low, lengths) + offsets].tolist())
-        for key in keys.tolist():
-            found.update(self._pending.get(key, ()))
+        if self._pending:
+            for key in self._pending.keys() & keys.tolist():
+                found.add(self._pending[key])
+                found.update(self._pending_more.get(key, ()))
         return found - self._removed if self._removed else found
+
+    def _flatten(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pending keys and their articles as arrays."""
+        keys = list(self._pending)
+        ids = list(self._pending.values())
+        for key, more in self._pending_more.items():
+            keys.extend([key] * len(more))
+            ids.extend(more)
+        return np.array(keys, dtype=np.uint32), np.array(ids, dtype=np.int32)
 
     def _merge(self, purge: bool) -> None:
         """Pending keys into the sorted arrays (sorted apart, then inserted in one pass); with
         `purge`, removed articles' keys out of them."""
-        keys, ids = _flatten(self._pending.items())
+        keys, ids = self._flatten()
         if len(keys):
             order = np.argsort(keys, kind="stable")
             keys, ids = keys[order], ids[order]
             at = np.searchsorted(self._keys, keys, side="right")
             self._keys, self._ids = np.insert(self._keys, at, keys), np.insert(self._ids, at, ids)
         self._pending.clear()
+        self._pending_more.clear()
         self._pending_keys = 0
         if purge and self._removed:
             gone = np.fromiter(self._removed, dtype=np.int32, count=len(self._removed))
             keep = ~np.isin(self._ids, gone)
             self._keys, self._ids = self._keys[keep], self._ids[keep]
             self._removed.clear()
-
-
-def _flatten(items: Iterable[tuple[int, list[int]]]) -> tuple[np.ndarray, np.ndarray]:
-    keys: list[int] = []
-    ids: list[int] = []
-    for key, articles in items:
-        keys.extend([key] * len(articles))
-        ids.extend(articles)
-    return np.array(keys, dtype=np.uint32), np.array(ids, dtype=np.int32)

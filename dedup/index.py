@@ -20,14 +20,23 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
 from datasketch import LeanMinHash
 
-from dedup.article_table import NO_CLUSTER, SALIENT, TITLES, WORDS, ArticleTable, IndexedArticle
+from dedup.article_table import (
+    NO_CANDIDATES,
+    NO_CLUSTER,
+    SALIENT,
+    TITLES,
+    WORDS,
+    ArticleTable,
+    Candidates,
+    IndexedArticle,
+)
 from dedup.band_index import BandIndex
 from dedup.centroids import MIN_SHARED_TITLE_WORDS, HeadlineCentroids
 from dedup.embedding import DIMENSIONS, from_bytes, to_bytes
@@ -275,7 +284,7 @@ class StoryIndex:
         else:
             self._headline_only.add(target)
 
-    def place(self, fp: Fingerprint, candidates: Sequence[IndexedArticle]) -> Placement:
+    def place(self, fp: Fingerprint, candidates: Candidates) -> Placement:
         """The decision for one article: its story (the lowest-numbered of the stories its matches
         are in; None for a new one) and the other stories it bridges, to be merged into it."""
         placement = self._match(fp, candidates)
@@ -285,7 +294,7 @@ class StoryIndex:
             return placement
         return replace(placement, story=stories[0], merges=tuple(stories[1:]))
 
-    def _match(self, fp: Fingerprint, candidates: Sequence[IndexedArticle]) -> Placement:
+    def _match(self, fp: Fingerprint, candidates: Candidates) -> Placement:
         """Decide an article's match: a copy or a full-text rewrite of one article by the rules of
         decide_placement; otherwise the story the story model rates highest (dedup.story_model),
         with the other stories it rates at least `model.merge` and shares two title words with as
@@ -325,7 +334,7 @@ class StoryIndex:
             ),
         )
 
-    def candidate_stories(self, fp: Fingerprint, candidates: Sequence[IndexedArticle]) -> list[int]:
+    def candidate_stories(self, fp: Fingerprint, candidates: Candidates) -> list[int]:
         """The stories the model rates for an article: those sharing title words with it, those
         nearest in meaning, and (for a headline) those of its LSH candidates."""
         words = story_words(fp)
@@ -334,7 +343,7 @@ class StoryIndex:
         if fp.short or self._headline_only:  # a full text is rated against headline-only stories
             stories.update(self._vectors.nearest(fp.embedding, NEAREST_STORIES))
         if fp.short:
-            stories.update(self.cluster_of(a.article_id) for a in candidates)
+            stories.update(self.cluster_of(a) for a in candidates.ids)
         else:
             stories.intersection_update(self._headline_only)
         return sorted(s for s in stories if s is not None and s in self._members)
@@ -400,14 +409,14 @@ class StoryIndex:
 
     def candidates(
         self, fp: Fingerprint, lsh_hash: LeanMinHash, seen: float | None, arrived: float
-    ) -> list[IndexedArticle]:
+    ) -> Candidates:
         """Indexed articles LSH finds for the fingerprint, within the window of its time, by id.
 
         Two dated articles are compared by their dates; when either has none, by when each was stored.
         """
         found = self._near.query(fp.shingle_hash.hashvalues) | self._story.query(lsh_hash.hashvalues)
         if not found:
-            return []
+            return NO_CANDIDATES
         table = self._table
         slots = self._slots(sorted(found))
         other_seen, other_arrived = table.seen[slots], table.arrived[slots]
@@ -416,7 +425,7 @@ class StoryIndex:
             apart = by_arrival
         else:  # NaN: undated
             apart = np.where(np.isnan(other_seen), by_arrival, np.abs(other_seen - seen))
-        return [table.row(s) for s in slots[apart <= self.window].tolist()]
+        return table.candidates(slots[apart <= self.window])
 
 
 def _embeddings(raws: list[bytes]) -> np.ndarray:
@@ -458,22 +467,19 @@ def _shared_counts(own: np.ndarray, values: np.ndarray, sizes: np.ndarray) -> np
     return running[ends] - running[ends - sizes]
 
 
-def decide_placement(
-    fp: Fingerprint, candidates: Sequence[IndexedArticle], rewrites: bool = True
-) -> Placement:
+def decide_placement(fp: Fingerprint, candidates: Candidates, rewrites: bool = True) -> Placement:
     """Match an article against verified candidates; the best match names its tier.
 
     Without `rewrites` only copies are looked for (a headline is matched to stories instead).
     """
-    if not candidates:
+    if not len(candidates):
         return Placement(matched_article_id=None, tier="original", score=0.0)
-    ids = [c.article_id for c in candidates]
+    ids = candidates.ids
     # Copy score: the share of equal MinHash values over 3-shingles (datasketch's estimate).
-    shingle_values = np.stack([c.shingle_values for c in candidates])
-    copy_scores = (shingle_values == fp.shingle_hash.hashvalues).sum(axis=1) / NUM_PERM
+    copy_scores = (candidates.shingles == fp.shingle_hash.hashvalues.astype(np.uint32)).sum(axis=1) / NUM_PERM
     # Story score: exact Jaccard of content words, all candidates in one numpy pass.
-    sizes = np.array([len(c.word_hashes) for c in candidates])
-    shared = _shared_counts(fp.word_hashes, np.concatenate([c.word_hashes for c in candidates]), sizes)
+    sizes = candidates.word_counts
+    shared = _shared_counts(fp.word_hashes, candidates.words, sizes)
     own = len(fp.word_hashes)
     union = own + sizes - shared
     story_scores = np.divide(shared, union, out=np.zeros(len(ids)), where=(union > 0) & (own > 0))

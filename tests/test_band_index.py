@@ -12,10 +12,10 @@ from dedup.band_index import BandIndex
 from dedup.fingerprint import NUM_PERM, minhash_of
 from dedup.index import NEAR_DUPLICATE_JACCARD, NEAR_LSH_BANDS_ROWS
 
-# A regression guard, measured with tracemalloc: 8.3 KB an article here (1,500 articles), 7.0 KB
-# at 3,000, where datasketch's MinHashLSH took 32 KB. The goal of 2 KB needs every per-article
-# field in shared arrays (issue "Use the machine").
-MAX_INDEX_BYTES_PER_ARTICLE = 11_000
+# A regression guard, measured with tracemalloc: 3.9 KB an article here (1,500 articles) and at
+# 3,000, with every article a row of shared arrays; 7.0 KB with an object per article, 32 KB with
+# datasketch's MinHashLSH. An object per article again would fail it.
+MAX_INDEX_BYTES_PER_ARTICLE = 4_800
 
 
 def _sets(count: int, seed: int) -> list[np.ndarray]:

@@ -11,6 +11,7 @@ import pytest
 import sqlite_utils
 
 from dedup import StoryIndex, decide_placement, fingerprint_text
+from dedup.article_table import Candidates
 from dedup.features import content_words, jaccard
 from dedup.fingerprint import minhash_of
 from dedup.index import article_time, new_entry
@@ -112,11 +113,11 @@ def test_demo_copies_are_near_duplicates_and_unrelated_stories_stay_apart(tmp_pa
 def test_placement_is_symmetric_and_explains_its_score(seed_articles: dict[str, NewArticle]) -> None:
     a, b = seed_articles["002"], seed_articles["001"]
     fa, fb = fingerprint_text(a.title, a.text), fingerprint_text(b.title, b.text)
-    ab = decide_placement(fa, [new_entry(2, None, fb, seen=0.0, arrived=0.0)])
-    ba = decide_placement(fb, [new_entry(1, None, fa, seen=0.0, arrived=0.0)])
+    ab = decide_placement(fa, Candidates.of([new_entry(2, None, fb, seen=0.0, arrived=0.0)]))
+    ba = decide_placement(fb, Candidates.of([new_entry(1, None, fa, seen=0.0, arrived=0.0)]))
     assert ab.tier == ba.tier == "related" and ab.basis == "words"
     assert ab.score == ba.score == round(jaccard(fa.words, fb.words), 4)
-    assert decide_placement(fa, []).tier == "original"
+    assert decide_placement(fa, Candidates.of([])).tier == "original"
 
 
 # --- the time window, common names, and an upgraded store -------------------------------------------
@@ -184,9 +185,9 @@ def test_an_index_loaded_from_the_store_decides_as_the_one_that_built_it(tmp_pat
             built.candidates(fp, built.lsh_hash(fp), seen, seen),
             loaded.candidates(fp, loaded.lsh_hash(fp), seen, seen),
         ]
-        assert [c.article_id for c in found[0]] == [c.article_id for c in found[1]]
+        assert found[0].ids == found[1].ids
         assert built.place(fp, found[0]) == loaded.place(fp, found[1])
-        assert all(built.cluster_of(c.article_id) == loaded.cluster_of(c.article_id) for c in found[0])
+        assert all(built.cluster_of(c) == loaded.cluster_of(c) for c in found[0].ids)
         candidates += len(found[0])
     assert candidates >= len(articles)  # each follow-up finds at least the article it follows
     store.close()
@@ -212,13 +213,13 @@ def test_names_common_to_many_stories_do_not_make_them_candidates() -> None:
         unfiltered.add(new_entry(story, story, fp, None, arrived, minhash_of(fp.salient_hashes)))
     fresh = ["Washington", "Pentagon", *(f"Fresh{k}" for k in range(7))]
     other = fingerprint_text("Another story", _article_words(fresh, seed=100))
-    assert index.candidates(other, index.lsh_hash(other), None, arrived) == []
+    assert len(index.candidates(other, index.lsh_hash(other), None, arrived)) == 0
     # Indexed by all their names, most of the 60 would be candidates (each shares 2 of 16 names).
     assert len(unfiltered.candidates(other, minhash_of(other.salient_hashes), None, arrived)) > 20
     # An article of story 7 is still found by its own names.
     again = ["Washington", "Pentagon", *(f"Name7x{k}" for k in range(5))]
     same = fingerprint_text("Story 7 again", _article_words(again, seed=101))
-    assert [c.article_id for c in index.candidates(same, index.lsh_hash(same), None, arrived)] == [7]
+    assert index.candidates(same, index.lsh_hash(same), None, arrived).ids == [7]
 
 
 def test_a_store_from_before_the_story_window_is_fingerprinted_again(tmp_path: Path) -> None:
@@ -297,7 +298,7 @@ def test_the_index_follows_cluster_merges() -> None:
     index.merge(2, 1)
     assert index.cluster_of(2) == 1
     headline = fingerprint_text("Port strike at Saltmere terminal", "")
-    placement = index.place(headline, [])
+    placement = index.place(headline, Candidates.of([]))
     assert placement.basis == "story_model" and placement.matched_article_id == 2
     index.merge(3, 3)  # a cluster merged into itself: nothing moves
     assert index.cluster_of(3) == 3
