@@ -393,6 +393,8 @@ class StoryIndex:
     def _evict(self, before: float) -> None:
         """Remove the articles stored before `before` (the heap orders them to the millisecond;
         those of its last millisecond are checked one by one)."""
+        if not math.isfinite(before):
+            return  # an endless window keeps everything
         last = _arrival_key(before, _MAX_ID)
         later = []
         while self._by_arrival and self._by_arrival[0] <= last:

@@ -56,16 +56,11 @@ class PairCounts:
 
     def add(self, terms: np.ndarray, story: int | None, counts: np.ndarray | int = 1) -> None:
         """Count `counts` more uses of each term (unique uint32 values) by the story."""
-        if not len(terms):
-            return
-        code = story_code(story)
-        counts = np.broadcast_to(np.asarray(counts, dtype=np.int32), terms.shape)
-        pos, hit = self._find(terms, code)
-        if hit.any():
-            at = pos[hit]
+        code, at, added, missing = self._locate(terms, story, counts)
+        if len(at):
             self._zeros -= int(np.count_nonzero(self._counts[at] == 0))
-            self._counts[at] += counts[hit]
-        for term, count in zip(terms[~hit].tolist(), counts[~hit].tolist(), strict=True):
+            self._counts[at] += added
+        for term, count in missing:
             stories = self._pending.setdefault(term, {})
             if code not in stories:
                 self._pending_pairs += 1
@@ -75,17 +70,11 @@ class PairCounts:
 
     def remove(self, terms: np.ndarray, story: int | None, counts: np.ndarray | int = 1) -> None:
         """Count `counts` fewer uses (each pair was added before)."""
-        if not len(terms):
-            return
-        code = story_code(story)
-        counts = np.broadcast_to(np.asarray(counts, dtype=np.int32), terms.shape)
-        pos, hit = self._find(terms, code)
-        if hit.any():
-            at = pos[hit]
-            self._counts[at] -= counts[hit]
-            self._zeros += int(np.count_nonzero(self._counts[at] <= 0))
-            self._counts[at] = np.maximum(self._counts[at], 0)
-        for term, count in zip(terms[~hit].tolist(), counts[~hit].tolist(), strict=True):
+        code, at, removed, missing = self._locate(terms, story, counts)
+        if len(at):
+            self._counts[at] = np.maximum(self._counts[at] - removed, 0)
+            self._zeros += int(np.count_nonzero(self._counts[at] == 0))
+        for term, count in missing:
             stories = self._pending.get(term)
             if stories is None or code not in stories:
                 continue
@@ -97,6 +86,17 @@ class PairCounts:
                     del self._pending[term]
         if self._zeros >= max(MERGE_PAIRS, len(self._keys) // 4):
             self._merge()
+
+    def _locate(
+        self, terms: np.ndarray, story: int | None, counts: np.ndarray | int
+    ) -> tuple[int, np.ndarray, np.ndarray, list[tuple[int, int]]]:
+        """The story's code; the array positions of its pairs with these terms, with their counts;
+        and the (term, count) of the pairs not in the arrays."""
+        code = story_code(story)
+        each = np.broadcast_to(np.asarray(counts, dtype=np.int32), terms.shape)
+        pos, hit = self._find(terms, code)
+        missing = list(zip(terms[~hit].tolist(), each[~hit].tolist(), strict=True))
+        return code, pos[hit], each[hit], missing
 
     def story_counts(self, terms: np.ndarray) -> np.ndarray:
         """How many stories use each term."""

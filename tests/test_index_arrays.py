@@ -1,0 +1,101 @@
+"""The story index's shared arrays answer as the dicts they replaced, through the adds, removals and
+merges of a window that keeps moving."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import numpy as np
+
+from dedup.article_table import ArticleTable, Candidates, IndexedArticle
+from dedup.pair_counts import PairCounts
+
+
+def _terms(rng: random.Random, count: int) -> np.ndarray:
+    return np.unique(np.array([rng.randrange(1, 400) for _ in range(count)], dtype=np.uint32))
+
+
+def test_pair_counts_match_a_counter_per_term_through_adds_removals_and_merges() -> None:
+    rng = random.Random(3)
+    ours, reference = PairCounts(), {}  # reference: term -> Counter(story -> uses)
+    articles: list[tuple[np.ndarray, int | None]] = []
+    for n in range(6000):  # enough pairs for many merges of the pending ones, and purges
+        terms = _terms(rng, 12)
+        story = None if n % 97 == 0 else rng.randrange(300)
+        ours.add(terms, story)
+        for t in terms.tolist():
+            reference.setdefault(t, Counter())[story] += 1
+        articles.append((terms, story))
+        if n % 3 == 0:  # the oldest leaves the window
+            old_terms, old_story = articles.pop(0)
+            ours.remove(old_terms, old_story)
+            for t in old_terms.tolist():
+                reference[t][old_story] -= 1
+                reference[t] = +reference[t]
+        if n % 250 == 0:  # a story merged into another: all its uses move
+            source, target = rng.randrange(300), rng.randrange(300)
+            moved = Counter()
+            for t, stories in reference.items():
+                if stories.get(source, 0) and source != target:
+                    moved[t] = stories.pop(source)
+                    stories[target] += moved[t]
+            if moved:
+                terms = np.array(sorted(moved), dtype=np.uint32)
+                counts = np.array([moved[t] for t in terms.tolist()], dtype=np.int32)
+                ours.remove(terms, source, counts)
+                ours.add(terms, target, counts)
+            articles = [(t, target if s == source else s) for t, s in articles]
+    every = np.arange(1, 400, dtype=np.uint32)
+    assert ours.story_counts(every).tolist() == [len(reference.get(t, ())) for t in every.tolist()]
+    assert ours.total_counts(every).tolist() == [
+        sum(reference.get(t, Counter()).values()) for t in every.tolist()
+    ]
+    for t in every.tolist():
+        assert ours.stories(t) == dict(reference.get(t, {}))
+
+
+def _entry(article_id: int, rng: random.Random) -> IndexedArticle:
+    return IndexedArticle(
+        article_id=article_id,
+        cluster_id=article_id % 7 or None,
+        seen=None if article_id % 5 == 0 else float(article_id),
+        arrived=float(article_id),
+        shingle_values=np.array([rng.randrange(1 << 32) for _ in range(128)], dtype=np.uint32),
+        lsh_values=np.zeros(0, dtype=np.uint32),
+        salient_hashes=_terms(rng, rng.randrange(0, 30)),
+        word_hashes=_terms(rng, rng.randrange(0, 200)),
+        title_hashes=_terms(rng, rng.randrange(0, 9)),
+        embedding=np.array([rng.random() for _ in range(256)], dtype=np.float16),
+    )
+
+
+def test_article_table_rows_survive_slot_reuse_and_pool_compaction() -> None:
+    rng = random.Random(5)
+    table, live = ArticleTable(capacity=16), {}
+    for article_id in range(4000):
+        entry = _entry(article_id, rng)
+        table.add(entry)
+        live[article_id] = entry
+        if rng.random() < 0.55:  # more leave than stay: freed slots are reused, the pool compacted
+            gone = rng.choice(sorted(live))
+            table.remove(gone)
+            del live[gone]
+    assert len(table) == len(live)
+    for article_id, entry in live.items():
+        row = table.row(table.slot(article_id))
+        assert (row.article_id, row.cluster_id, row.seen, row.arrived) == (
+            entry.article_id,
+            entry.cluster_id,
+            entry.seen,
+            entry.arrived,
+        )
+        for field in ("shingle_values", "salient_hashes", "word_hashes", "title_hashes", "embedding"):
+            assert np.array_equal(getattr(row, field), getattr(entry, field)), field
+    ids = sorted(live)[:50]
+    batch = table.candidates(np.array([table.slot(a) for a in ids]))
+    expected = Candidates.of([live[a] for a in ids])
+    assert batch.ids == expected.ids
+    assert np.array_equal(batch.words, expected.words)
+    assert np.array_equal(batch.word_counts, expected.word_counts)
+    assert np.array_equal(batch.shingles, expected.shingles)
