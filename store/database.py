@@ -207,6 +207,11 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
 
     def articles_without_fingerprint(self, limit: int) -> list[tuple[int, str, str, str | None, str]]:
         """(id, title, text, published, fetched) of up to `limit` articles without a fingerprint."""
+        # Only a schema upgrade leaves articles without one: two counts (a few ms at a million
+        # articles) spare every run's start the anti-join over the whole store (~4 s there).
+        counts = "SELECT (SELECT COUNT(*) FROM articles) = (SELECT COUNT(*) FROM fingerprints)"
+        if self.db.execute(counts).fetchone()[0]:
+            return []
         return self.db.execute(
             """SELECT id, title, text, published, fetched FROM articles
                WHERE id NOT IN (SELECT article_id FROM fingerprints) ORDER BY id LIMIT ?""",
