@@ -39,13 +39,10 @@ class BandIndex:
         self._pending_more: dict[int, list[int]] = {}  # key -> its other pending articles
         self._pending_keys = 0
         self._removed: set[int] = set()  # articles still in the arrays or pending, to be skipped
-        self._present: set[int] = set()
+        self._count = 0  # articles in (no set of them: the story index's table knows which)
 
     def __len__(self) -> int:
-        return len(self._present)
-
-    def __contains__(self, article_id: int) -> bool:
-        return article_id in self._present
+        return self._count
 
     def keys(self, values: np.ndarray) -> np.ndarray:
         """One 32-bit key per band: the band's values mixed by fixed odd multipliers (wrapping)."""
@@ -66,11 +63,10 @@ class BandIndex:
         return (mixed >> np.uint64(32)).astype(np.uint32)
 
     def insert(self, article_id: int, values: np.ndarray) -> None:
-        if article_id in self._present:
-            return
+        """Index an article (one not in: the caller knows which are)."""
         if article_id in self._removed:
             self._merge(purge=True)  # its old keys go first, so they cannot come back with it
-        self._present.add(article_id)
+        self._count += 1
         keys = self.keys(values).tolist()
         pending = self._pending
         # A key has one article in `pending`, and any further ones in `_pending_more` (rare: two
@@ -88,14 +84,13 @@ class BandIndex:
 
     def insert_many(self, article_ids: list[int], values: np.ndarray) -> None:
         """insert() of many articles at once (a row of values each), in one sort: a run's start."""
-        fresh = [k for k, a in enumerate(article_ids) if a not in self._present]
-        if not fresh:
+        if not article_ids:
             return
         if self._removed.intersection(article_ids):
             self._merge(purge=True)
         self._merge(purge=False)  # pending keys first, so the arrays hold everything
-        ids = np.array([article_ids[k] for k in fresh], dtype=np.int32)
-        keys = self.keys_of_many(values[fresh]).ravel()
+        ids = np.array(article_ids, dtype=np.int32)
+        keys = self.keys_of_many(values).ravel()
         keys = np.concatenate([self._keys, keys])
         ids = np.concatenate([self._ids, np.repeat(ids, self.bands)])
         # Sorted as one 64-bit array of key and id (5x faster than a stable argsort of the keys).
@@ -103,12 +98,11 @@ class BandIndex:
         packed.sort()
         self._keys = (packed >> np.uint64(32)).astype(np.uint32)
         self._ids = (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32).astype(np.int32)
-        self._present.update(article_ids[k] for k in fresh)
+        self._count += len(article_ids)
 
     def remove(self, article_id: int) -> None:
-        if article_id not in self._present:
-            return
-        self._present.discard(article_id)
+        """Forget an article (one in)."""
+        self._count -= 1
         self._removed.add(article_id)
         if len(self._removed) * self.bands >= max(MIN_PURGE_KEYS, len(self._keys) // 4):
             self._merge(purge=True)

@@ -36,6 +36,7 @@ from dedup.article_table import (
     ArticleTable,
     Candidates,
     IndexedArticle,
+    low_bits,
 )
 from dedup.band_index import BandIndex
 from dedup.centroids import MIN_SHARED_TITLE_WORDS, HeadlineCentroids
@@ -122,7 +123,8 @@ class StoryIndex:
         self._table = ArticleTable()
         self._by_arrival: list[int] = []  # a heap of _arrival_key()s: the first stored leaves first
         self._latest = float("-inf")
-        self._members: dict[int | None, set[int]] = {}  # cluster -> its indexed articles
+        self._members: dict[int | None, list[int]] = {}  # cluster -> its indexed articles (a list:
+        # 20 bytes an article where a set took 150; the oldest, which leave first, are at its start)
         self._terms = PairCounts()  # (salient term, cluster) -> its articles using the term
         self._headlines = HeadlineCentroids()
         self._centres: dict[int | None, tuple[np.ndarray, np.ndarray]] = {}  # big stories' title words
@@ -190,7 +192,7 @@ class StoryIndex:
             lengths,
         )
         for article_id, cluster in zip(window.article_ids, clusters, strict=True):
-            self._members.setdefault(cluster, set()).add(article_id)
+            self._members.setdefault(cluster, []).append(article_id)
         salient = np.frombuffer(b"".join(window.salient_hashes), dtype=np.uint32)
         self._terms = PairCounts.of_pairs(salient, np.repeat(codes, lengths[:, SALIENT]))
         titles = np.frombuffer(b"".join(window.title_hashes), dtype=np.uint32)
@@ -213,7 +215,7 @@ class StoryIndex:
             return False
         self._table.add(article)
         cluster = article.cluster_id
-        self._members.setdefault(cluster, set()).add(article.article_id)
+        self._members.setdefault(cluster, []).append(article.article_id)
         self._terms.add(article.salient_hashes, cluster)
         self._headlines.add(cluster, article.title_hashes)
         self._centres.pop(cluster, None)
@@ -239,7 +241,7 @@ class StoryIndex:
         self._story.remove(article_id)
         cluster = article.cluster_id
         members = self._members[cluster]
-        members.discard(article_id)
+        members.remove(article_id)
         if not members:
             del self._members[cluster]
         self._terms.remove(article.salient_hashes, cluster)
@@ -265,7 +267,7 @@ class StoryIndex:
         if source == target or source not in self._members:
             return
         members = self._members.pop(source)
-        self._members.setdefault(target, set()).update(members)
+        self._members.setdefault(target, []).extend(members)
         slots = self._slots(members)
         self._table.clusters[slots] = target
         terms, counts = np.unique(self._hashes(slots, SALIENT), return_counts=True)
@@ -370,7 +372,7 @@ class StoryIndex:
         """A story's summed title words (sorted) and their counts, from its members' titles."""
         centre = self._centres.get(story)
         if centre is None:
-            members = self._members.get(story, set())
+            members = self._members.get(story, [])
             centre = np.unique(self._hashes(self._slots(members), TITLES), return_counts=True)
             if len(members) >= CACHED_CENTRE_MEMBERS:
                 self._centres[story] = centre
@@ -477,8 +479,9 @@ def decide_placement(fp: Fingerprint, candidates: Candidates, rewrites: bool = T
     if not len(candidates):
         return Placement(matched_article_id=None, tier="original", score=0.0)
     ids = candidates.ids
-    # Copy score: the share of equal MinHash values over 3-shingles (datasketch's estimate).
-    copy_scores = (candidates.shingles == fp.shingle_hash.hashvalues.astype(np.uint32)).sum(axis=1) / NUM_PERM
+    # Copy score: the share of equal MinHash values over 3-shingles (datasketch's estimate, on
+    # the values' low 16 bits as the index keeps them: see low_bits).
+    copy_scores = (candidates.shingles == low_bits(fp.shingle_hash.hashvalues)).sum(axis=1) / NUM_PERM
     # Story score: exact Jaccard of content words, all candidates in one numpy pass.
     sizes = candidates.word_counts
     shared = _shared_counts(fp.word_hashes, candidates.words, sizes)
