@@ -12,10 +12,11 @@ from dedup.band_index import BandIndex
 from dedup.fingerprint import NUM_PERM, minhash_of
 from dedup.index import NEAR_DUPLICATE_JACCARD, NEAR_LSH_BANDS_ROWS
 
-# A regression guard, measured with tracemalloc: 3.9 KB an article here (1,500 articles) and at
+# A regression guard, measured with tracemalloc: 3.3 KB an article here (1,500 articles) and at
 # 3,000, with every article a row of shared arrays; 7.0 KB with an object per article, 32 KB with
-# datasketch's MinHashLSH. An object per article again would fail it.
-MAX_INDEX_BYTES_PER_ARTICLE = 4_800
+# datasketch's MinHashLSH. An object per article again, or full 32-bit shingle signatures, would
+# fail it.
+MAX_INDEX_BYTES_PER_ARTICLE = 3_600
 
 
 def _sets(count: int, seed: int) -> list[np.ndarray]:
