@@ -51,9 +51,10 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 from dedup import Fingerprint, StoryIndex, fingerprint_text
 from dedup.article_table import Candidates
 from dedup.features import content_words, jaccard, overlap_coefficient, salient_terms, shingles
-from dedup.fingerprint import fingerprint_many
+from dedup.fingerprint import fingerprint_in_chunks
 from dedup.index import STORY_JACCARD, new_entry
-from flows.commit import FINGERPRINT_CHUNK, commit_articles, load_index
+from flows.commit import commit_articles, load_index
+from flows.extract_pool import FingerprintsOnCores
 from store import open_store
 from wirewatch.config import AlertSettings
 from wirewatch.records import NewArticle, Placement
@@ -605,10 +606,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_scale(total: int, budget_s: float = 0.0, batch: int = 1000, report_every: int = 0) -> None:
+def run_scale(
+    total: int, budget_s: float = 0.0, batch: int = 1000, report_every: int = 0, fingerprint_workers: int = 0
+) -> None:
     """Commit `total` synthetic articles (or stop once commit time passes budget_s) and report speed:
     the rate over each report interval (10,000 articles; 100,000 from a 500,000 run) and the index's
-    open time, each as a ratio to the first interval (or open) with a full window."""
+    open time, each as a ratio to the first interval (or open) with a full window. With
+    `fingerprint_workers`, fingerprints are computed on that many worker processes, as a run's
+    commit does on a machine with that many cores (flows.extract_pool.fingerprints_on_cores)."""
     report_every = report_every or (100_000 if total >= 500_000 else 10_000)
     opens = {m for m in (100_000, 500_000, 1_000_000, total) if m <= total}  # index open timed there
     corpus = SyntheticCorpus(stories=max(5000, total // ARTICLES_PER_STORY))
@@ -617,8 +622,15 @@ def run_scale(total: int, budget_s: float = 0.0, batch: int = 1000, report_every
         "(tracemalloc, 3,000 articles)"
     )
     print(
-        f"\nscale: {total:,} synthetic articles, batches of {batch:,}, peak RSS before {peak_rss_mb():.0f} MB"
+        f"\nscale: {total:,} synthetic articles, batches of {batch:,}, "
+        f"peak RSS before {peak_rss_mb():.0f} MB, "
+        + (
+            f"fingerprints on {fingerprint_workers} worker processes"
+            if fingerprint_workers
+            else "one process"
+        )
     )
+    fingerprinter = FingerprintsOnCores(fingerprint_workers)  # in this process when 0
     gold: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "scale.db")
@@ -631,7 +643,8 @@ def run_scale(total: int, budget_s: float = 0.0, batch: int = 1000, report_every
             articles = [a for a, _ in made]
             t0 = time.perf_counter()
             found.append(0)
-            commit_articles(articles, store, index, (), ALERTS, articles[-1].published or datetime.now(UTC))
+            when = articles[-1].published or datetime.now(UTC)
+            commit_articles(articles, store, index, (), ALERTS, when, None, fingerprinter)
             took = time.perf_counter() - t0
             spent += took
             interval_spent += took
@@ -665,6 +678,7 @@ def run_scale(total: int, budget_s: float = 0.0, batch: int = 1000, report_every
             if over:
                 print(f"  stopped at {done:,} articles: commit time passed the {budget_s:.0f} s budget")
                 break
+        fingerprinter.close()
         print(f"  peak RSS {peak_rss_mb():.0f} MB")
         stored = store.list_articles()
         store.close()
@@ -686,13 +700,7 @@ def run_dedup_only(total: int, report_every: int = 0) -> None:
     for start in range(0, total, report_every):
         articles = [corpus.article(i)[0] for i in range(start, min(total, start + report_every))]
         t0 = time.perf_counter()
-        fps = [
-            fp
-            for chunk in range(0, len(articles), FINGERPRINT_CHUNK)
-            for fp in fingerprint_many(
-                [(a.title, a.text) for a in articles[chunk : chunk + FINGERPRINT_CHUNK]]
-            )
-        ]
+        fps = list(fingerprint_in_chunks([(a.title, a.text) for a in articles]))
         for k, (article, fp) in enumerate(zip(articles, fps, strict=True)):
             seen = (article.published or datetime.now(UTC)).timestamp()
             lsh_hash = index.lsh_hash(fp)
@@ -729,13 +737,20 @@ def main(argv: Iterator[str] | None = None) -> None:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--variants", action="store_true", help="prototype title rules and error samples")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile an N-article scale run")
+    parser.add_argument(
+        "--fingerprint-workers",
+        type=int,
+        default=0,
+        metavar="W",
+        help="fingerprint the store path's batches on W worker processes (default: in the process)",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     if not args.skip_quality:
         run_quality(args.variants)
     if args.profile:
         run_profile(args.profile)
     elif not args.skip_scale:
-        run_scale(args.scale, args.budget)
+        run_scale(args.scale, args.budget, fingerprint_workers=args.fingerprint_workers)
         run_dedup_only(args.scale)
 
 

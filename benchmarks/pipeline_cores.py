@@ -23,7 +23,7 @@ from pathlib import Path
 
 from fetch.http import Fetcher
 from flows.commit import commit_articles, deliver_alerts, load_index
-from flows.extract_pool import ExtractionStream, available_cores, extract_on_cores
+from flows.extract_pool import ExtractionStream, FingerprintsOnCores, available_cores, extract_on_cores
 from flows.stages import fetch_pages, poll_feeds, strip_source_templates
 from store import open_store
 from wirewatch.config import load_settings
@@ -106,9 +106,17 @@ def whole_pipeline(root: Path, db: Path, workers: int) -> tuple[float, int, dict
             extracted = [a for articles, _ in stream.results() for a in articles]
         lap("rest of the extraction")
         articles, _ = strip_source_templates(extracted, store.source_paragraph_counts)
-        commit_articles(
-            articles, store, load_index(store), settings.topics, settings.alerts, utc_now(), poll.fetched
-        )
+        with FingerprintsOnCores(workers) as fingerprinter:  # as the flow's commit task does
+            commit_articles(
+                articles,
+                store,
+                load_index(store),
+                settings.topics,
+                settings.alerts,
+                utc_now(),
+                poll.fetched,
+                fingerprinter,
+            )
         lap("templates, store, cluster, match")
         deliver_alerts(store, settings.alerts, utc_now())
         store.close()

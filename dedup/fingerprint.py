@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,6 +94,17 @@ def values_of_many(raws: list[bytes]) -> np.ndarray:
         if (rows[:, : _HEADER.size] == np.frombuffer(_HEADER.pack(*_OUR_HEADER), dtype=np.uint8)).all():
             return rows[:, _VALUES_AT:].copy().view(np.uint32)
     return np.array([values_from_bytes(raw) for raw in raws], dtype=np.uint32).reshape(len(raws), NUM_PERM)
+
+
+# Articles fingerprinted together: the embedding model costs per call about what it costs per
+# headline, and a feed of 20,000 entries is not held in memory as fingerprints all at once.
+FINGERPRINT_CHUNK = 256
+
+
+def fingerprint_in_chunks(items: Sequence[tuple[str, str]]) -> Iterator[Fingerprint]:
+    """fingerprint_many of (title, text) pairs, FINGERPRINT_CHUNK at a time, in this process."""
+    for start in range(0, len(items), FINGERPRINT_CHUNK):
+        yield from fingerprint_many(items[start : start + FINGERPRINT_CHUNK])
 
 
 def fingerprint_text(title: str, text: str) -> Fingerprint:

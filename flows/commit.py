@@ -3,20 +3,22 @@ transaction, and delivering queued alerts afterwards (the outbox pattern)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from alerts.delivery import channels_from, payload_of, render_digest, render_message
 from alerts.policy import alert_key
 from dedup import Fingerprint, StoryIndex
-from dedup.fingerprint import fingerprint_many
+from dedup.fingerprint import fingerprint_in_chunks, fingerprint_many
 from dedup.headline import MAX_TITLES, representative_title
 from dedup.index import STORY_WINDOW_SECONDS, article_time, new_entry, stored_fingerprint
 from store import Store
 from wirewatch.config import AlertSettings, TopicConfig
 from wirewatch.records import FeedOutcome, NewArticle, Placement, StoredAlert
 from wirewatch.timeutil import parse_iso, to_iso, utc_now
+
+Fingerprinter = Callable[[list[tuple[str, str]]], Iterable[Fingerprint]]
 
 # Fingerprints computed again after a schema upgrade are committed this many at a time.
 REFINGERPRINT_BATCH = 500
@@ -69,6 +71,7 @@ def commit_articles(
     alerts: AlertSettings,
     now: datetime,
     feed_outcomes: list[FeedOutcome] | None = None,
+    fingerprinter: Fingerprinter = fingerprint_in_chunks,
 ) -> CommitReport:
     """Store new articles and everything they cause, all or nothing.
 
@@ -76,6 +79,8 @@ def commit_articles(
     them, so a run killed at any point leaves either all of it or none of it. An article first
     stored from its feed entry alone gets its page's text when a later run can fetch it. The
     feeds' new state (validators, next fetch) is committed with the entries it brought.
+    `fingerprinter` turns (title, text) pairs into fingerprints, in order (in this process by
+    default; flows.extract_pool.fingerprints_on_cores on worker processes).
     """
     report = CommitReport()
     # Without channels an alert is only a record; queueing it would flood a channel added later.
@@ -84,7 +89,8 @@ def commit_articles(
     ordered = sorted(articles, key=lambda a: (a.published.isoformat() if a.published else "", a.url))
     grown: set[int] = set()  # clusters that gained an article: their headline is chosen again
     with store.atomic():
-        for article, fp in zip(ordered, _fingerprints(ordered), strict=True):
+        fingerprints = fingerprinter([(a.title, a.text) for a in ordered])
+        for article, fp in zip(ordered, fingerprints, strict=True):
             article_id = store.insert_article(article, now)
             if article_id is None:
                 upgraded = _revisit_stored(article, fp, store, index, now)
@@ -105,17 +111,6 @@ def commit_articles(
         _refresh_headlines(grown, store)
         store.record_feed_outcomes(feed_outcomes or [])
     return report
-
-
-# Articles fingerprinted together: the embedding model costs per call about what it costs per
-# headline, and a feed of 20,000 entries is not held in memory as fingerprints all at once.
-FINGERPRINT_CHUNK = 256
-
-
-def _fingerprints(articles: list[NewArticle]) -> Iterator[Fingerprint]:
-    for start in range(0, len(articles), FINGERPRINT_CHUNK):
-        chunk = articles[start : start + FINGERPRINT_CHUNK]
-        yield from fingerprint_many([(a.title, a.text) for a in chunk])
 
 
 def _place(

@@ -1,6 +1,7 @@
-"""Extraction on every core. trafilatura holds the GIL, so the task runner's threads share one
-core (measured: 2 threads 1.0x one); worker processes do not. The store stays single-writer: the
-workers only turn pages into articles and hand them back in order.
+"""Extraction and fingerprinting on every core. trafilatura holds the GIL, so the task runner's
+threads share one core (measured: 2 threads 1.0x one); worker processes do not. The store stays
+single-writer: the workers only turn pages into articles, and articles into fingerprints, and
+hand them back in order.
 """
 
 from __future__ import annotations
@@ -8,10 +9,12 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Generic, TypeVar
 
+from dedup.fingerprint import FINGERPRINT_CHUNK, Fingerprint, fingerprint_in_chunks, fingerprint_many
 from flows.stages import StageReport, extract_articles
 from wirewatch.records import NewArticle, Page
 
@@ -21,7 +24,7 @@ from wirewatch.records import NewArticle, Page
 # as it re-imports the main module (`python -m prefect.engine` under `wirewatch serve`): 2 s
 # per worker per run, measured. The main module itself is not preloaded: the server would run
 # a script without a main guard, flow and all.
-_PRELOAD = ["flows.stages", "prefect"]
+_PRELOAD = ["flows.stages", "dedup.fingerprint", "prefect"]
 
 CHUNK_PAGES = 25
 
@@ -61,61 +64,73 @@ def extract_on_cores(
         return stream.results(), stream.fallback
 
 
-def _fallback(exc: BaseException) -> str:
+def _fallback(exc: BaseException, doing: str) -> str:
     """Why the workers failed, in one line; re-raised inside a worker that is re-importing a
     script without a main guard (it fails, and its parent goes on alone)."""
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         raise exc
     first = (str(exc).strip().splitlines() or [""])[0]
-    return f"worker processes failed ({type(exc).__name__}: {first}); extracting in this process"
+    return f"worker processes failed ({type(exc).__name__}: {first}); {doing} in this process"
 
 
 # Pages per chunk while pages are still arriving: small, so that workers start early.
 STREAM_CHUNK_PAGES = 8
 
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
-class ExtractionStream:
-    """Extraction that starts while pages are being fetched: each page is handed over as it
-    arrives and goes to a worker process in chunks; results() waits for the rest. If the workers
-    cannot start or break, the pages not yet extracted are extracted in this process."""
+
+class WorkerStream(Generic[Item, Result]):
+    """Work that starts while its items are still arriving: each item is handed over as it comes
+    and goes to a worker process in chunks, through `work` (a module-level function of a list of
+    items); results() waits for the rest. If the workers cannot start or break, the chunks not yet
+    done are worked in this process. The pool of workers is the stream's own unless one is given."""
 
     def __init__(
         self,
+        work: Callable[[list[Item]], Result],
         workers: int,
-        on_chunk: Callable[[BatchResult], None] | None = None,
-        chunk_pages: int = STREAM_CHUNK_PAGES,
+        chunk_size: int,
+        doing: str,
+        on_chunk: Callable[[Result], None] | None = None,
+        pool: ProcessPoolExecutor | None = None,
     ) -> None:
+        self._work = work
         self._workers = workers
         self._on_chunk = on_chunk
-        self._chunk_pages = chunk_pages
-        self._pool: ProcessPoolExecutor | None = None
-        self._buffer: list[Page] = []
-        self._chunks: list[tuple[list[Page], Future[BatchResult] | None]] = []
+        self._chunk_size = chunk_size
+        self._doing = doing
+        self._pool = pool
+        self._own_pool = pool is None  # shut down at exit; a pool given is its owner's
+        self._buffer: list[Item] = []
+        self._chunks: list[tuple[list[Item], Future[Result] | None]] = []
         self.fallback: str | None = None
 
-    def __enter__(self) -> ExtractionStream:
+    def __enter__(self) -> WorkerStream[Item, Result]:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
+        if self._pool is not None and self._own_pool:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def add(self, page: Page) -> None:
-        self._buffer.append(page)
-        if len(self._buffer) >= self._chunk_pages:
+    def add(self, item: Item) -> None:
+        self._buffer.append(item)
+        if len(self._buffer) >= self._chunk_size:
             self._submit()
 
-    def results(self) -> list[BatchResult]:
-        """Every chunk's articles and report, in the order the pages were added."""
+    def results(self) -> list[Result]:
+        """Every chunk's result, in the order the items were added."""
+        return list(self.each_result())
+
+    def each_result(self) -> Iterator[Result]:
+        """results(), each as soon as it and those before it are done."""
         if self._buffer:
             self._submit()
-        out: list[BatchResult] = []
-        for pages, future in self._chunks:
-            result = self._result(pages, future)
+        for items, future in self._chunks:
+            result = self._result(items, future)
             if self._on_chunk is not None:
                 self._on_chunk(result)
-            out.append(result)
-        return out
+            yield result
 
     def _submit(self) -> None:
         chunk, self._buffer = self._buffer, []
@@ -124,15 +139,81 @@ class ExtractionStream:
             try:
                 if self._pool is None:
                     self._pool = _pool(self._workers)
-                future = self._pool.submit(extract_articles, chunk)
+                future = self._pool.submit(self._work, chunk)
             except (BrokenProcessPool, OSError, RuntimeError) as exc:
-                self.fallback = _fallback(exc)
+                self.fallback = _fallback(exc, self._doing)
         self._chunks.append((chunk, future))
 
-    def _result(self, pages: list[Page], future: Future[BatchResult] | None) -> BatchResult:
+    def _result(self, items: list[Item], future: Future[Result] | None) -> Result:
         if future is not None and self.fallback is None:
             try:
                 return future.result()
             except (BrokenProcessPool, OSError, RuntimeError) as exc:
-                self.fallback = _fallback(exc)
-        return extract_articles(pages)
+                self.fallback = _fallback(exc, self._doing)
+        return self._work(items)
+
+
+class ExtractionStream(WorkerStream[Page, BatchResult]):
+    """Extraction that starts while pages are being fetched (a WorkerStream of extract_articles)."""
+
+    def __init__(
+        self,
+        workers: int,
+        on_chunk: Callable[[BatchResult], None] | None = None,
+        chunk_pages: int = STREAM_CHUNK_PAGES,
+    ) -> None:
+        super().__init__(extract_articles, workers, chunk_pages, "extracting", on_chunk)
+
+
+# Fingerprints are worth the workers' start (about 0.3 s each, the embedding model's load) from
+# this many articles: a scheduled run's few dozen are fingerprinted in the flow's process.
+MIN_PARALLEL_FINGERPRINTS = 512
+
+
+class FingerprintsOnCores:
+    """A fingerprinter for commit_articles: (title, text) pairs fingerprinted on worker processes
+    in chunks, handed back in order as each is done, so that placing the first articles overlaps
+    fingerprinting the next. Few articles, or one worker, are fingerprinted in this process; if
+    the workers fail, the rest is too, and `warn` gets the one-line reason (`info` a line saying
+    how many were fingerprinted on workers). The workers (each loads the embedding model once)
+    serve every call until close()."""
+
+    def __init__(
+        self,
+        workers: int,
+        info: Callable[[str], None] | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
+        self._workers = workers
+        self._info, self._warn = info, warn
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> FingerprintsOnCores:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __call__(self, items: list[tuple[str, str]]) -> Iterator[Fingerprint]:
+        if self._workers < 2 or len(items) < MIN_PARALLEL_FINGERPRINTS:
+            yield from fingerprint_in_chunks(items)
+            return
+        if self._pool is None:
+            self._pool = _pool(self._workers)
+        size = max(32, min(FINGERPRINT_CHUNK, math.ceil(len(items) / (self._workers * 4))))
+        stream = WorkerStream(fingerprint_many, self._workers, size, "fingerprinting", pool=self._pool)
+        for item in items:
+            stream.add(item)
+        for chunk in stream.each_result():
+            yield from chunk
+        if stream.fallback:
+            self.close()
+            if self._warn is not None:
+                self._warn(stream.fallback)
+        elif self._info is not None:
+            self._info(f"fingerprinted {len(items):,} articles on {self._workers} worker processes")

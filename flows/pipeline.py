@@ -18,7 +18,13 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from fetch.http import Fetcher
 from flows.commit import CommitReport, DeliveryReport, commit_articles, deliver_alerts, load_index
-from flows.extract_pool import BatchResult, ExtractionStream, extract_on_cores, worker_count
+from flows.extract_pool import (
+    BatchResult,
+    ExtractionStream,
+    FingerprintsOnCores,
+    extract_on_cores,
+    worker_count,
+)
 from flows.report import publish_run_artifact
 from flows.stages import (
     FeedPoll,
@@ -219,15 +225,25 @@ def commit_task(
     try:
         started = time.perf_counter()
         index = load_index(store, settings.stories.window_days * 86400)
-        get_run_logger().info(
+        logger = get_run_logger()
+        logger.info(
             "story index: %d articles of the last %g days loaded in %.1f s",
             len(index),
             settings.stories.window_days,
             time.perf_counter() - started,
         )
-        report = commit_articles(
-            articles, store, index, settings.topics, settings.alerts, utc_now(), feed_outcomes
-        )
+        workers = worker_count(settings.extract.workers)
+        with FingerprintsOnCores(workers, logger.info, logger.warning) as fingerprinter:
+            report = commit_articles(
+                articles,
+                store,
+                index,
+                settings.topics,
+                settings.alerts,
+                utc_now(),
+                feed_outcomes,
+                fingerprinter,
+            )
     finally:
         store.close()
     get_run_logger().info(

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
@@ -295,3 +296,34 @@ def test_a_run_extracts_pages_on_worker_processes_as_they_arrive(tmp_path: Path)
                 ).fetchall()
     assert len(stored[1]) == len(pages) and not any(row[3] for row in stored[1])
     assert stored[2] == stored[1]
+
+
+def test_many_articles_are_fingerprinted_on_worker_processes_as_in_one() -> None:
+    """A large batch's fingerprints come from worker processes, in order, equal to one process's."""
+    from dedup.fingerprint import fingerprint_in_chunks
+    from flows.extract_pool import MIN_PARALLEL_FINGERPRINTS, FingerprintsOnCores
+
+    items = [
+        (f"Port strike {n} enters day {n % 9}", f"Dockers at terminal {n} walked out. " * (n % 4))
+        for n in range(MIN_PARALLEL_FINGERPRINTS + 40)
+    ]
+    said: list[str] = []
+    with FingerprintsOnCores(2, said.append, said.append) as on_workers:
+        on_cores = list(on_workers(items))
+        again = list(on_workers(items[:MIN_PARALLEL_FINGERPRINTS]))  # the same workers, again
+    here = list(fingerprint_in_chunks(items))
+    assert said == [
+        f"fingerprinted {len(items):,} articles on 2 worker processes",
+        f"fingerprinted {MIN_PARALLEL_FINGERPRINTS:,} articles on 2 worker processes",
+    ]
+    assert [a.words for a in again] == [b.words for b in here[:MIN_PARALLEL_FINGERPRINTS]]
+    assert len(on_cores) == len(here)
+    for a, b in zip(on_cores, here, strict=True):
+        assert a.words == b.words
+        assert np.array_equal(a.shingle_hash.hashvalues, b.shingle_hash.hashvalues)
+        assert np.array_equal(a.salient_hashes, b.salient_hashes)
+        assert np.array_equal(a.embedding, b.embedding)
+    few: list[str] = []
+    with FingerprintsOnCores(2, few.append) as on_workers:
+        assert len(list(on_workers(items[:10]))) == 10
+    assert few == []  # a scheduled run's few articles stay in the flow's process
