@@ -11,8 +11,9 @@ The index holds the articles stored in the last STORY_WINDOW_SECONDS, not the wh
 compares articles published within that window of each other: a story's articles appear within
 days of each other, and a story that keeps running keeps being matched by its newest articles.
 Each indexed article keeps in memory what verifying a match needs (its shingle MinHash, its
-content-word hashes and its embedding), so placing an article reads nothing from the store. LSH
-buckets are integer arrays (dedup.band_index), not datasketch's dicts of sets.
+content-word hashes and its embedding), so placing an article reads nothing from the store: as a
+row of shared arrays (dedup.article_table), its LSH buckets as integer arrays (dedup.band_index),
+and the stories' term counts as sorted pairs (dedup.pair_counts), not an object per article.
 """
 
 from __future__ import annotations
