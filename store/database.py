@@ -207,10 +207,13 @@ class Store(ExplainMixin, OutboxMixin, SearchMixin, ReviewMixin, StoreBase):
 
     def articles_without_fingerprint(self, limit: int) -> list[tuple[int, str, str, str | None, str]]:
         """(id, title, text, published, fetched) of up to `limit` articles without a fingerprint."""
-        # Only a schema upgrade leaves articles without one: two counts (a few ms at a million
-        # articles) spare every run's start the anti-join over the whole store (~4 s there).
-        counts = "SELECT (SELECT COUNT(*) FROM articles) = (SELECT COUNT(*) FROM fingerprints)"
-        if self.db.execute(counts).fetchone()[0]:
+        # Only a schema upgrade leaves articles without one (it drops them all, and they are
+        # computed again in id order), so any is newer than the newest fingerprinted article: two
+        # lookups by key spare every run's start the anti-join over the whole store (115 ms at
+        # 30,000 articles, growing with it), and the counts of both tables (which grow too).
+        newer = """SELECT EXISTS (SELECT 1 FROM articles
+                     WHERE id > (SELECT COALESCE(MAX(article_id), 0) FROM fingerprints))"""
+        if not self.db.execute(newer).fetchone()[0]:
             return []
         return self.db.execute(
             """SELECT id, title, text, published, fetched FROM articles
