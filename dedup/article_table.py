@@ -15,6 +15,7 @@ import numpy as np
 
 from dedup.embedding import DIMENSIONS
 from dedup.fingerprint import NUM_PERM, SHORT_TEXT_WORDS
+from dedup.runs import run_positions
 
 
 def low_bits(values: np.ndarray) -> np.ndarray:
@@ -92,7 +93,7 @@ class Candidates:
 
 NO_CANDIDATES = Candidates(
     np.zeros(0, dtype=np.int64),
-    np.zeros((0, NUM_PERM), dtype=np.uint32),
+    np.zeros((0, NUM_PERM), dtype=np.uint16),
     np.zeros(0, dtype=np.uint32),
     np.zeros(0, dtype=np.int64),
 )
@@ -201,12 +202,7 @@ class ArticleTable:
         lengths = self._lengths[slots]
         starts = self._starts[slots] + lengths[:, :which].sum(axis=1)
         sizes = lengths[:, which].astype(np.int64)
-        total = int(sizes.sum())
-        offsets = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        return self._pool[np.repeat(starts, sizes) + offsets], sizes
-
-    def word_count(self, slot: int) -> int:
-        return int(self._lengths[slot, WORDS])
+        return self._pool[run_positions(starts, sizes)], sizes
 
     def cluster(self, slot: int) -> int | None:
         cluster = int(self.clusters[slot])
@@ -233,11 +229,6 @@ class ArticleTable:
             return NO_CANDIDATES
         words, counts = self.hashes_of_many(slots, WORDS)
         return Candidates(self.article_ids[slots], self.shingles[slots], words, counts)
-
-    def nbytes(self) -> int:
-        """The arrays' memory (what tracemalloc sees of them, without the Python dicts)."""
-        arrays = (self.article_ids, self.clusters, self.seen, self.arrived, self.shingles)
-        return sum(a.nbytes for a in (*arrays, self.embeddings, self._starts, self._lengths, self._pool))
 
     def _new_slot(self) -> int:
         slot = self._size
@@ -284,9 +275,6 @@ class ArticleTable:
         total = int(sizes.sum())
         pool = np.zeros(max(len(self._pool), total), dtype=np.uint32)
         if total:
-            starts = self._starts[live]
-            # Every live value's old position: each run's start repeated over its length, plus offsets.
-            offsets = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-            pool[:total] = self._pool[np.repeat(starts, sizes) + offsets]
+            pool[:total] = self._pool[run_positions(self._starts[live], sizes)]
             self._starts[live] = np.cumsum(sizes) - sizes
         self._pool, self._pool_used, self._pool_garbage = pool, total, 0

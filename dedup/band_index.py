@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dedup.runs import run_positions
+
 # Fixed odd multipliers (from a seeded generator): the same keys in every process and run.
 _MIX = np.random.default_rng(20261129).integers(1, 2**63, size=(256, 16), dtype=np.uint64) | np.uint64(1)
 _SALT = np.random.default_rng(20261130).integers(1, 2**63, size=256, dtype=np.uint64)
@@ -117,8 +119,7 @@ class BandIndex:
             if hit.any():  # every matching position at once: starts repeated over run lengths
                 low = low[hit]
                 lengths = np.searchsorted(self._keys, keys[hit], side="right") - low
-                offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-                found.update(self._ids[np.repeat(low, lengths) + offsets].tolist())
+                found.update(self._ids[run_positions(low, lengths)].tolist())
         if self._pending:
             for key in self._pending.keys() & keys.tolist():
                 found.add(self._pending[key])

@@ -53,6 +53,7 @@ from dedup.fingerprint import (
     values_of_many,
 )
 from dedup.pair_counts import PairCounts, story_code
+from dedup.runs import run_sums
 from dedup.story_model import FEATURES, SHIPPED, StoryFeatures, StoryModel
 from dedup.story_vectors import StoryVectors
 from wirewatch.records import Placement, StoredFingerprint, StoredWindow
@@ -466,10 +467,7 @@ def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 
 def _shared_counts(own: np.ndarray, values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """How many values of each run of `values` (one run per set, of `sizes`) are in `own` (sorted)."""
-    flags = _members(values, own)
-    ends = np.cumsum(sizes)
-    running = np.concatenate(([0], np.cumsum(flags)))
-    return running[ends] - running[ends - sizes]
+    return run_sums(_members(values, own), sizes)
 
 
 def decide_placement(fp: Fingerprint, candidates: Candidates, rewrites: bool = True) -> Placement:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from dedup.runs import run_positions, run_sums
+
 # New pairs are merged into the sorted arrays at this many, or at 1/256 of the arrays (a merge
 # moves the arrays once: its cost per pair stays flat as they grow, the dict stays small).
 MERGE_PAIRS = 1 << 10
@@ -116,11 +118,7 @@ class PairCounts:
         pending ones: all ranges gathered at once, summed by running totals."""
         lo, hi = self._ranges(terms)
         sizes = hi - lo
-        offsets = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        values = of_counts(self._counts[np.repeat(lo, sizes) + offsets])
-        running = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
-        ends = np.cumsum(sizes)
-        out = running[ends] - running[ends - sizes]
+        out = run_sums(of_counts(self._counts[run_positions(lo, sizes)]), sizes)
         if self._pending:
             for k, term in enumerate(terms.tolist()):
                 if pending := self._pending.get(term):
@@ -142,9 +140,6 @@ class PairCounts:
         for code, count in self._pending.get(term, {}).items():
             found[story_of(code)] = found.get(story_of(code), 0) + count
         return found
-
-    def nbytes(self) -> int:
-        return self._keys.nbytes + self._counts.nbytes
 
     def _find(self, terms: np.ndarray, code: int) -> tuple[np.ndarray, np.ndarray]:
         """Each pair's position in the arrays, and whether it is there."""

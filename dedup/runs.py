@@ -1,0 +1,21 @@
+"""Runs of values in flat arrays: the story index keeps many small sets one after another in one
+array (an article's words, a term's stories, a key's articles) and reads many runs at once."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def run_positions(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Every position of the runs [start, start + size), in order: each start repeated over its
+    run's length, plus the offsets within the run."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    offsets = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return np.repeat(np.asarray(starts, dtype=np.int64), sizes) + offsets
+
+
+def run_sums(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The sum of each run of `values` (runs of `sizes`, one after another)."""
+    ends = np.cumsum(sizes)
+    running = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
+    return running[ends] - running[ends - sizes]
