@@ -165,8 +165,9 @@ class ExtractionStream(WorkerStream[Page, BatchResult]):
         super().__init__(extract_articles, workers, chunk_pages, "extracting", on_chunk)
 
 
-# Fingerprints are worth the workers' start (about 0.3 s each, the embedding model's load) from
-# this many articles: a scheduled run's few dozen are fingerprinted in the flow's process.
+# Fingerprints are worth the workers' start (about 0.3 s each, the embedding model's load, with
+# the fork server already running) from this many articles: a scheduled run's few dozen are
+# fingerprinted in the flow's process.
 MIN_PARALLEL_FINGERPRINTS = 512
 
 

@@ -219,8 +219,14 @@ def _collected(settings: Settings, results: list[BatchResult]) -> tuple[list[New
 
 @task(name="store-cluster-match", cache_policy=NO_CACHE)
 def commit_task(
-    settings: Settings, articles: list[NewArticle], feed_outcomes: list[FeedOutcome] | None = None
+    settings: Settings,
+    articles: list[NewArticle],
+    feed_outcomes: list[FeedOutcome] | None = None,
+    fingerprint_workers: int = 0,
 ) -> CommitReport:
+    """Store, cluster and match the articles; their fingerprints on `fingerprint_workers` worker
+    processes when the run's extraction started them (its fork server is running: a cold one
+    takes 2-3 s to start, more than fingerprinting a few thousand articles saves)."""
     store = open_store(settings.database)
     try:
         started = time.perf_counter()
@@ -232,8 +238,7 @@ def commit_task(
             settings.stories.window_days,
             time.perf_counter() - started,
         )
-        workers = worker_count(settings.extract.workers)
-        with FingerprintsOnCores(workers, logger.info, logger.warning) as fingerprinter:
+        with FingerprintsOnCores(fingerprint_workers, logger.info, logger.warning) as fingerprinter:
             report = commit_articles(
                 articles,
                 store,
@@ -318,7 +323,7 @@ def _run_pipeline(settings: Settings, force: bool) -> RunSummary:
     run_id = _start_run(settings, "run")
     poll = poll_feeds_task(settings, force)
     page_report, articles, extract_report = _fetch_and_extract(settings, poll.entries)
-    commit = commit_task(settings, articles, poll.fetched)
+    commit = commit_task(settings, articles, poll.fetched, _on_processes(settings, len(poll.entries)))
     delivery = deliver_task(settings)
     summary = _summarise(settings, [poll.report, page_report, extract_report], commit, delivery, poll.report)
     _finish_run(settings, run_id, summary)
@@ -362,7 +367,7 @@ def ingest_flow(settings: Settings, paths: list[Path], source: str | None = None
     run_id = _start_run(settings, "ingest")
     pages, read_report = read_files_task(paths, source)
     articles, extract_report = _extract(settings, pages)
-    commit = commit_task(settings, articles)
+    commit = commit_task(settings, articles, None, _on_processes(settings, len(pages)))
     delivery = deliver_task(settings)
     summary = _summarise(settings, [read_report, extract_report], commit, delivery, None)
     _finish_run(settings, run_id, summary)
