@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dedup.runs import run_positions
+from dedup.runs import find_sorted, run_positions
 
 # Fixed odd multipliers (from a seeded generator): the same keys in every process and run.
 _MIX = np.random.default_rng(20261129).integers(1, 2**63, size=(256, 16), dtype=np.uint64) | np.uint64(1)
@@ -114,8 +114,7 @@ class BandIndex:
         keys = self.keys(values)
         found: set[int] = set()
         if len(self._keys):
-            low = np.searchsorted(self._keys, keys)
-            hit = self._keys[np.minimum(low, len(self._keys) - 1)] == keys
+            low, hit = find_sorted(self._keys, keys)
             if hit.any():  # every matching position at once: starts repeated over run lengths
                 low = low[hit]
                 lengths = np.searchsorted(self._keys, keys[hit], side="right") - low

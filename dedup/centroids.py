@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from dedup.pair_counts import PairCounts
+from dedup.runs import find_sorted
 
 # A headline joins the story whose headlines it is closest to when the IDF-weighted cosine reaches
 # this. On the headline stream, B-cubed F1 (P) is 0.775 (0.920) at 0.05, 0.769 (0.920) at 0.06,
@@ -87,8 +88,7 @@ class HeadlineCentroids:
         centre_words, centre_counts = centre
         if not len(centre_words) or not len(words):
             return 0.0, 0
-        at = np.minimum(np.searchsorted(centre_words, words), len(centre_words) - 1)
-        shared = centre_words[at] == words
+        at, shared = find_sorted(centre_words, words)
         if not shared.any():
             return 0.0, 0
         idf = self._idf(words)

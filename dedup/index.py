@@ -53,7 +53,7 @@ from dedup.fingerprint import (
     values_of_many,
 )
 from dedup.pair_counts import PairCounts, story_code
-from dedup.runs import run_sums
+from dedup.runs import find_sorted, run_sums
 from dedup.story_model import FEATURES, SHIPPED, StoryFeatures, StoryModel
 from dedup.story_vectors import StoryVectors
 from wirewatch.records import Placement, StoredFingerprint, StoredWindow
@@ -457,17 +457,9 @@ def story_words(fp: Fingerprint) -> np.ndarray:
     return fp.word_hashes if fp.short else fp.title_hashes
 
 
-def _members(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """Which values are in sorted_set: a binary search each (np.isin sorts all values first)."""
-    if not len(sorted_set):
-        return np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
-    return sorted_set[at] == values
-
-
 def _shared_counts(own: np.ndarray, values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """How many values of each run of `values` (one run per set, of `sizes`) are in `own` (sorted)."""
-    return run_sums(_members(values, own), sizes)
+    return run_sums(find_sorted(own, values)[1], sizes)
 
 
 def decide_placement(fp: Fingerprint, candidates: Candidates, rewrites: bool = True) -> Placement:

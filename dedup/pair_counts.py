@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from dedup.runs import run_positions, run_sums
+from dedup.runs import find_sorted, run_positions, run_sums
 
 # New pairs are merged into the sorted arrays at this many, or at 1/256 of the arrays (a merge
 # moves the arrays once: its cost per pair stays flat as they grow, the dict stays small).
@@ -143,11 +143,7 @@ class PairCounts:
 
     def _find(self, terms: np.ndarray, code: int) -> tuple[np.ndarray, np.ndarray]:
         """Each pair's position in the arrays, and whether it is there."""
-        keys = (terms.astype(np.uint64) << _SHIFT) | np.uint64(code)
-        if not len(self._keys):
-            return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
-        pos = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
-        return pos, self._keys[pos] == keys
+        return find_sorted(self._keys, (terms.astype(np.uint64) << _SHIFT) | np.uint64(code))
 
     def _ranges(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where each term's pairs start and end in the arrays."""

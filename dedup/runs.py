@@ -1,5 +1,6 @@
-"""Runs of values in flat arrays: the story index keeps many small sets one after another in one
-array (an article's words, a term's stories, a key's articles) and reads many runs at once."""
+"""Flat sorted arrays and runs of values in them: the story index keeps many small sets one after
+another in one array (an article's words, a term's stories, a key's articles), finds values in
+sorted arrays by binary search, and reads many runs at once."""
 
 from __future__ import annotations
 
@@ -19,3 +20,12 @@ def run_sums(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     ends = np.cumsum(sizes)
     running = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
     return running[ends] - running[ends - sizes]
+
+
+def find_sorted(haystack: np.ndarray, needles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each needle is, or would go, in a sorted array (clipped to its last position), and
+    whether it is there: a binary search each (np.isin sorts all values first)."""
+    if not len(haystack):
+        return np.zeros(len(needles), dtype=np.int64), np.zeros(len(needles), dtype=bool)
+    at = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
+    return at, haystack[at] == needles
