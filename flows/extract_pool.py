@@ -53,15 +53,20 @@ def extract_on_cores(
     pages: Sequence[Page], workers: int, on_chunk: Callable[[BatchResult], None] | None = None
 ) -> tuple[list[BatchResult], str | None]:
     """Pages known in advance on worker processes (an ExtractionStream fed at once), in chunks
-    of about four per worker (at most CHUNK_PAGES) so that no worker idles while another finishes
-    a long one. The second value says why workers could not be used, if so: a program that starts
-    wirewatch's flow from a script without an `if __name__ == "__main__":` guard cannot start
-    them (Python re-imports the script in each), and its run goes on, on one core."""
-    size = max(1, min(CHUNK_PAGES, math.ceil(len(pages) / (workers * 4))))
+    of _chunk_size() (at most CHUNK_PAGES). The second value says why workers could not be used,
+    if so: a program that starts wirewatch's flow from a script without an
+    `if __name__ == "__main__":` guard cannot start them (Python re-imports the script in each),
+    and its run goes on, on one core."""
+    size = _chunk_size(len(pages), workers, 1, CHUNK_PAGES)
     with ExtractionStream(workers, on_chunk, chunk_pages=size) as stream:
         for page in pages:
             stream.add(page)
         return stream.results(), stream.fallback
+
+
+def _chunk_size(count: int, workers: int, smallest: int, largest: int) -> int:
+    """About four chunks per worker, so that no worker idles while another finishes a long one."""
+    return max(smallest, min(largest, math.ceil(count / (workers * 4))))
 
 
 def _fallback(exc: BaseException, doing: str) -> str:
@@ -206,7 +211,7 @@ class FingerprintsOnCores:
             return
         if self._pool is None:
             self._pool = _pool(self._workers)
-        size = max(32, min(FINGERPRINT_CHUNK, math.ceil(len(items) / (self._workers * 4))))
+        size = _chunk_size(len(items), self._workers, 32, FINGERPRINT_CHUNK)
         stream = WorkerStream(fingerprint_many, self._workers, size, "fingerprinting", pool=self._pool)
         for item in items:
             stream.add(item)

@@ -181,12 +181,12 @@ def _on_processes(settings: Settings, pages: int) -> int:
     return workers if workers > 1 and pages > EXTRACT_BATCH_PAGES and _on_threads() else 0
 
 
-def _extract(settings: Settings, pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
-    """Extract in batches on worker processes (or a Dask cluster's, or in this process when there
-    is one batch or one core), then strip templates where the store is."""
+def _extract(settings: Settings, pages: list[Page], workers: int) -> tuple[list[NewArticle], StageReport]:
+    """Extract on `workers` worker processes (_on_processes), or else in batches on the flow's
+    task runner (a Dask cluster's, or this process), then strip templates where the store is."""
     batches = [pages[i : i + EXTRACT_BATCH_PAGES] for i in range(0, len(pages), EXTRACT_BATCH_PAGES)]
     results: list[BatchResult] = []
-    if workers := _on_processes(settings, len(pages)):
+    if workers:
         results = extract_processes_task(pages, workers)
     elif batches:
         results = extract_batch_task.map(batches).result()
@@ -194,14 +194,15 @@ def _extract(settings: Settings, pages: list[Page]) -> tuple[list[NewArticle], S
 
 
 def _fetch_and_extract(
-    settings: Settings, entries: list[FeedEntry]
+    settings: Settings, entries: list[FeedEntry], workers: int
 ) -> tuple[StageReport, list[NewArticle], StageReport]:
-    """Pages fetched, then extracted; on worker processes while they arrive when there are many."""
-    if workers := _on_processes(settings, len(entries)):
+    """Pages fetched, then extracted; on `workers` worker processes (_on_processes) while they
+    arrive when there are many."""
+    if workers:
         page_report, results = fetch_and_extract_task(settings, entries, workers)
         return page_report, *_collected(settings, results)
     pages, page_report = fetch_pages_task(settings, entries)
-    return page_report, *_extract(settings, pages)
+    return page_report, *_extract(settings, pages, workers)  # no more pages than entries
 
 
 def _collected(settings: Settings, results: list[BatchResult]) -> tuple[list[NewArticle], StageReport]:
@@ -322,8 +323,9 @@ def _finish_run(settings: Settings, run_id: int, summary: RunSummary) -> None:
 def _run_pipeline(settings: Settings, force: bool) -> RunSummary:
     run_id = _start_run(settings, "run")
     poll = poll_feeds_task(settings, force)
-    page_report, articles, extract_report = _fetch_and_extract(settings, poll.entries)
-    commit = commit_task(settings, articles, poll.fetched, _on_processes(settings, len(poll.entries)))
+    workers = _on_processes(settings, len(poll.entries))
+    page_report, articles, extract_report = _fetch_and_extract(settings, poll.entries, workers)
+    commit = commit_task(settings, articles, poll.fetched, workers)
     delivery = deliver_task(settings)
     summary = _summarise(settings, [poll.report, page_report, extract_report], commit, delivery, poll.report)
     _finish_run(settings, run_id, summary)
@@ -366,8 +368,9 @@ def ingest_flow(settings: Settings, paths: list[Path], source: str | None = None
     """Saved pages (.html, .txt) through the same extract, cluster, match and alert stages."""
     run_id = _start_run(settings, "ingest")
     pages, read_report = read_files_task(paths, source)
-    articles, extract_report = _extract(settings, pages)
-    commit = commit_task(settings, articles, None, _on_processes(settings, len(pages)))
+    workers = _on_processes(settings, len(pages))
+    articles, extract_report = _extract(settings, pages, workers)
+    commit = commit_task(settings, articles, None, workers)
     delivery = deliver_task(settings)
     summary = _summarise(settings, [read_report, extract_report], commit, delivery, None)
     _finish_run(settings, run_id, summary)
