@@ -15,10 +15,10 @@ from typing import Protocol
 
 import apprise
 import httpx
+from wirewatch.alerts.masking import channel_id, mask_url
 
-from alerts.masking import channel_id, mask_url
-from wirewatch.config import AlertSettings
 from wirewatch.records import AlertMessage
+from wirewatch.settings import AlertSettings
 
 log = logging.getLogger(__name__)
 

@@ -47,17 +47,17 @@ from pathlib import Path
 from typing import TypeVar
 
 from datasketch import LeanMinHash, MinHash, MinHashLSH
+from wirewatch.dedup import Fingerprint, StoryIndex, fingerprint_text
+from wirewatch.dedup.article_table import Candidates
+from wirewatch.dedup.features import content_words, jaccard, overlap_coefficient, salient_terms, shingles
+from wirewatch.dedup.fingerprint import fingerprint_in_chunks
+from wirewatch.dedup.index import STORY_JACCARD, new_entry
+from wirewatch.flows.commit import commit_articles, load_index
+from wirewatch.flows.extract_pool import FingerprintsOnCores
+from wirewatch.store import open_store
 
-from dedup import Fingerprint, StoryIndex, fingerprint_text
-from dedup.article_table import Candidates
-from dedup.features import content_words, jaccard, overlap_coefficient, salient_terms, shingles
-from dedup.fingerprint import fingerprint_in_chunks
-from dedup.index import STORY_JACCARD, new_entry
-from flows.commit import commit_articles, load_index
-from flows.extract_pool import FingerprintsOnCores
-from store import open_store
-from wirewatch.config import AlertSettings
 from wirewatch.records import NewArticle, Placement
+from wirewatch.settings import AlertSettings
 
 T = TypeVar("T")
 

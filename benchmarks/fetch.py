@@ -31,12 +31,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import feedparser
 import httpx
 from prefect import flow
+from wirewatch.fetch.http import Fetcher
+from wirewatch.flows.pipeline import poll_feeds_task
+from wirewatch.flows.stages import poll_feeds
+from wirewatch.store import open_store
 
-from fetch.http import Fetcher
-from flows.pipeline import poll_feeds_task
-from flows.stages import poll_feeds
-from store import open_store
-from wirewatch.config import FeedConfig, FetchSettings, Settings
+from wirewatch.settings import FeedConfig, FetchSettings, Settings
 
 
 def feed_document(n: int, items: int) -> bytes:

@@ -25,11 +25,17 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from fetch.http import Fetcher
-from flows.commit import commit_articles, deliver_alerts, load_index
-from flows.extract_pool import ExtractionStream, FingerprintsOnCores, available_cores, extract_on_cores
-from flows.stages import fetch_pages, poll_feeds, strip_source_templates
-from store import open_store
+from wirewatch.fetch.http import Fetcher
+from wirewatch.flows.commit import commit_articles, deliver_alerts, load_index
+from wirewatch.flows.extract_pool import (
+    ExtractionStream,
+    FingerprintsOnCores,
+    available_cores,
+    extract_on_cores,
+)
+from wirewatch.flows.stages import fetch_pages, poll_feeds, strip_source_templates
+from wirewatch.store import open_store
+
 from wirewatch.config import load_settings
 from wirewatch.demo_server import demo_root
 from wirewatch.records import NewArticle, Page

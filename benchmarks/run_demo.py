@@ -30,11 +30,11 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+from wirewatch.fetch.http import Fetcher
+from wirewatch.flows.commit import commit_articles, deliver_alerts, load_index
+from wirewatch.flows.stages import extract_articles, fetch_pages, poll_feeds, strip_source_templates
+from wirewatch.store import open_store
 
-from fetch.http import Fetcher
-from flows.commit import commit_articles, deliver_alerts, load_index
-from flows.stages import extract_articles, fetch_pages, poll_feeds, strip_source_templates
-from store import open_store
 from wirewatch.config import load_settings
 from wirewatch.demo_server import serve_demo
 from wirewatch.timeutil import utc_now

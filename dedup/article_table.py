@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
-from dedup.embedding import DIMENSIONS
-from dedup.fingerprint import NUM_PERM, SHORT_TEXT_WORDS
-from dedup.runs import run_positions
+from wirewatch.dedup.embedding import DIMENSIONS
+from wirewatch.dedup.fingerprint import NUM_PERM, SHORT_TEXT_WORDS
+from wirewatch.dedup.runs import run_positions
 
 
 def low_bits(values: np.ndarray) -> np.ndarray:

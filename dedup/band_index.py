@@ -15,8 +15,7 @@ meet one by chance about b * b * N / 2^32 times (both tiers: 0.02 at 21,000 arti
 from __future__ import annotations
 
 import numpy as np
-
-from dedup.runs import find_sorted, run_positions
+from wirewatch.dedup.runs import find_sorted, run_positions
 
 # Fixed odd multipliers (from a seeded generator): the same keys in every process and run.
 _MIX = np.random.default_rng(20261129).integers(1, 2**63, size=(256, 16), dtype=np.uint64) | np.uint64(1)

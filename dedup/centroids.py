@@ -12,9 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from dedup.pair_counts import PairCounts
-from dedup.runs import find_sorted
+from wirewatch.dedup.pair_counts import PairCounts
+from wirewatch.dedup.runs import find_sorted
 
 # A headline joins the story whose headlines it is closest to when the IDF-weighted cosine reaches
 # this. On the headline stream, B-cubed F1 (P) is 0.775 (0.920) at 0.05, 0.769 (0.920) at 0.06,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dedup.features import content_words
+from wirewatch.dedup.features import content_words
 
 # Centrality over the most recent titles only: a cluster of hundreds of copies needs no more.
 MAX_TITLES = 50

@@ -27,8 +27,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 from datasketch import LeanMinHash
-
-from dedup.article_table import (
+from wirewatch.dedup.article_table import (
     NO_CANDIDATES,
     NO_CLUSTER,
     SALIENT,
@@ -39,10 +38,10 @@ from dedup.article_table import (
     IndexedArticle,
     low_bits,
 )
-from dedup.band_index import BandIndex
-from dedup.centroids import MIN_SHARED_TITLE_WORDS, HeadlineCentroids
-from dedup.embedding import DIMENSIONS, from_bytes, to_bytes
-from dedup.fingerprint import (
+from wirewatch.dedup.band_index import BandIndex
+from wirewatch.dedup.centroids import MIN_SHARED_TITLE_WORDS, HeadlineCentroids
+from wirewatch.dedup.embedding import DIMENSIONS, from_bytes, to_bytes
+from wirewatch.dedup.fingerprint import (
     MINHASH_SCHEME,
     MINHASH_SEED,
     NUM_PERM,
@@ -52,11 +51,13 @@ from dedup.fingerprint import (
     minhash_of,
     values_of_many,
 )
-from dedup.pair_counts import PairCounts, story_code
-from dedup.runs import find_sorted, run_sums
-from dedup.story_model import FEATURES, SHIPPED, StoryFeatures, StoryModel
-from dedup.story_vectors import StoryVectors
+from wirewatch.dedup.pair_counts import PairCounts, story_code
+from wirewatch.dedup.runs import find_sorted, run_sums
+from wirewatch.dedup.story_model import FEATURES, SHIPPED, StoryFeatures, StoryModel
+from wirewatch.dedup.story_vectors import StoryVectors
+
 from wirewatch.records import Placement, StoredFingerprint, StoredWindow
+from wirewatch.settings import DEFAULT_STORY_WINDOW_DAYS
 
 # Verbatim copies with different boilerplate score 0.8+; a light edit ~0.5-0.7; rewrites < 0.2.
 NEAR_DUPLICATE_JACCARD = 0.5
@@ -76,7 +77,7 @@ STORY_JACCARD = 0.14
 # 0.672 at 0.20 (chosen on that development set itself, so an optimistic figure).
 SHORT_STORY_JACCARD = 0.16
 # Articles further apart in time than this are not compared (NewsBlur looks back 5 days).
-STORY_WINDOW_SECONDS = 7 * 24 * 3600
+STORY_WINDOW_SECONDS = DEFAULT_STORY_WINDOW_DAYS * 86400
 # A salient term found in more than this share of the indexed stories (a head of state, the
 # wire's name, a year) says little about which story an article tells; leaving it out of the
 # LSH set stops it from making every article that mentions it a candidate. Stories, not

@@ -8,8 +8,7 @@ finds those too.
 from __future__ import annotations
 
 import numpy as np
-
-from dedup.embedding import DIMENSIONS
+from wirewatch.dedup.embedding import DIMENSIONS
 
 
 class StoryVectors:

@@ -17,8 +17,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from xml.parsers import expat
 
-from wirewatch.config import CONFIG_ENV_VAR, FeedConfig, load_settings
+from wirewatch.config import load_settings
 from wirewatch.errors import OpmlError, WirewatchError
+from wirewatch.settings import CONFIG_ENV_VAR, FeedConfig
 
 _TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from extractors.html import extract_html
-from extractors.plaintext import extract_plaintext
+from wirewatch.extractors.html import extract_html
+from wirewatch.extractors.plaintext import extract_plaintext
+
 from wirewatch.errors import ExtractionError
 from wirewatch.records import ExtractedArticle, Page
 

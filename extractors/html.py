@@ -11,9 +11,9 @@ from htmldate import find_date
 from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
+from wirewatch.extractors.boilerplate import furniture_kind
+from wirewatch.extractors.metadata import parse_datetime, read_metadata
 
-from extractors.boilerplate import furniture_kind
-from extractors.metadata import parse_datetime, read_metadata
 from wirewatch.records import ExtractedArticle
 
 log = logging.getLogger(__name__)

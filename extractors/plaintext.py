@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from extractors.boilerplate import SHORT_LINE_WORDS, furniture_kind, is_prose, word_count
-from extractors.dates import find_date, is_date_line
+from wirewatch.extractors.boilerplate import SHORT_LINE_WORDS, furniture_kind, is_prose, word_count
+from wirewatch.extractors.dates import find_date, is_date_line
+
 from wirewatch.records import ExtractedArticle
 
 # Text counts as hard-wrapped when most lines are near one width no longer than this.

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import feedparser
+from wirewatch.fetch.urls import canonical_url
 
-from fetch.urls import canonical_url
 from wirewatch.records import FeedEntry
 
 log = logging.getLogger(__name__)

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+from wirewatch.fetch.schedule import parse_max_age, parse_retry_after
 
-from fetch.schedule import parse_max_age, parse_retry_after
-from wirewatch.config import FetchSettings
 from wirewatch.errors import FetchError
+from wirewatch.settings import FetchSettings
 from wirewatch.timeutil import utc_now
 
 

@@ -7,15 +7,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.delivery import channels_from, payload_of, render_digest, render_message
-from alerts.policy import alert_key
-from dedup import Fingerprint, StoryIndex
-from dedup.fingerprint import fingerprint_in_chunks, fingerprint_many
-from dedup.headline import MAX_TITLES, representative_title
-from dedup.index import STORY_WINDOW_SECONDS, article_time, new_entry, stored_fingerprint
-from store import Store
-from wirewatch.config import AlertSettings, TopicConfig
+from wirewatch.alerts.delivery import channels_from, payload_of, render_digest, render_message
+from wirewatch.alerts.policy import alert_key
+from wirewatch.dedup import Fingerprint, StoryIndex
+from wirewatch.dedup.fingerprint import fingerprint_in_chunks, fingerprint_many
+from wirewatch.dedup.headline import MAX_TITLES, representative_title
+from wirewatch.dedup.index import STORY_WINDOW_SECONDS, article_time, new_entry, stored_fingerprint
+from wirewatch.store import Store
+
 from wirewatch.records import FeedOutcome, NewArticle, Placement, StoredAlert
+from wirewatch.settings import AlertSettings, TopicConfig
 from wirewatch.timeutil import parse_iso, to_iso, utc_now
 
 Fingerprinter = Callable[[list[tuple[str, str]]], Iterable[Fingerprint]]

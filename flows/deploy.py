@@ -9,10 +9,10 @@ from pathlib import Path
 from uuid import UUID
 
 from prefect.schedules import Cron, Interval, Schedule
+from wirewatch.flows.pipeline import scheduled_flow
+from wirewatch.flows.schedule_watch import start_schedule_watch
 
-from flows.pipeline import scheduled_flow
-from flows.schedule_watch import start_schedule_watch
-from wirewatch.config import ScheduleSettings, Settings
+from wirewatch.settings import ScheduleSettings, Settings
 
 DEPLOYMENT_NAME = "wirewatch"
 

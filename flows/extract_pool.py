@@ -14,8 +14,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Generic, TypeVar
 
-from dedup.fingerprint import FINGERPRINT_CHUNK, Fingerprint, fingerprint_in_chunks, fingerprint_many
-from flows.stages import StageReport, extract_articles
+from wirewatch.dedup.fingerprint import (
+    FINGERPRINT_CHUNK,
+    Fingerprint,
+    fingerprint_in_chunks,
+    fingerprint_many,
+)
+from wirewatch.flows.stages import StageReport, extract_articles
+
 from wirewatch.records import NewArticle, Page
 
 # Workers are forked from a clean server process (multiprocessing's forkserver), not from the
@@ -24,7 +30,7 @@ from wirewatch.records import NewArticle, Page
 # as it re-imports the main module (`python -m prefect.engine` under `wirewatch serve`): 2 s
 # per worker per run, measured. The main module itself is not preloaded: the server would run
 # a script without a main guard, flow and all.
-_PRELOAD = ["flows.stages", "dedup.fingerprint", "prefect"]
+_PRELOAD = ["wirewatch.flows.stages", "wirewatch.dedup.fingerprint", "prefect"]
 
 CHUNK_PAGES = 25
 

@@ -15,18 +15,17 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
-
-from fetch.http import Fetcher
-from flows.commit import CommitReport, DeliveryReport, commit_articles, deliver_alerts, load_index
-from flows.extract_pool import (
+from wirewatch.fetch.http import Fetcher
+from wirewatch.flows.commit import CommitReport, DeliveryReport, commit_articles, deliver_alerts, load_index
+from wirewatch.flows.extract_pool import (
     BatchResult,
     ExtractionStream,
     FingerprintsOnCores,
     extract_on_cores,
     worker_count,
 )
-from flows.report import publish_run_artifact
-from flows.stages import (
+from wirewatch.flows.report import publish_run_artifact
+from wirewatch.flows.stages import (
     FeedPoll,
     StageReport,
     extract_articles,
@@ -35,11 +34,13 @@ from flows.stages import (
     read_files,
     strip_source_templates,
 )
-from store import open_store
-from wirewatch.config import Settings, load_settings
+from wirewatch.store import open_store
+
+from wirewatch.config import load_settings
 from wirewatch.demo_server import demo_settings
 from wirewatch.errors import WirewatchError
 from wirewatch.records import FeedEntry, FeedOutcome, NewArticle, Page, RunSummary
+from wirewatch.settings import Settings
 from wirewatch.timeutil import utc_now
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from prefect.artifacts import create_markdown_artifact
+from wirewatch.flows.commit import CommitReport
+from wirewatch.store import open_store
 
-from flows.commit import CommitReport
-from store import open_store
-from wirewatch.config import Settings
 from wirewatch.records import StoredAlert, StoredCluster
+from wirewatch.settings import Settings
 
 ARTIFACT_KEY = "wirewatch-run"
 MAX_ROWS = 50

@@ -13,16 +13,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from extractors import extract_page
-from extractors.article import read_file_page
-from extractors.templates import TEMPLATE_MIN_PAGES, strip_template, template_candidates
-from fetch.feeds import ParsedFeed, parse_feed
-from fetch.http import Fetcher, FetchResult
-from fetch.schedule import next_fetch_after_failure, next_fetch_after_success
-from store import Store
-from wirewatch.config import FeedConfig
+from wirewatch.extractors import extract_page
+from wirewatch.extractors.article import read_file_page
+from wirewatch.extractors.templates import TEMPLATE_MIN_PAGES, strip_template, template_candidates
+from wirewatch.fetch.feeds import ParsedFeed, parse_feed
+from wirewatch.fetch.http import Fetcher, FetchResult
+from wirewatch.fetch.schedule import next_fetch_after_failure, next_fetch_after_success
+from wirewatch.store import Store
+
 from wirewatch.errors import ExtractionError, WirewatchError
 from wirewatch.records import FeedEntry, FeedOutcome, FeedState, NewArticle, Page
+from wirewatch.settings import FeedConfig
 from wirewatch.timeutil import parse_iso
 
 FEED_ACCEPT = (

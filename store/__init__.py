@@ -1,5 +1,5 @@
 """Persistence: the only package that writes SQL. One SQLite file, WAL mode, foreign keys on."""
 
-from store.database import Store, open_store
+from wirewatch.store.database import Store, open_store
 
 __all__ = ["Store", "open_store"]

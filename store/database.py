@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+from wirewatch.store.base import StoreBase
+from wirewatch.store.explain import ExplainMixin
+from wirewatch.store.outbox import OutboxMixin
+from wirewatch.store.review import ReviewMixin
+from wirewatch.store.schema import migrate
+from wirewatch.store.search import SearchMixin
 
-from store.base import StoreBase
-from store.explain import ExplainMixin
-from store.outbox import OutboxMixin
-from store.review import ReviewMixin
-from store.schema import migrate
-from store.search import SearchMixin
 from wirewatch.records import (
     FeedOutcome,
     FeedState,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from store.base import StoreBase
+from wirewatch.store.base import StoreBase
+
 from wirewatch.records import ClusterMember, ClusterMerge
 
 

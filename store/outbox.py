@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from store.base import StoreBase
+from wirewatch.store.base import StoreBase
+
 from wirewatch.records import AlertMessage, StoredAlert
 from wirewatch.timeutil import to_iso
 

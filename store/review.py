@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from store.base import StoreBase
+from wirewatch.store.base import StoreBase
+
 from wirewatch.records import ClusterSummary
 from wirewatch.timeutil import to_iso
 

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
-from store.base import StoreBase
+from wirewatch.store.base import StoreBase
+
 from wirewatch.errors import QueryError
+from wirewatch.query import check_fts_query
 from wirewatch.records import SearchHit
 
 SEARCH_LIMIT = 200
-
-
-def check_fts_query(query: str) -> str | None:
-    """Return FTS5's reason a query is invalid, or None when it parses."""
-    conn = sqlite3.connect(":memory:")
-    try:
-        conn.execute("CREATE VIRTUAL TABLE probe USING fts5(title, text, tokenize='porter')")
-        conn.execute("SELECT rowid FROM probe WHERE probe MATCH ?", (query,)).fetchall()
-    except sqlite3.Error as exc:
-        return str(exc)
-    finally:
-        conn.close()
-    return None
 
 
 class SearchMixin(StoreBase):

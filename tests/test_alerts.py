@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from wirewatch.alerts.delivery import verify_signature
+from wirewatch.alerts.masking import mask_url
+from wirewatch.extractors import extract_file
+from wirewatch.flows.commit import commit_articles, deliver_alerts, load_index
+from wirewatch.store import open_store
 
-from alerts.delivery import verify_signature
-from alerts.masking import mask_url
-from extractors import extract_file
-from flows.commit import commit_articles, deliver_alerts, load_index
-from store import open_store
-from wirewatch.config import AlertSettings, TopicConfig, WebhookConfig
 from wirewatch.records import NewArticle
+from wirewatch.settings import AlertSettings, TopicConfig, WebhookConfig
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 NK = '"north korea" AND sanction*'

@@ -7,10 +7,9 @@ import random
 
 import numpy as np
 from datasketch import MinHashLSH
-
-from dedup.band_index import BandIndex
-from dedup.fingerprint import NUM_PERM, minhash_of
-from dedup.index import NEAR_DUPLICATE_JACCARD, NEAR_LSH_BANDS_ROWS
+from wirewatch.dedup.band_index import BandIndex
+from wirewatch.dedup.fingerprint import NUM_PERM, minhash_of
+from wirewatch.dedup.index import NEAR_DUPLICATE_JACCARD, NEAR_LSH_BANDS_ROWS
 
 # A regression guard, measured with tracemalloc: 3.3 KB an article here (1,500 articles) and at
 # 3,000, with every article a row of shared arrays; 7.0 KB with an object per article, 32 KB with

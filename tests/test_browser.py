@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from wirewatch.web import serve_review
 
 from tests.conftest import PROJECT_ROOT
 from tests.test_web import NK_OIL, NK_SECOND_SEIZURE, TOPICS, build_demo_store
-from web import serve_review
-from wirewatch.config import Settings
+from wirewatch.settings import Settings
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -9,21 +9,21 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from wirewatch.dedup import StoryIndex, decide_placement, fingerprint_text
+from wirewatch.dedup.article_table import Candidates
+from wirewatch.dedup.features import content_words, jaccard
+from wirewatch.dedup.fingerprint import minhash_of
+from wirewatch.dedup.index import article_time, new_entry
+from wirewatch.extractors import extract_file, extract_page
+from wirewatch.extractors.article import read_file_page
+from wirewatch.flows.commit import commit_articles, load_index
+from wirewatch.flows.stages import extract_articles, strip_source_templates
+from wirewatch.store import open_store
+from wirewatch.store.schema import MIGRATIONS
 
-from dedup import StoryIndex, decide_placement, fingerprint_text
-from dedup.article_table import Candidates
-from dedup.features import content_words, jaccard
-from dedup.fingerprint import minhash_of
-from dedup.index import article_time, new_entry
-from extractors import extract_file, extract_page
-from extractors.article import read_file_page
-from flows.commit import commit_articles, load_index
-from flows.stages import extract_articles, strip_source_templates
-from store import open_store
-from store.schema import MIGRATIONS
-from wirewatch.config import AlertSettings
 from wirewatch.demo_server import demo_root
 from wirewatch.records import NewArticle
+from wirewatch.settings import AlertSettings
 
 
 def _as_new(path: Path, source: str | None = None) -> NewArticle:

@@ -20,11 +20,12 @@ from typing import Any
 
 import httpx
 import pytest
+from wirewatch.flows.deploy import build_schedule
 
-from flows.deploy import build_schedule
 from tests.conftest import PROJECT_ROOT, demo_config_text, write_config
-from wirewatch.config import ScheduleSettings, load_settings
+from wirewatch.config import load_settings
 from wirewatch.errors import ConfigError
+from wirewatch.settings import ScheduleSettings
 
 DEPLOYMENT = "wirewatch-scheduled/wirewatch"
 # The server's scheduler loop, shortened from Prefect's 60 s so a test waits seconds, not minutes.

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
+from wirewatch.dedup.explain import member_reason
+from wirewatch.dedup.headline import representative_title
+from wirewatch.store import open_store
 
-from dedup.explain import member_reason
-from dedup.headline import representative_title
-from store import open_store
 from wirewatch.cli import main
 from wirewatch.records import ClusterMember, NewArticle, Placement
 

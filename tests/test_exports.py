@@ -8,15 +8,16 @@ from pathlib import Path
 import feedparser
 import pytest
 from click.testing import CliRunner, Result
+from wirewatch.exports.atom import render_atom
+from wirewatch.exports.opml import parse_opml, toml_string
+from wirewatch.flows.commit import commit_articles, load_index
+from wirewatch.store import open_store
 
-from exports.atom import render_atom
-from exports.opml import parse_opml, toml_string
-from flows.commit import commit_articles, load_index
-from store import open_store
 from tests.conftest import write_config
 from tests.test_web import NOW, TOPICS, build_demo_store, demo_articles
 from wirewatch.cli import main
-from wirewatch.config import AlertSettings, load_settings
+from wirewatch.config import load_settings
+from wirewatch.settings import AlertSettings
 
 NESTED_OPML = """<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from wirewatch.extractors import extract_file, extract_page
+from wirewatch.extractors.article import read_file_page
+from wirewatch.extractors.boilerplate import furniture_kind
+from wirewatch.extractors.plaintext import reflow
 
-from extractors import extract_file, extract_page
-from extractors.article import read_file_page
-from extractors.boilerplate import furniture_kind
-from extractors.plaintext import reflow
 from wirewatch.demo_server import demo_root
 from wirewatch.errors import ExtractionError
 from wirewatch.records import Page

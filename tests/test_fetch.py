@@ -14,17 +14,17 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+from wirewatch.fetch.feeds import parse_feed
+from wirewatch.fetch.http import Fetcher
+from wirewatch.fetch.schedule import next_fetch_after_failure
+from wirewatch.fetch.urls import canonical_url
+from wirewatch.flows.commit import commit_articles, load_index
+from wirewatch.flows.stages import extract_articles, fetch_pages, poll_feeds
+from wirewatch.store import open_store
 
-from fetch.feeds import parse_feed
-from fetch.http import Fetcher
-from fetch.schedule import next_fetch_after_failure
-from fetch.urls import canonical_url
-from flows.commit import commit_articles, load_index
-from flows.stages import extract_articles, fetch_pages, poll_feeds
-from store import open_store
-from wirewatch.config import AlertSettings, FeedConfig, FetchSettings, TopicConfig
 from wirewatch.errors import FetchError
 from wirewatch.records import FeedState
+from wirewatch.settings import AlertSettings, FeedConfig, FetchSettings, TopicConfig
 from wirewatch.timeutil import parse_iso
 
 LOOPBACK = FetchSettings(allow_private_networks=True, total_timeout_s=10)

@@ -7,9 +7,8 @@ import random
 from collections import Counter
 
 import numpy as np
-
-from dedup.article_table import ArticleTable, Candidates, IndexedArticle, low_bits
-from dedup.pair_counts import PairCounts
+from wirewatch.dedup.article_table import ArticleTable, Candidates, IndexedArticle, low_bits
+from wirewatch.dedup.pair_counts import PairCounts
 
 
 def _terms(rng: random.Random, count: int) -> np.ndarray:

@@ -300,8 +300,8 @@ def test_a_run_extracts_pages_on_worker_processes_as_they_arrive(tmp_path: Path)
 
 def test_many_articles_are_fingerprinted_on_worker_processes_as_in_one() -> None:
     """A large batch's fingerprints come from worker processes, in order, equal to one process's."""
-    from dedup.fingerprint import fingerprint_in_chunks
-    from flows.extract_pool import MIN_PARALLEL_FINGERPRINTS, FingerprintsOnCores
+    from wirewatch.dedup.fingerprint import fingerprint_in_chunks
+    from wirewatch.flows.extract_pool import MIN_PARALLEL_FINGERPRINTS, FingerprintsOnCores
 
     items = [
         (f"Port strike {n} enters day {n % 9}", f"Dockers at terminal {n} walked out. " * (n % 4))

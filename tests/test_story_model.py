@@ -12,12 +12,12 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+from wirewatch.dedup import StoryIndex, fingerprint_text
+from wirewatch.dedup.embedding import DIMENSIONS, embed, from_bytes, to_bytes
+from wirewatch.dedup.explain import member_reason
+from wirewatch.dedup.index import new_entry
+from wirewatch.dedup.story_model import FEATURES
 
-from dedup import StoryIndex, fingerprint_text
-from dedup.embedding import DIMENSIONS, embed, from_bytes, to_bytes
-from dedup.explain import member_reason
-from dedup.index import new_entry
-from dedup.story_model import FEATURES
 from wirewatch.records import ClusterMember
 
 
@@ -39,7 +39,7 @@ def test_the_bundled_model_sees_meaning_not_words() -> None:
 
 def test_fingerprints_made_together_equal_those_made_one_by_one() -> None:
     """commit_articles fingerprints a batch in one call of the model: nothing may change."""
-    from dedup.fingerprint import fingerprint_many
+    from wirewatch.dedup.fingerprint import fingerprint_many
 
     items = [
         ("Apple unveils new iPhone", ""),

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from extractors.templates import TEMPLATE_MIN_PAGES, strip_template, template_candidates
-from flows.commit import commit_articles, load_index
-from flows.stages import extract_articles, strip_source_templates
-from store import open_store
-from wirewatch.config import AlertSettings
+from wirewatch.extractors.templates import TEMPLATE_MIN_PAGES, strip_template, template_candidates
+from wirewatch.flows.commit import commit_articles, load_index
+from wirewatch.flows.stages import extract_articles, strip_source_templates
+from wirewatch.store import open_store
+
 from wirewatch.records import Page
+from wirewatch.settings import AlertSettings
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 PLUG = "Enjoyed this piece? The Lantern Review runs on reader donations, so chip in what you can today."
@@ -70,7 +71,8 @@ def test_rerun_of_a_known_article_is_not_stripped_bare() -> None:
 
 
 def test_demo_outlets_recurring_blocks_never_reach_the_store(tmp_path: Path) -> None:
-    from extractors.article import read_file_page
+    from wirewatch.extractors.article import read_file_page
+
     from wirewatch.demo_server import demo_root
 
     pages = [

@@ -17,18 +17,18 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 from markupsafe import escape
+from wirewatch.extractors.article import read_file_page
+from wirewatch.flows.commit import commit_articles, load_index
+from wirewatch.flows.stages import extract_articles, strip_source_templates
+from wirewatch.store import open_store
+from wirewatch.web import ReviewApp, serve_review
+from wirewatch.web.app import split_snippet
+from wirewatch.web.timeline import build_timeline
 
-from extractors.article import read_file_page
-from flows.commit import commit_articles, load_index
-from flows.stages import extract_articles, strip_source_templates
-from store import open_store
-from web import ReviewApp, serve_review
-from web.app import split_snippet
-from web.timeline import build_timeline
 from wirewatch.cli import main
-from wirewatch.config import AlertSettings, FeedConfig, Settings, TopicConfig
 from wirewatch.demo_server import demo_root
 from wirewatch.records import FeedOutcome, NewArticle, StoredArticle
+from wirewatch.settings import AlertSettings, FeedConfig, Settings, TopicConfig
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 TOPICS = (

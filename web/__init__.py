@@ -1,6 +1,6 @@
 """The review page: a small server-rendered web app over the store (wsgiref + Jinja2, no JS build)."""
 
-from web.app import ReviewApp
-from web.server import serve_review
+from wirewatch.web.app import ReviewApp
+from wirewatch.web.server import serve_review
 
 __all__ = ["ReviewApp", "serve_review"]

@@ -17,15 +17,15 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from wirewatch.exports.atom import render_atom
+from wirewatch.store import Store, open_store
+from wirewatch.web.http import STATUS_LINES, FormTooLarge, Request, Response, parse_request
+from wirewatch.web.security import RequestGuard
+from wirewatch.web.timeline import build_timeline
 
-from exports.atom import render_atom
-from store import Store, open_store
-from web.http import STATUS_LINES, FormTooLarge, Request, Response, parse_request
-from web.security import RequestGuard
-from web.timeline import build_timeline
-from wirewatch.config import Settings
 from wirewatch.errors import QueryError
 from wirewatch.records import SearchHit
+from wirewatch.settings import Settings
 from wirewatch.timeutil import parse_iso, utc_now
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class ReviewApp:
         self.guard = RequestGuard(host, port, secret)
         self.clock = clock
         self.templates = Environment(
-            loader=PackageLoader("web", "templates"), autoescape=True, undefined=StrictUndefined
+            loader=PackageLoader("wirewatch.web", "templates"), autoescape=True, undefined=StrictUndefined
         )
         self.templates.filters["when"] = format_when
         self.templates.filters["tier_label"] = lambda tier: (tier or "original").replace("_", " ")
@@ -124,7 +124,7 @@ class ReviewApp:
         if match := _TOPIC_ATOM.fullmatch(path):
             return self.topic_atom(request, match[1])
         if path == "/static/style.css":
-            css = resources.files("web").joinpath("static/style.css").read_text(encoding="utf-8")
+            css = resources.files("wirewatch.web").joinpath("static/style.css").read_text(encoding="utf-8")
             return Response(body=css, content_type="text/css; charset=utf-8")
         return self._error(404, f"Nothing here: {path}")
 

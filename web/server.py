@@ -11,8 +11,9 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from web.app import ReviewApp
-from wirewatch.config import Settings
+from wirewatch.web.app import ReviewApp
+
+from wirewatch.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
-from wirewatch.config import Settings, load_settings
+from wirewatch.config import load_settings
 from wirewatch.errors import WirewatchError
+from wirewatch.settings import Settings
 from wirewatch.tables import render_table
 
 # Quiet, offline Prefect defaults for a CLI run; the user's environment still wins.
@@ -81,7 +82,7 @@ def print_summary(summary: Any, as_json: bool, db: str) -> None:
 
 
 def open_cli_store(config: str | None, db: str | None):  # type: ignore[no-untyped-def]
-    from store import open_store
+    from wirewatch.store import open_store
 
     return open_store(load_cli_settings(config, db).database)
 

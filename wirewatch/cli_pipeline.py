@@ -36,8 +36,8 @@ def run(config: str | None, db: str | None, force: bool, dask_address: str | Non
     """
     settings = load_cli_settings(config, db)
     prepare_prefect(as_json)
-    from flows.pipeline import run_flow, run_on_dask
     from wirewatch.demo_server import demo_settings
+    from wirewatch.flows.pipeline import run_flow, run_on_dask
 
     with demo_settings(settings) as ready:
         try:
@@ -71,7 +71,7 @@ def serve(config: str | None, db: str | None) -> None:
             "serve needs a Prefect server: PREFECT_API_URL is not set. Start one with "
             "`prefect server start` and export PREFECT_API_URL=http://127.0.0.1:4200/api"
         )
-    from flows.deploy import serve as serve_deployment
+    from wirewatch.flows.deploy import serve as serve_deployment
 
     serve_deployment(settings, db, api_url, click.echo)
 
@@ -91,7 +91,7 @@ def ingest(
     """
     settings = load_cli_settings(config, db)
     prepare_prefect(as_json)
-    from flows.pipeline import ingest_flow
+    from wirewatch.flows.pipeline import ingest_flow
 
     summary = ingest_flow(settings, list(files), source)
     print_summary(summary, as_json, settings.database)
@@ -106,10 +106,10 @@ def extract(targets: tuple[str, ...], config: str | None, as_json: bool) -> None
 
     Example: wirewatch extract page.html https://example.com/story --json
     """
-    from extractors import extract_page
-    from extractors.article import read_file_page
-    from fetch.http import Fetcher
-    from flows.stages import PAGE_ACCEPT
+    from wirewatch.extractors import extract_page
+    from wirewatch.extractors.article import read_file_page
+    from wirewatch.fetch.http import Fetcher
+    from wirewatch.flows.stages import PAGE_ACCEPT
     from wirewatch.records import Page
 
     settings = load_cli_settings(config, None)

@@ -75,7 +75,7 @@ def feeds_import(opml_file: Path, config: str | None) -> None:
 
     Example: wirewatch feeds import subscriptions.opml --config wirewatch.toml
     """
-    from exports.opml import config_file_for_writing, import_opml
+    from wirewatch.exports.opml import config_file_for_writing, import_opml
 
     target = config_file_for_writing(config)
     try:
@@ -101,7 +101,7 @@ def feeds_export(config: str | None, output: Path | None) -> None:
 
     Example: wirewatch feeds export --config wirewatch.toml --output feeds.opml
     """
-    from exports.opml import render_opml
+    from wirewatch.exports.opml import render_opml
     from wirewatch.timeutil import utc_now
 
     write_output(render_opml(load_cli_settings(config, None).feeds, utc_now()), output)
@@ -125,8 +125,8 @@ def export_atom(topic: str, config: str | None, db: str | None, output: Path | N
 
     Example: wirewatch export atom --topic nk-sanctions --output nk-sanctions.atom
     """
-    from exports.atom import render_atom
-    from store import open_store
+    from wirewatch.exports.atom import render_atom
+    from wirewatch.store import open_store
     from wirewatch.timeutil import utc_now
 
     settings = load_cli_settings(config, db)
@@ -158,7 +158,7 @@ def ui(config: str | None, db: str | None, host: str, port: int) -> None:
     Example: wirewatch ui --port 8000   (then open http://127.0.0.1:8000/)
     """
     settings = load_cli_settings(config, db)
-    from web.server import make_review_server, url_host
+    from wirewatch.web.server import make_review_server, url_host
 
     try:
         server = make_review_server(settings, host, port)

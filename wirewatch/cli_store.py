@@ -21,7 +21,7 @@ from wirewatch.tables import render_table
 
 
 def _explain_cluster(config: str | None, db: str | None, cluster_id: int, as_json: bool) -> None:
-    from dedup.explain import member_reason, merge_reason
+    from wirewatch.dedup.explain import member_reason, merge_reason
 
     store = open_cli_store(config, db)
     live = store.live_cluster(cluster_id)
@@ -208,11 +208,11 @@ def alerts(config: str | None, db: str | None, retry: bool, as_json: bool) -> No
     settings = load_cli_settings(config, db)
     if retry:
         prepare_prefect(as_json)
-        from flows.pipeline import deliver_flow
+        from wirewatch.flows.pipeline import deliver_flow
 
         report = deliver_flow(settings)
         click.echo(f"{report.sent} sent, {report.pending} pending, {report.failed} failed", err=True)
-    from store import open_store
+    from wirewatch.store import open_store
 
     store = open_store(settings.database)
     found = store.list_alerts()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -19,104 +18,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
 
-from dedup.index import STORY_WINDOW_SECONDS
 from wirewatch.errors import ConfigError
-
-DEFAULT_DB_PATH = "wirewatch.db"
-CONFIG_ENV_VAR = "WIREWATCH_CONFIG"
-DEMO_BASE_URL = "http://demo.wirewatch.invalid"
-DEFAULT_INTERVAL_MINUTES = 15.0
-DEFAULT_STORY_WINDOW_DAYS = STORY_WINDOW_SECONDS / 86400
-TOPIC_MODES = ("new_story", "every_article", "digest")
-
-
-@dataclass(frozen=True, slots=True)
-class FeedConfig:
-    name: str
-    url: str
-    # Poll this feed at most this often, whatever the run schedule (None: every run).
-    interval_minutes: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TopicConfig:
-    name: str
-    query: str
-    mode: str = "new_story"
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookConfig:
-    url: str
-    # Shared secret: each body is signed with HMAC-SHA256 so receivers can trust it.
-    secret: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AlertSettings:
-    urls: tuple[str, ...] = ()
-    webhooks: tuple[WebhookConfig, ...] = ()
-    max_attempts: int = 8
-
-    @property
-    def has_channels(self) -> bool:
-        return bool(self.urls or self.webhooks)
-
-
-@dataclass(frozen=True, slots=True)
-class FetchSettings:
-    connect_timeout_s: float = 10.0
-    read_timeout_s: float = 20.0
-    total_timeout_s: float = 60.0
-    max_feed_bytes: int = 10 * 1024 * 1024
-    max_page_bytes: int = 5 * 1024 * 1024
-    max_redirects: int = 5
-    concurrency: int = 8
-    # Requests to one host at a time: many feeds on one site must not hammer it.
-    per_host_concurrency: int = 2
-    allow_private_networks: bool = False
-    # When set, only these hosts are fetched (e.g. to poll feeds without following their links).
-    allowed_hosts: frozenset[str] = frozenset()
-    # An HTTP proxy for every request; the demo uses one to serve its fictional host on loopback.
-    proxy: str | None = None
-    user_agent: str = "wirewatch/0.1 (+https://github.com/wirewatch/wirewatch; news monitor)"
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleSettings:
-    """When `wirewatch serve` runs the flow: every interval_minutes, or on a cron expression."""
-
-    interval_minutes: float | None = DEFAULT_INTERVAL_MINUTES
-    cron: str | None = None
-    timezone: str = "UTC"
-
-
-@dataclass(frozen=True, slots=True)
-class StorySettings:
-    """How story clusters are formed: articles further apart in time than the window never match."""
-
-    window_days: float = DEFAULT_STORY_WINDOW_DAYS
-
-
-@dataclass(frozen=True, slots=True)
-class ExtractSettings:
-    """Worker processes that extract pages: 0 is one per core this process may use."""
-
-    workers: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    feeds: tuple[FeedConfig, ...] = ()
-    topics: tuple[TopicConfig, ...] = ()
-    alerts: AlertSettings = field(default_factory=AlertSettings)
-    fetch: FetchSettings = field(default_factory=FetchSettings)
-    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
-    stories: StorySettings = field(default_factory=StorySettings)
-    extract: ExtractSettings = field(default_factory=ExtractSettings)
-    database: str = DEFAULT_DB_PATH
-    source: str = "<defaults>"
-    is_demo: bool = False
+from wirewatch.query import check_fts_query
+from wirewatch.settings import (
+    CONFIG_ENV_VAR,
+    DEFAULT_DB_PATH,
+    DEFAULT_INTERVAL_MINUTES,
+    DEFAULT_STORY_WINDOW_DAYS,
+    DEMO_BASE_URL,
+    TOPIC_MODES,
+    AlertSettings,
+    ExtractSettings,
+    FeedConfig,
+    FetchSettings,
+    ScheduleSettings,
+    Settings,
+    StorySettings,
+    TopicConfig,
+    WebhookConfig,
+)
 
 
 def demo_config_path() -> Path:
@@ -272,7 +192,6 @@ def _parse_feeds(r: _Reader, value: Any) -> list[FeedConfig]:
 
 
 def _parse_topics(r: _Reader, value: Any) -> list[TopicConfig]:
-    from store.search import check_fts_query
 
     topics: list[TopicConfig] = []
     names: set[str] = set()

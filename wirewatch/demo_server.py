@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from wirewatch.config import DEMO_BASE_URL, Settings
+from wirewatch.settings import DEMO_BASE_URL, Settings
 
 _TYPES = {".xml": "application/xml; charset=utf-8", ".html": "text/html; charset=utf-8"}
 
