@@ -9,18 +9,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 from dataclasses import dataclass
 from typing import Protocol
 
 import apprise
 import httpx
-from wirewatch.alerts.masking import channel_id, mask_url
 
+from wirewatch.alerts.masking import channel_id, mask_url
 from wirewatch.records import AlertMessage
 from wirewatch.settings import AlertSettings
-
-log = logging.getLogger(__name__)
 
 WEBHOOK_TIMEOUT_S = 15.0
 SIGNATURE_HEADER = "X-Wirewatch-Signature"

@@ -1,8 +1,34 @@
-"""Which topic matches raise an alert: one per new development, not one per copy."""
+"""Which topic matches raise an alert (one per new development, not one per copy), and when an
+alert whose delivery failed is tried again."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from wirewatch.records import Placement
+from wirewatch.timeutil import backoff_seconds
+
+# Delivery retries back off 1, 2, 4 ... minutes, capped at six hours, across runs.
+ALERT_RETRY_BASE_S = 60
+ALERT_RETRY_CAP_S = 6 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class FailedAttempt:
+    """What a failed delivery comes to: the alert's count of attempts, its status ('pending': it
+    is tried again at `next_attempt`; 'failed': only by hand, `wirewatch alerts --retry`)."""
+
+    attempts: int
+    status: str
+    next_attempt: datetime
+
+
+def after_failure(attempts: int, now: datetime, max_attempts: int) -> FailedAttempt:
+    """The alert's state after a failed delivery; `attempts` counts the failed one too."""
+    delay = backoff_seconds(attempts, ALERT_RETRY_BASE_S, ALERT_RETRY_CAP_S)
+    status = "failed" if attempts >= max_attempts else "pending"
+    return FailedAttempt(attempts, status, now + timedelta(seconds=delay))
 
 
 def alert_key(

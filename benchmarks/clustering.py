@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from datasketch import LeanMinHash, MinHash, MinHashLSH
+
 from wirewatch.dedup import Fingerprint, StoryIndex, fingerprint_text
 from wirewatch.dedup.article_table import Candidates
 from wirewatch.dedup.features import content_words, jaccard, overlap_coefficient, salient_terms, shingles
@@ -54,10 +55,9 @@ from wirewatch.dedup.fingerprint import fingerprint_in_chunks
 from wirewatch.dedup.index import STORY_JACCARD, new_entry
 from wirewatch.flows.commit import commit_articles, load_index
 from wirewatch.flows.extract_pool import FingerprintsOnCores
-from wirewatch.store import open_store
-
 from wirewatch.records import NewArticle, Placement
 from wirewatch.settings import AlertSettings
+from wirewatch.store import open_store
 
 T = TypeVar("T")
 
@@ -187,7 +187,7 @@ def wirewatch_labels(items: Sequence[Headline], db: Path) -> tuple[list[int], li
     index.place = recording  # type: ignore[method-assign]
     for h in items:
         commit_articles([as_article(h)], store, index, (), ALERTS, h.published)
-    stored = store.list_articles()
+    stored = store.articles.listing()
     store.close()
     position = {h.url: k for k, h in enumerate(items)}
     by_id = {a.id: position[a.url] for a in stored}
@@ -680,7 +680,7 @@ def run_scale(
                 break
         fingerprinter.close()
         print(f"  peak RSS {peak_rss_mb():.0f} MB")
-        stored = store.list_articles()
+        stored = store.articles.listing()
         store.close()
     s = score([a.cluster_id or -1 for a in stored], [gold[a.url] for a in stored])
     print(

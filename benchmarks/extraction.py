@@ -31,11 +31,10 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from wirewatch.errors import ExtractionError  # noqa: E402
 from wirewatch.extractors import extract_page  # noqa: E402
 from wirewatch.flows.extract_pool import available_cores, extract_on_cores  # noqa: E402
 from wirewatch.flows.stages import extract_articles  # noqa: E402
-
-from wirewatch.errors import ExtractionError  # noqa: E402
 from wirewatch.records import Page  # noqa: E402
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "extraction"

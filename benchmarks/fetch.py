@@ -31,12 +31,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import feedparser
 import httpx
 from prefect import flow
+
 from wirewatch.fetch.http import Fetcher
 from wirewatch.flows.pipeline import poll_feeds_task
 from wirewatch.flows.stages import poll_feeds
-from wirewatch.store import open_store
-
 from wirewatch.settings import FeedConfig, FetchSettings, Settings
+from wirewatch.store import open_store
 
 
 def feed_document(n: int, items: int) -> bytes:
@@ -101,7 +101,7 @@ def wirewatch_fetch(feeds: list[FeedConfig], settings: FetchSettings, db: Path) 
     store = open_store(db)
     with Fetcher(settings) as fetcher:
         poll = poll_feeds(feeds, store, fetcher, datetime.now(UTC))
-        store.record_feed_outcomes(poll.fetched)  # as the commit stage does
+        store.feeds.record_outcomes(poll.fetched)  # as the commit stage does
     store.close()
     return len(poll.entries)
 

@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from wirewatch.config import load_settings
+from wirewatch.demo_server import demo_root
 from wirewatch.fetch.http import Fetcher
 from wirewatch.flows.commit import commit_articles, deliver_alerts, load_index
 from wirewatch.flows.extract_pool import (
@@ -34,11 +36,8 @@ from wirewatch.flows.extract_pool import (
     extract_on_cores,
 )
 from wirewatch.flows.stages import fetch_pages, poll_feeds, strip_source_templates
-from wirewatch.store import open_store
-
-from wirewatch.config import load_settings
-from wirewatch.demo_server import demo_root
 from wirewatch.records import NewArticle, Page
+from wirewatch.store import open_store
 from wirewatch.timeutil import utc_now
 
 _ITEM = re.compile(r"<(item|entry)\b.*?</\1>", re.DOTALL)  # RSS 2.0 and 1.0 items, Atom entries
@@ -136,7 +135,7 @@ def whole_pipeline(root: Path, db: Path, workers: int) -> tuple[float, int, dict
             lap("fetch (extracting meanwhile)")
             extracted = [a for articles, _ in stream.results() for a in articles]
         lap("rest of the extraction")
-        articles, _ = strip_source_templates(extracted, store.source_paragraph_counts)
+        articles, _ = strip_source_templates(extracted, store.articles.source_paragraph_counts)
         with FingerprintsOnCores(workers) as fingerprinter:  # as the flow's commit task does
             commit_articles(
                 articles,

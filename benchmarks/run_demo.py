@@ -30,13 +30,13 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+
+from wirewatch.config import load_settings
+from wirewatch.demo_server import serve_demo
 from wirewatch.fetch.http import Fetcher
 from wirewatch.flows.commit import commit_articles, deliver_alerts, load_index
 from wirewatch.flows.stages import extract_articles, fetch_pages, poll_feeds, strip_source_templates
 from wirewatch.store import open_store
-
-from wirewatch.config import load_settings
-from wirewatch.demo_server import serve_demo
 from wirewatch.timeutil import utc_now
 
 
@@ -50,7 +50,7 @@ def plain_pipeline(db: Path) -> float:
             poll = poll_feeds(settings.feeds, store, fetcher, utc_now())
             pages, _ = fetch_pages(poll.entries, store, fetcher)
         articles, _ = extract_articles(pages)
-        articles, _ = strip_source_templates(articles, store.source_paragraph_counts)
+        articles, _ = strip_source_templates(articles, store.articles.source_paragraph_counts)
         commit_articles(
             articles, store, load_index(store), settings.topics, settings.alerts, utc_now(), poll.fetched
         )

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 
 import numpy as np
+
+from benchmarks.clustering import Headline, b_cubed, load_headlines
 from wirewatch.dedup import Fingerprint, StoryIndex, fingerprint_text
 from wirewatch.dedup.index import MEANING_ALONE, new_entry, story_words
 from wirewatch.dedup.story_model import StoryModel, fit_logistic
-
-from benchmarks.clustering import Headline, b_cubed, load_headlines
 
 FOLDS = 5
 JOIN_GRID = (0.05, 0.1, 0.15, 0.2, 0.3)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from wirewatch.dedup.embedding import DIMENSIONS
 from wirewatch.dedup.fingerprint import NUM_PERM, SHORT_TEXT_WORDS
 from wirewatch.dedup.runs import run_positions

@@ -15,6 +15,7 @@ meet one by chance about b * b * N / 2^32 times (both tiers: 0.02 at 21,000 arti
 from __future__ import annotations
 
 import numpy as np
+
 from wirewatch.dedup.runs import find_sorted, run_positions
 
 # Fixed odd multipliers (from a seeded generator): the same keys in every process and run.

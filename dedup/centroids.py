@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from wirewatch.dedup.pair_counts import PairCounts
 from wirewatch.dedup.runs import find_sorted
 

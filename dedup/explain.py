@@ -5,7 +5,6 @@ from __future__ import annotations
 from wirewatch.dedup.centroids import HEADLINE_COSINE
 from wirewatch.dedup.index import NEAR_DUPLICATE_JACCARD, SHORT_STORY_JACCARD, STORY_JACCARD
 from wirewatch.dedup.story_model import SHIPPED
-
 from wirewatch.records import ClusterMember, ClusterMerge
 
 

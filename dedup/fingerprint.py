@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
+
 from wirewatch.dedup.embedding import embed, embedding_text
 from wirewatch.dedup.features import content_words_of, salient_terms, shingle_hashes, term_hashes, words_of
 

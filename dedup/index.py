@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 from datasketch import LeanMinHash
+
 from wirewatch.dedup.article_table import (
     NO_CANDIDATES,
     NO_CLUSTER,
@@ -51,11 +52,11 @@ from wirewatch.dedup.fingerprint import (
     minhash_of,
     values_of_many,
 )
+from wirewatch.dedup.merges import surviving_cluster
 from wirewatch.dedup.pair_counts import PairCounts, story_code
 from wirewatch.dedup.runs import find_sorted, run_sums
 from wirewatch.dedup.story_model import FEATURES, SHIPPED, StoryFeatures, StoryModel
 from wirewatch.dedup.story_vectors import StoryVectors
-
 from wirewatch.records import Placement, StoredFingerprint, StoredWindow
 from wirewatch.settings import DEFAULT_STORY_WINDOW_DAYS
 
@@ -290,14 +291,16 @@ class StoryIndex:
             self._headline_only.add(target)
 
     def place(self, fp: Fingerprint, candidates: Candidates) -> Placement:
-        """The decision for one article: its story (the lowest-numbered of the stories its matches
-        are in; None for a new one) and the other stories it bridges, to be merged into it."""
+        """The decision for one article: its story (of the stories its matches are in, the one
+        a merge keeps: dedup.merges; None for a new one) and the other stories it bridges, to be
+        merged into it."""
         placement = self._match(fp, candidates)
         matched = (placement.matched_article_id, *placement.also_matched)
         stories = sorted({s for m in matched if m is not None and (s := self.cluster_of(m)) is not None})
         if not stories:
             return placement
-        return replace(placement, story=stories[0], merges=tuple(stories[1:]))
+        story = surviving_cluster(stories)
+        return replace(placement, story=story, merges=tuple(s for s in stories if s != story))
 
     def _match(self, fp: Fingerprint, candidates: Candidates) -> Placement:
         """Decide an article's match: a copy or a full-text rewrite of one article by the rules of

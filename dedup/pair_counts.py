@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+
 from wirewatch.dedup.runs import find_sorted, run_positions, run_sums
 
 # New pairs are merged into the sorted arrays at this many, or at 1/256 of the arrays (a merge

@@ -8,6 +8,7 @@ finds those too.
 from __future__ import annotations
 
 import numpy as np
+
 from wirewatch.dedup.embedding import DIMENSIONS
 
 

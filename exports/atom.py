@@ -39,7 +39,7 @@ def render_atom(
     self_url: str | None = None,
     ui_base: str | None = None,
 ) -> str:
-    """The Atom document for `topic`; `clusters` newest first, as Store.list_clusters returns them.
+    """The Atom document for `topic`; `clusters` newest first, as store.clusters.listing returns them.
 
     `self_url` is where the feed itself is served; `ui_base` (e.g. http://127.0.0.1:8000) adds
     links to the review page of the topic and of each cluster.

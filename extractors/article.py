@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from wirewatch.errors import ExtractionError
 from wirewatch.extractors.html import extract_html
 from wirewatch.extractors.plaintext import extract_plaintext
-
-from wirewatch.errors import ExtractionError
 from wirewatch.records import ExtractedArticle, Page
 
 # Below this many words a "page" is a stub, an error page or a teaser, not an article.
@@ -61,7 +60,3 @@ def read_file_page(path: Path, source: str | None = None) -> Page:
     body = raw.decode("utf-8", errors="replace")
     kind = "text/html" if suffix in HTML_SUFFIXES else "text/plain"
     return Page(url=path.resolve().as_uri(), source=source or path.name, body=body, content_type=kind)
-
-
-def extract_file(path: Path) -> ExtractedArticle:
-    return extract_page(read_file_page(path))

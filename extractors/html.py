@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -11,12 +10,11 @@ from htmldate import find_date
 from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
+
 from wirewatch.extractors.boilerplate import furniture_kind
-from wirewatch.extractors.metadata import parse_datetime, read_metadata
-
+from wirewatch.extractors.metadata import read_metadata
 from wirewatch.records import ExtractedArticle
-
-log = logging.getLogger(__name__)
+from wirewatch.timeutil import parse_iso
 
 # Settings, chosen on purpose:
 # - include_comments=False: reader comments are not the article, and they would leak other
@@ -52,11 +50,11 @@ def extract_html(html: str, url: str) -> ExtractedArticle | None:
     if not title:
         fallback = extract_metadata(tree, default_url=url, date_config=_DATE_PARAMS)
         title = fallback.title or None
-        date = date or parse_datetime(fallback.date)
+        date = date or parse_iso(fallback.date)
         author = author or fallback.author or None
         sitename = sitename or fallback.sitename or None
     elif not date:
-        date = parse_datetime(find_date(tree, **_DATE_PARAMS))
+        date = parse_iso(find_date(tree, **_DATE_PARAMS))
     paragraphs = [p.strip() for p in doc.text.split("\n") if p.strip()]
     # Some templates put the headline inside the article container; it is metadata, not body.
     if paragraphs and title and _same_words(paragraphs[0], title):

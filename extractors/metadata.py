@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from lxml.html import HtmlElement
+
+from wirewatch.timeutil import parse_iso
 
 _TITLE_KEYS = ("og:title", "twitter:title", "title", "dc.title")
 _AUTHOR_KEYS = ("author", "article:author", "dc.creator", "byl", "parsely-author", "sailthru.author")
@@ -40,19 +42,6 @@ class PageMetadata:
     sitename: str | None = None
     canonical_url: str | None = None
     language: str | None = None
-
-
-def parse_datetime(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    for candidate in (text, text[:19], text[:10]):
-        try:
-            moment = datetime.fromisoformat(candidate)
-        except ValueError:
-            continue
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return None
 
 
 def _meta_values(tree: HtmlElement) -> dict[str, str]:
@@ -116,7 +105,7 @@ def read_metadata(tree: HtmlElement) -> PageMetadata:
     return PageMetadata(
         title=title,
         author=_name(ld.get("author")) or _first(meta, _AUTHOR_KEYS),
-        date=parse_datetime(_name(ld.get("datePublished"))) or parse_datetime(_first(meta, _DATE_KEYS)),
+        date=parse_iso(_name(ld.get("datePublished"))) or parse_iso(_first(meta, _DATE_KEYS)),
         sitename=_name(ld.get("publisher")) or _first(meta, _SITE_KEYS),
         canonical_url=canonical,
         language=(tree.get("lang") or "").split("-")[0].lower() or None,

@@ -13,7 +13,6 @@ from collections import Counter
 
 from wirewatch.extractors.boilerplate import SHORT_LINE_WORDS, furniture_kind, is_prose, word_count
 from wirewatch.extractors.dates import find_date, is_date_line
-
 from wirewatch.records import ExtractedArticle
 
 # Text counts as hard-wrapped when most lines are near one width no longer than this.

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import calendar
 import html
-import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import feedparser
-from wirewatch.fetch.urls import canonical_url
 
+from wirewatch.fetch.urls import canonical_url
 from wirewatch.records import FeedEntry
 
-log = logging.getLogger(__name__)
 _TAG = re.compile(r"<[^>]+>")
 
 

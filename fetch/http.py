@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from wirewatch.fetch.schedule import parse_max_age, parse_retry_after
 
 from wirewatch.errors import FetchError
+from wirewatch.fetch.schedule import parse_max_age, parse_retry_after
 from wirewatch.settings import FetchSettings
 from wirewatch.timeutil import utc_now
 

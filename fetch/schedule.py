@@ -7,6 +7,8 @@ import random
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+from wirewatch.timeutil import backoff_seconds
+
 # A failing feed waits 1, 2, 4 ... minutes (+-20% jitter so feeds of one host spread out),
 # never more than a day, and is never disabled.
 BACKOFF_BASE_S = 60.0
@@ -31,7 +33,7 @@ def next_fetch_after_failure(
     now: datetime, failures: int, retry_after_s: float | None, rng: random.Random | None = None
 ) -> datetime:
     """`failures` counts this one too. A server's Retry-After (429/503) is honoured as a minimum."""
-    backoff = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, failures - 1))
+    backoff = backoff_seconds(failures, BACKOFF_BASE_S, BACKOFF_CAP_S)
     backoff *= (rng or random).uniform(1 - JITTER, 1 + JITTER)
     delay = max(backoff, min(retry_after_s or 0.0, BACKOFF_CAP_S))
     return now + timedelta(seconds=delay)

@@ -8,15 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from wirewatch.alerts.delivery import channels_from, payload_of, render_digest, render_message
-from wirewatch.alerts.policy import alert_key
+from wirewatch.alerts.messages import alert_message
+from wirewatch.alerts.policy import after_failure, alert_key
 from wirewatch.dedup import Fingerprint, StoryIndex
 from wirewatch.dedup.fingerprint import fingerprint_in_chunks, fingerprint_many
 from wirewatch.dedup.headline import MAX_TITLES, representative_title
 from wirewatch.dedup.index import STORY_WINDOW_SECONDS, article_time, new_entry, stored_fingerprint
-from wirewatch.store import Store
-
+from wirewatch.dedup.merges import surviving_cluster
 from wirewatch.records import FeedOutcome, NewArticle, Placement, StoredAlert
 from wirewatch.settings import AlertSettings, TopicConfig
+from wirewatch.store import Store
 from wirewatch.timeutil import parse_iso, to_iso, utc_now
 
 Fingerprinter = Callable[[list[tuple[str, str]]], Iterable[Fingerprint]]
@@ -51,16 +52,16 @@ def load_index(store: Store, window_seconds: float = STORY_WINDOW_SECONDS) -> St
 
     Articles stored without a fingerprint (after a schema upgrade) get theirs first.
     """
-    while missing := store.articles_without_fingerprint(limit=REFINGERPRINT_BATCH):
+    while missing := store.articles.without_fingerprint(limit=REFINGERPRINT_BATCH):
         with store.atomic():
             fps = fingerprint_many([(title, text) for _, title, text, _, _ in missing])
             for (article_id, _, _, published, fetched), fp in zip(missing, fps, strict=True):
                 fetched_at = parse_iso(fetched) or utc_now()
                 seen = article_time(parse_iso(published), fetched_at)
                 entry = new_entry(article_id, None, fp, seen, fetched_at.timestamp())
-                store.save_fingerprint(stored_fingerprint(entry))
+                store.articles.save_fingerprint(stored_fingerprint(entry))
     index = StoryIndex(window_seconds)
-    index.add_stored(store.recent_fingerprints(index.window))
+    index.add_stored(store.articles.recent_fingerprints(index.window))
     return index
 
 
@@ -92,7 +93,7 @@ def commit_articles(
     with store.atomic():
         fingerprints = fingerprinter([(a.title, a.text) for a in ordered])
         for article, fp in zip(ordered, fingerprints, strict=True):
-            article_id = store.insert_article(article, now)
+            article_id = store.articles.insert(article, now)
             if article_id is None:
                 upgraded = _revisit_stored(article, fp, store, index, now)
                 if upgraded is None:
@@ -101,7 +102,7 @@ def commit_articles(
                 report.pages_recovered += 1
                 article_id, cluster_id, placement = upgraded
             else:
-                store.count_source_paragraphs(article.source, article.paragraph_keys)
+                store.articles.count_source_paragraphs(article.source, article.paragraph_keys)
                 cluster_id, is_new, placement = _place(article_id, article, fp, store, index, now)
                 if not is_new:
                     grown.add(cluster_id)
@@ -110,7 +111,7 @@ def commit_articles(
                 report.article_ids.append(article_id)
             _match_topics(article_id, cluster_id, placement, store, topics, initial_status, now, report)
         _refresh_headlines(grown, store)
-        store.record_feed_outcomes(feed_outcomes or [])
+        store.feeds.record_outcomes(feed_outcomes or [])
     return report
 
 
@@ -122,21 +123,44 @@ def _place(
     lsh_hash = index.lsh_hash(fp)
     arrived = now.timestamp()
     placement = index.place(fp, index.candidates(fp, lsh_hash, seen, arrived))
-    cluster_id, is_new = store.place_article(article_id, to_iso(article.published or now) or "", placement)
-    for merged in placement.merges:  # the store merged the clusters this article bridged
-        index.merge(merged, cluster_id)
+    published = to_iso(article.published or now) or ""
+    cluster_id, is_new, merged = place_article(store, article_id, published, placement)
+    for other in merged:  # the index follows the merges of the clusters this article bridged
+        index.merge(other, cluster_id)
     entry = new_entry(article_id, cluster_id, fp, seen, arrived, lsh_hash)
-    store.save_fingerprint(stored_fingerprint(entry))
+    store.articles.save_fingerprint(stored_fingerprint(entry))
     index.add(entry)
     return cluster_id, is_new, placement
+
+
+def place_article(
+    store: Store, article_id: int, seen: str, placement: Placement
+) -> tuple[int, bool, list[int]]:
+    """Record dedup's decision for a stored article: it starts a new cluster, or joins
+    `placement.story` after the clusters it bridges (`placement.merges`) are merged into the one
+    dedup.merges keeps. `seen` is the article's date (or fetch time).
+
+    Returns the article's cluster, whether it is new, and the clusters merged into it.
+    """
+    if placement.story is None:
+        target, merged = store.clusters.create(article_id, seen), []
+    else:
+        live = {store.clusters.live(c) for c in (placement.story, *placement.merges)}
+        target = surviving_cluster(live)
+        merged = sorted(live - {target})
+        for other in merged:
+            store.clusters.merge(other, into=target, article_id=article_id)
+        store.clusters.widen(target, seen)
+    store.clusters.place(article_id, target, placement)
+    return target, placement.story is None, merged
 
 
 def _refresh_headlines(clusters: set[int], store: Store) -> None:
     """Choose again the headline of each cluster that grew, once per batch: twenty outlets running
     one story in a poll cost one choice, not twenty."""
-    for cluster_id in sorted({store.live_cluster(c) for c in clusters}):
-        store.set_headline(
-            cluster_id, representative_title(store.cluster_titles(cluster_id, limit=MAX_TITLES))
+    for cluster_id in sorted({store.clusters.live(c) for c in clusters}):
+        store.clusters.set_headline(
+            cluster_id, representative_title(store.clusters.titles(cluster_id, limit=MAX_TITLES))
         )
 
 
@@ -146,16 +170,16 @@ def _revisit_stored(
     """A stored URL again: count another failed page attempt, or upgrade a feed-only article to
     its page's text (it keeps its cluster; its fingerprint is refreshed for later arrivals)."""
     if article.from_feed_only:
-        store.record_page_failure(article.url, article.page_error or "page unavailable")
+        store.feeds.record_page_failure(article.url, article.page_error or "page unavailable")
         return None
-    article_id = store.upgrade_feed_only(article, now)
+    article_id = store.articles.upgrade_feed_only(article, now)
     if article_id is None:
         return None
-    old = store.fingerprint_times(article_id)
+    old = store.articles.fingerprint_times(article_id)
     seen, arrived = old if old else (article_time(article.published, now), now.timestamp())
-    cluster_id, placement = store.article_placement(article_id)
+    cluster_id, placement = store.clusters.placement_of(article_id)
     entry = new_entry(article_id, cluster_id, fp, seen, arrived, index.lsh_hash(fp))
-    store.replace_fingerprint(stored_fingerprint(entry))
+    store.articles.replace_fingerprint(stored_fingerprint(entry))
     index.remove(article_id)
     index.add(entry)
     return article_id, cluster_id, placement
@@ -172,8 +196,8 @@ def _match_topics(
     report: CommitReport,
 ) -> None:
     modes = {t.name: t.mode for t in topics}
-    for topic in store.matching_topics(article_id, {t.name: t.query for t in topics}):
-        if not store.record_match(topic, article_id, cluster_id, now):
+    for topic in store.outbox.matching_topics(article_id, {t.name: t.query for t in topics}):
+        if not store.outbox.record_match(topic, article_id, cluster_id, now):
             continue  # matched before (an upgraded article): its alert, if any, exists
         report.topic_matches += 1
         matched = placement.matched_article_id
@@ -183,13 +207,13 @@ def _match_topics(
             cluster_id,
             article_id,
             placement,
-            cluster_alerted=store.topic_has_alert(topic, cluster_id),
-            match_alerted=matched is not None and store.article_has_alert(topic, matched),
+            cluster_alerted=store.outbox.topic_has_alert(topic, cluster_id),
+            match_alerted=matched is not None and store.outbox.article_has_alert(topic, matched),
         )
         # A story the reader muted in the review page raises no further alerts.
-        if key is None or store.cluster_is_muted(cluster_id):
+        if key is None or store.review.is_muted(cluster_id):
             continue
-        alert_id = store.queue_alert(key, topic, modes[topic], cluster_id, article_id, initial_status, now)
+        alert_id = store.outbox.queue(key, topic, modes[topic], cluster_id, article_id, initial_status, now)
         if alert_id is not None:
             report.alerts_queued += 1
             report.alert_ids.append(alert_id)
@@ -208,29 +232,29 @@ def deliver_alerts(
     if not channels:
         return report
     batches: dict[str, list[StoredAlert]] = {}
-    for alert in store.due_alerts(now, force=force):
-        if alert.cluster_id is not None and store.cluster_is_muted(alert.cluster_id):
-            store.mark_alert_muted(alert.id)  # muted after it was queued: the reader said no
+    for alert in store.outbox.due(now, force=force):
+        if alert.cluster_id is not None and store.review.is_muted(alert.cluster_id):
+            store.outbox.mark_muted(alert.id)  # muted after it was queued: the reader said no
             report.muted += 1
             continue
         key = f"digest:{alert.topic}" if alert.mode == "digest" else alert.key
         batches.setdefault(key, []).append(alert)
     for key, batch in batches.items():
-        messages = [store.alert_message(a) for a in batch]
+        messages = [alert_message(a, store.outbox.subject(a)) for a in batch]
         if key.startswith("digest:"):
             title, body = render_digest(batch[0].topic, messages)
         else:
             title, body = render_message(messages[0])
         payload = payload_of(messages)
         errors = []
-        delivered = [store.delivered_channels(a.id) for a in batch]
+        delivered = [store.outbox.delivered_channels(a.id) for a in batch]
         for channel in channels:
             if all(channel.id in done for done in delivered):
                 continue
             outcome = channel.send(title, body, payload)
             if outcome.ok:
                 for alert in batch:
-                    store.record_channel_delivery(alert.id, channel.id, now)
+                    store.outbox.record_delivery(alert.id, channel.id, now)
             else:
                 errors.append(outcome.error or channel.label)
         for alert in batch:
@@ -247,12 +271,21 @@ def _settle(
     report: DeliveryReport,
 ) -> None:
     if not errors:
-        store.mark_alert_sent(alert.id, now)
+        store.outbox.mark_sent(alert.id, now)
         report.sent += 1
         return
-    status = store.mark_alert_failed(alert.id, "; ".join(errors), now, max_attempts)
+    # Counted in one transaction: alerts.policy decides the next attempt, the store records it.
+    with store.atomic():
+        failed = after_failure(store.outbox.attempts(alert.id) + 1, now, max_attempts)
+        store.outbox.record_failure(
+            alert.id,
+            status=failed.status,
+            attempts=failed.attempts,
+            next_attempt=failed.next_attempt,
+            error="; ".join(errors),
+        )
     report.errors.extend(f"alert {alert.id} ({alert.topic}): {e}" for e in errors)
-    if status == "failed":
+    if failed.status == "failed":
         report.failed += 1
     else:
         report.pending += 1

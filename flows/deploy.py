@@ -9,9 +9,9 @@ from pathlib import Path
 from uuid import UUID
 
 from prefect.schedules import Cron, Interval, Schedule
+
 from wirewatch.flows.pipeline import scheduled_flow
 from wirewatch.flows.schedule_watch import start_schedule_watch
-
 from wirewatch.settings import ScheduleSettings, Settings
 
 DEPLOYMENT_NAME = "wirewatch"

@@ -21,7 +21,6 @@ from wirewatch.dedup.fingerprint import (
     fingerprint_many,
 )
 from wirewatch.flows.stages import StageReport, extract_articles
-
 from wirewatch.records import NewArticle, Page
 
 # Workers are forked from a clean server process (multiprocessing's forkserver), not from the

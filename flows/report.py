@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from prefect.artifacts import create_markdown_artifact
-from wirewatch.flows.commit import CommitReport
-from wirewatch.store import open_store
 
+from wirewatch.flows.commit import CommitReport
 from wirewatch.records import StoredAlert, StoredCluster
 from wirewatch.settings import Settings
+from wirewatch.store import open_store
 
 ARTIFACT_KEY = "wirewatch-run"
 MAX_ROWS = 50
@@ -40,10 +40,10 @@ def publish_run_artifact(settings: Settings, commit: CommitReport) -> str:
     store = open_store(settings.database)
     try:
         added = set(commit.article_ids)
-        clusters = store.list_clusters(article_ids=added)
+        clusters = store.clusters.listing(article_ids=added)
         # New clusters are those whose first article arrived in this run.
         new = [c for c in clusters if min(a.id for a in c.articles) in added]
-        alerts = [a for a in store.list_alerts() if a.id in set(commit.alert_ids)]
+        alerts = [a for a in store.outbox.listing() if a.id in set(commit.alert_ids)]
     finally:
         store.close()
     markdown = render_run_markdown(new, alerts)

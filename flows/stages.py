@@ -13,17 +13,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from wirewatch.errors import ExtractionError, WirewatchError
 from wirewatch.extractors import extract_page
 from wirewatch.extractors.article import read_file_page
 from wirewatch.extractors.templates import TEMPLATE_MIN_PAGES, strip_template, template_candidates
 from wirewatch.fetch.feeds import ParsedFeed, parse_feed
 from wirewatch.fetch.http import Fetcher, FetchResult
 from wirewatch.fetch.schedule import next_fetch_after_failure, next_fetch_after_success
-from wirewatch.store import Store
-
-from wirewatch.errors import ExtractionError, WirewatchError
 from wirewatch.records import FeedEntry, FeedOutcome, FeedState, NewArticle, Page
 from wirewatch.settings import FeedConfig
+from wirewatch.store import Store
 from wirewatch.timeutil import parse_iso
 
 FEED_ACCEPT = (
@@ -70,7 +69,7 @@ def poll_feeds(
     """
     report = StageReport()
     feeds = list(feeds)
-    states = store.feed_states([(f.url, f.name) for f in feeds])
+    states = store.feeds.states([(f.url, f.name) for f in feeds])
     due: list[tuple[FeedConfig, FeedState]] = []
     for feed in feeds:
         state = states[feed.url]
@@ -139,7 +138,7 @@ def poll_feeds(
         if parsed.skipped:
             report.notes.append(f"{feed.url}: {parsed.skipped} entries without a link skipped")
         entries.extend(parsed.entries)
-    store.record_feed_outcomes(failures)
+    store.feeds.record_outcomes(failures)
     return FeedPoll(_unique_entries(entries), report, successes)
 
 
@@ -167,8 +166,8 @@ def fetch_pages(
     """
     report = StageReport()
     urls = [e.url for e in entries]
-    known = store.known_urls(urls)
-    retry = store.feed_only_urls(sorted(known), MAX_PAGE_ATTEMPTS)
+    known = store.feeds.known_urls(urls)
+    retry = store.feeds.feed_only_urls(sorted(known), MAX_PAGE_ATTEMPTS)
     todo = [e for e in entries if e.url not in known or e.url in retry]
     report.skipped = len(entries) - len(todo)
 

@@ -1,22 +1,22 @@
-"""Topic matches and the alert outbox: alerts are queued in the article's transaction, sent later."""
+"""Topic matches and the alert outbox: alerts are queued in the article's transaction, sent later.
+
+The store records what it is told; alerts.policy decides when a failed alert is tried again and
+when it has failed for good, alerts.messages what its message says.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from wirewatch.store.base import StoreBase
-
-from wirewatch.records import AlertMessage, StoredAlert
+from wirewatch.records import AlertSubject, StoredAlert
+from wirewatch.store.queries import Queries
 from wirewatch.timeutil import to_iso
 
-# Delivery retries back off 1, 2, 4 ... minutes, capped at six hours, across runs.
-ALERT_RETRY_BASE_S = 60
-ALERT_RETRY_CAP_S = 6 * 3600
-SNIPPET_CHARS = 280
 
+class OutboxQueries(Queries):
+    # --- topic matches --------------------------------------------------------------------
 
-class OutboxMixin(StoreBase):
     def matching_topics(self, article_id: int, queries: dict[str, str]) -> list[str]:
         """Names of the topics whose FTS5 query matches this article."""
         matched = []
@@ -48,7 +48,9 @@ class OutboxMixin(StoreBase):
             self._rows("SELECT 1 FROM alerts WHERE topic = ? AND article_id = ?", (topic, article_id))
         )
 
-    def queue_alert(
+    # --- alerts ---------------------------------------------------------------------------
+
+    def queue(
         self,
         key: str,
         topic: str,
@@ -76,7 +78,8 @@ class OutboxMixin(StoreBase):
         )
         return new_id
 
-    def due_alerts(self, now: datetime, *, force: bool = False) -> list[StoredAlert]:
+    def due(self, now: datetime, *, force: bool = False) -> list[StoredAlert]:
+        """Pending alerts whose next attempt has come; with `force` also failed ones, at once."""
         sql = "SELECT * FROM alerts WHERE status IN ('pending', 'failed')"
         params: tuple[Any, ...] = ()
         if not force:
@@ -87,7 +90,11 @@ class OutboxMixin(StoreBase):
             params = (to_iso(now),)
         return [StoredAlert(**r) for r in self._rows(sql + " ORDER BY id", params)]
 
-    def alert_articles(self, alert: StoredAlert) -> list[dict[str, Any]]:
+    def listing(self) -> list[StoredAlert]:
+        """Every alert, newest first."""
+        return [StoredAlert(**r) for r in self._rows("SELECT * FROM alerts ORDER BY id DESC")]
+
+    def articles(self, alert: StoredAlert) -> list[dict[str, Any]]:
         """Articles of the alert's development matching its topic, as they arrived (first = cause)."""
         if alert.mode == "every_article" or alert.cluster_id is None:
             scope, value = "m.article_id = ?", alert.article_id
@@ -100,28 +107,24 @@ class OutboxMixin(StoreBase):
             (alert.topic, value),
         )
 
-    def list_alerts(self) -> list[StoredAlert]:
-        return [StoredAlert(**r) for r in self._rows("SELECT * FROM alerts ORDER BY id DESC")]
-
-    def alert_message(self, alert: StoredAlert) -> AlertMessage:
+    def subject(self, alert: StoredAlert) -> AlertSubject:
+        """The article an alert is about, with its story's headline and number of sources."""
         article = self._rows("SELECT * FROM articles WHERE id = ?", (alert.article_id,))[0]
         cluster_id = alert.cluster_id if alert.cluster_id is not None else article["cluster_id"]
         cluster = self._rows("SELECT headline FROM clusters WHERE id = ?", (cluster_id,))
         sources = self._rows(
             "SELECT COUNT(DISTINCT source) AS n FROM articles WHERE cluster_id = ?", (cluster_id,)
         )
-        text = " ".join(article["text"].split())
-        snippet = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-        return AlertMessage(
-            alert_id=alert.id,
-            alert_key=alert.key,
-            topic=alert.topic,
-            headline=cluster[0]["headline"] if cluster else article["title"],
+        return AlertSubject(
+            title=article["title"],
             source=article["source"],
             url=article["url"],
-            snippet=snippet,
+            text=article["text"],
+            headline=cluster[0]["headline"] if cluster else None,
             sources_count=int(sources[0]["n"]) if sources else 1,
         )
+
+    # --- delivery -------------------------------------------------------------------------
 
     def delivered_channels(self, alert_id: int) -> set[str]:
         return {
@@ -129,14 +132,14 @@ class OutboxMixin(StoreBase):
             for r in self._rows("SELECT channel FROM alert_deliveries WHERE alert_id = ?", (alert_id,))
         }
 
-    def record_channel_delivery(self, alert_id: int, channel: str, now: datetime) -> None:
+    def record_delivery(self, alert_id: int, channel: str, now: datetime) -> None:
         """Remember one channel got the alert, so a retry for the others never repeats it."""
         with self.atomic():
             self.db.table("alert_deliveries").insert(
                 {"alert_id": alert_id, "channel": channel, "delivered": to_iso(now)}, ignore=True
             )
 
-    def mark_alert_sent(self, alert_id: int, now: datetime) -> None:
+    def mark_sent(self, alert_id: int, now: datetime) -> None:
         with self.atomic():
             self.db.execute(
                 """UPDATE alerts SET status = 'sent', delivered = ?, attempts = attempts + 1,
@@ -145,25 +148,28 @@ class OutboxMixin(StoreBase):
                 (to_iso(now), alert_id),
             )
 
-    def mark_alert_muted(self, alert_id: int) -> None:
+    def mark_muted(self, alert_id: int) -> None:
         with self.atomic():
             self.db.execute(
                 "UPDATE alerts SET status = 'muted', next_attempt = NULL WHERE id = ?", (alert_id,)
             )
 
-    def mark_alert_failed(self, alert_id: int, error: str, now: datetime, max_attempts: int) -> str:
-        """Count a failed attempt; after max_attempts the alert is 'failed' until retried by hand."""
+    def attempts(self, alert_id: int) -> int:
+        """How many times delivering the alert was tried."""
+        return int(self._rows("SELECT attempts FROM alerts WHERE id = ?", (alert_id,))[0]["attempts"])
+
+    def record_failure(
+        self, alert_id: int, *, status: str, attempts: int, next_attempt: datetime, error: str
+    ) -> None:
+        """Record a failed attempt as alerts.policy judged it: the alert's status ('pending'
+        or 'failed'), its count of attempts and when to try it next."""
         with self.atomic():
-            attempts = self._rows("SELECT attempts FROM alerts WHERE id = ?", (alert_id,))[0]["attempts"] + 1
-            delay = min(ALERT_RETRY_CAP_S, ALERT_RETRY_BASE_S * 2 ** (attempts - 1))
-            status = "failed" if attempts >= max_attempts else "pending"
             self.db.table("alerts").update(
                 alert_id,
                 {
                     "status": status,
                     "attempts": attempts,
                     "last_error": error,
-                    "next_attempt": to_iso(now + timedelta(seconds=delay)),
+                    "next_attempt": to_iso(next_attempt),
                 },
             )
-        return status

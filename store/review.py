@@ -1,7 +1,8 @@
-"""What the review page reads and writes: cluster summaries for listing, and read / muted state.
+"""What the review page reads and writes: cluster summaries for listing, read / muted state, and
+full-text search (the FTS5 syntax topics and `wirewatch search` share).
 
-Muting is per story: when clusters merge, a story muted under either id stays muted, so the
-check follows merges down from the live cluster to every cluster merged into it.
+Muting is per story: when clusters merge, a story muted under either id stays muted, so each
+muted cluster is followed along its merges (clusters.merge_chain) to the live one.
 """
 
 from __future__ import annotations
@@ -9,22 +10,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from wirewatch.store.base import StoreBase
-
-from wirewatch.records import ClusterSummary
+from wirewatch.errors import QueryError
+from wirewatch.query import check_fts_query
+from wirewatch.records import ClusterSummary, SearchHit
+from wirewatch.store.clusters import merge_chain
+from wirewatch.store.queries import Queries
 from wirewatch.timeutil import to_iso
 
 # The list page shows this many clusters at most; older stories are reached by topic or search.
 REVIEW_LIST_LIMIT = 500
 
-# Every cluster merged (directly or through others) into the one given, itself included.
-_FAMILY_CTE = """WITH RECURSIVE family(id) AS (
-    SELECT ? UNION SELECT c.id FROM clusters c JOIN family f ON c.merged_into = f.id
-)"""
+SEARCH_LIMIT = 200
+
+# Each muted cluster's way along merges to its live cluster (clusters.merge_chain).
+_MUTED_CHAIN = merge_chain("SELECT cluster_id FROM cluster_state WHERE muted = 1")
 
 
-class ReviewMixin(StoreBase):
-    def review_clusters(
+class ReviewQueries(Queries):
+    def clusters(
         self,
         topic: str | None = None,
         since: datetime | None = None,
@@ -76,38 +79,32 @@ class ReviewMixin(StoreBase):
             for r in rows
         ]
 
-    def review_cluster(self, cluster_id: int) -> ClusterSummary | None:
-        """One live cluster's summary; None for an unknown or merged id (see Store.live_cluster)."""
-        found = self.review_clusters(ids=[cluster_id], limit=1)
+    def cluster(self, cluster_id: int) -> ClusterSummary | None:
+        """One live cluster's summary; None for an unknown or merged id (see ClusterQueries.live)."""
+        found = self.clusters(ids=[cluster_id], limit=1)
         return found[0] if found else None
 
     def topic_names(self) -> list[str]:
         return [r["topic"] for r in self._rows("SELECT DISTINCT topic FROM topic_matches ORDER BY topic")]
 
-    def cluster_is_muted(self, cluster_id: int) -> bool:
+    def is_muted(self, cluster_id: int) -> bool:
         """Whether this story was muted, under its own id or that of a cluster merged into it."""
-        rows = self._rows(
-            f"""{_FAMILY_CTE}
-                SELECT 1 FROM cluster_state s JOIN family f ON s.cluster_id = f.id
-                WHERE s.muted = 1 LIMIT 1""",
-            (cluster_id,),
-        )
-        return bool(rows)
+        return bool(self._rows(f"{_MUTED_CHAIN} SELECT 1 FROM chain WHERE id = ? LIMIT 1", (cluster_id,)))
 
-    def set_cluster_read(self, cluster_id: int, read: bool, now: datetime) -> None:
+    def set_read(self, cluster_id: int, read: bool, now: datetime) -> None:
         with self.atomic():
             self._upsert_state(cluster_id, "read", read, now)
 
-    def set_cluster_muted(self, cluster_id: int, muted: bool, now: datetime) -> None:
+    def set_muted(self, cluster_id: int, muted: bool, now: datetime) -> None:
         with self.atomic():
             self._upsert_state(cluster_id, "muted", muted, now)
             if not muted:
                 # Unmuting the story unmutes the clusters merged into it, or it would stay muted.
                 self.db.execute(
-                    f"""{_FAMILY_CTE}
+                    f"""{_MUTED_CHAIN}
                         UPDATE cluster_state SET muted = 0, updated = ?
-                        WHERE cluster_id IN (SELECT id FROM family) AND muted = 1""",
-                    (cluster_id, to_iso(now)),
+                        WHERE cluster_id IN (SELECT start FROM chain WHERE id = ?) AND muted = 1""",
+                    (to_iso(now), cluster_id),
                 )
 
     def _upsert_state(self, cluster_id: int, column: str, value: bool, now: datetime) -> None:
@@ -121,15 +118,33 @@ class ReviewMixin(StoreBase):
 
     def _muted_live_ids(self) -> set[int]:
         """Live clusters whose story is muted: each muted cluster followed along its merges."""
-        live: set[int] = set()
-        for row in self._rows("SELECT cluster_id FROM cluster_state WHERE muted = 1"):
-            cluster_id = row["cluster_id"]
-            seen: set[int] = set()
-            while cluster_id not in seen:
-                seen.add(cluster_id)
-                parent = self._rows("SELECT merged_into FROM clusters WHERE id = ?", (cluster_id,))
-                if not parent or parent[0]["merged_into"] is None:
-                    break
-                cluster_id = parent[0]["merged_into"]
-            live.add(cluster_id)
-        return live
+        return {r["id"] for r in self._rows(f"{_MUTED_CHAIN} SELECT id FROM chain WHERE up IS NULL")}
+
+    def search(self, query: str, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
+        """Articles matching an FTS5 query, best first (bm25, title weighted above body)."""
+        problem = check_fts_query(query)
+        if problem:
+            raise QueryError(query, problem)
+        rows = self._rows(
+            """SELECT a.id, a.cluster_id, c.headline, a.title, a.source, a.url, a.published,
+                      snippet(articles_fts, 1, '[', ']', ' … ', 16) AS snippet,
+                      bm25(articles_fts, 4.0, 1.0) AS rank
+               FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
+               LEFT JOIN clusters c ON c.id = a.cluster_id
+               WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?""",
+            (query, limit),
+        )
+        return [
+            SearchHit(
+                article_id=r["id"],
+                cluster_id=r["cluster_id"],
+                headline=r["headline"],
+                title=r["title"],
+                source=r["source"],
+                url=r["url"],
+                published=r["published"],
+                snippet=r["snippet"],
+                rank=r["rank"],
+            )
+            for r in rows
+        ]

@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+
 from wirewatch.alerts.delivery import verify_signature
 from wirewatch.alerts.masking import mask_url
-from wirewatch.extractors import extract_file
+from wirewatch.extractors import extract_page
+from wirewatch.extractors.article import read_file_page
 from wirewatch.flows.commit import commit_articles, deliver_alerts, load_index
-from wirewatch.store import open_store
-
 from wirewatch.records import NewArticle
 from wirewatch.settings import AlertSettings, TopicConfig, WebhookConfig
+from wirewatch.store import open_store
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 NK = '"north korea" AND sanction*'
@@ -27,7 +28,7 @@ NK = '"north korea" AND sanction*'
 def seeds(seed_paths: list[Path]) -> list[NewArticle]:
     out = []
     for path in seed_paths:
-        a = extract_file(path)
+        a = extract_page(read_file_page(path))
         out.append(
             NewArticle(
                 url=path.resolve().as_uri(),
@@ -81,7 +82,7 @@ def test_delivery_reaches_a_real_endpoint_exactly_once(
     assert len(bodies) == 2
     assert all(b["title"].startswith("[wirewatch] nk: ") for b in bodies)
     assert all("alert id nk:cluster:" in b["message"] and "file://" in b["message"] for b in bodies)
-    assert {a.status for a in store.list_alerts()} == {"sent"}
+    assert {a.status for a in store.outbox.listing()} == {"sent"}
 
 
 def test_endpoint_down_keeps_alerts_pending_then_delivers_once(
@@ -97,7 +98,7 @@ def test_endpoint_down_keeps_alerts_pending_then_delivers_once(
     down = deliver_alerts(store, settings, NOW)
     assert down.sent == 0 and down.pending == 2
     assert all("delivery failed" in e for e in down.errors)
-    assert {a.status for a in store.list_alerts()} == {"pending"}
+    assert {a.status for a in store.outbox.listing()} == {"pending"}
     httpserver.expect_request("/hook").respond_with_data("ok")
     too_soon = deliver_alerts(store, settings, NOW + timedelta(seconds=5))
     assert too_soon.sent == 0  # backing off
@@ -197,7 +198,7 @@ def test_overlapping_runs_store_and_alert_once(seeds: list[NewArticle], tmp_path
     assert failures == []
     store = open_store(db)
     assert store.count("articles") == 5
-    assert len(store.list_alerts()) == 2 and sum(queued) == 2
+    assert len(store.outbox.listing()) == 2 and sum(queued) == 2
 
 
 def test_alert_of_a_story_muted_before_delivery_is_not_sent(
@@ -208,9 +209,9 @@ def test_alert_of_a_story_muted_before_delivery_is_not_sent(
     db = tmp_path / "m.db"
     _ingest(db, seeds, "new_story", settings)
     store = open_store(db)
-    first = store.list_alerts()[-1]
-    store.set_cluster_muted(first.cluster_id, True, NOW)
+    first = store.outbox.listing()[-1]
+    store.review.set_muted(first.cluster_id, True, NOW)
     report = deliver_alerts(store, settings, NOW)
     assert (report.sent, report.muted) == (1, 1)
-    assert {a.id: a.status for a in store.list_alerts()}[first.id] == "muted"
+    assert {a.id: a.status for a in store.outbox.listing()}[first.id] == "muted"
     assert len(httpserver.log) == 1

@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 from datasketch import MinHashLSH
+
 from wirewatch.dedup.band_index import BandIndex
 from wirewatch.dedup.fingerprint import NUM_PERM, minhash_of
 from wirewatch.dedup.index import NEAR_DUPLICATE_JACCARD, NEAR_LSH_BANDS_ROWS

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from wirewatch.web import serve_review
 
 from tests.conftest import PROJECT_ROOT
-from tests.test_web import NK_OIL, NK_SECOND_SEIZURE, TOPICS, build_demo_store
+from tests.test_web import NK_OIL, NK_SECOND_SEIZURE, TOPICS, build_demo_store, serve_review
 from wirewatch.settings import Settings
 
 if TYPE_CHECKING:
@@ -156,6 +155,8 @@ def test_mute_a_story_and_check_feed_health(page: Page, site: str) -> None:
     page.wait_for_load_state()
     assert page.locator("#muted-badge").inner_text() == "muted: no further alerts"
     page.click("header.site >> text=Stories")
+    # count() does not wait: wait for the list page before counting its muted stories.
+    page.wait_for_selector("#story-count")
     assert page.locator("li.cluster.is-muted").count() == 1
 
     page.click("header.site >> text=Feeds")

@@ -9,25 +9,25 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+
 from wirewatch.dedup import StoryIndex, decide_placement, fingerprint_text
 from wirewatch.dedup.article_table import Candidates
 from wirewatch.dedup.features import content_words, jaccard
 from wirewatch.dedup.fingerprint import minhash_of
 from wirewatch.dedup.index import article_time, new_entry
-from wirewatch.extractors import extract_file, extract_page
+from wirewatch.demo_server import demo_root
+from wirewatch.extractors import extract_page
 from wirewatch.extractors.article import read_file_page
 from wirewatch.flows.commit import commit_articles, load_index
 from wirewatch.flows.stages import extract_articles, strip_source_templates
+from wirewatch.records import NewArticle
+from wirewatch.settings import AlertSettings
 from wirewatch.store import open_store
 from wirewatch.store.schema import MIGRATIONS
 
-from wirewatch.demo_server import demo_root
-from wirewatch.records import NewArticle
-from wirewatch.settings import AlertSettings
-
 
 def _as_new(path: Path, source: str | None = None) -> NewArticle:
-    article = extract_file(path) if path.suffix == ".txt" else extract_page(read_file_page(path))
+    article = extract_page(read_file_page(path))
     return NewArticle(
         url=path.resolve().as_uri(),
         source=source or path.name,
@@ -48,7 +48,7 @@ def _grouping(store_path: Path, articles: list[NewArticle]) -> set[frozenset[str
     for n, article in enumerate(articles):  # one at a time: articles arrive over several runs
         commit_articles([article], store, index, (), AlertSettings(), _NOW + timedelta(hours=n))
     groups: dict[int, set[str]] = {}
-    for stored in store.list_articles():
+    for stored in store.articles.listing():
         groups.setdefault(stored.cluster_id or 0, set()).add(Path(stored.url).name[:3])
     store.close()
     return {frozenset(g) for g in groups.values()}
@@ -78,9 +78,9 @@ def test_demo_copies_are_near_duplicates_and_unrelated_stories_stay_apart(tmp_pa
     store = open_store(tmp_path / "demo.db")
     # The pipeline's own path: extraction, then each outlet's template paragraphs stripped.
     articles, _ = extract_articles([read_file_page(p, source=p.parent.name) for p in pages])
-    articles, _ = strip_source_templates(articles, store.source_paragraph_counts)
+    articles, _ = strip_source_templates(articles, store.articles.source_paragraph_counts)
     commit_articles(articles, store, load_index(store), (), AlertSettings(), _NOW)
-    by_page = {f"{Path(a.url).parent.name}/{Path(a.url).stem}": a for a in store.list_articles()}
+    by_page = {f"{Path(a.url).parent.name}/{Path(a.url).stem}": a for a in store.articles.listing()}
     original = by_page["meridian/nk-oil-transfers"]
     # Pages carry only a day, so which of the three copies arrived first is a tie broken by URL:
     # one of them is the original, the verbatim copy and the light edit are its near-duplicates.
@@ -105,7 +105,7 @@ def test_demo_copies_are_near_duplicates_and_unrelated_stories_stay_apart(tmp_pa
         original.cluster_id,
         by_page["northern/south-korea-seizes-tanker"].cluster_id,
     }
-    clusters = store.list_clusters()
+    clusters = store.clusters.listing()
     assert len(clusters) == len(pages) - 4  # 4 copies/rewrites join existing stories
     store.close()
 
@@ -148,7 +148,7 @@ def test_copies_join_only_within_the_story_window(tmp_path: Path, days_apart: in
     first = _NOW - timedelta(days=days_apart)
     for n, published in enumerate([first, _NOW]):
         commit_articles([_report(n, published)], store, load_index(store), (), AlertSettings(), _NOW)
-    old, new = store.list_articles()
+    old, new = store.articles.listing()
     store.close()
     assert (new.cluster_id == old.cluster_id) is joins
     assert new.tier == ("near_duplicate" if joins else "original")
@@ -247,7 +247,7 @@ def test_a_store_from_before_the_story_window_is_fingerprinted_again(tmp_path: P
     db.close()
     store = open_store(path)  # upgrades the schema; the old fingerprints are gone
     commit_articles([_report(1, _NOW)], store, load_index(store), (), AlertSettings(), _NOW)
-    stored = store.list_articles()
+    stored = store.articles.listing()
     assert store.count("fingerprints") == 2
     store.close()
     assert [a.cluster_id for a in stored] == [1, 1] and stored[1].tier == "near_duplicate"
@@ -260,7 +260,7 @@ def test_feed_headlines_join_the_story_they_report(tmp_path: Path) -> None:
     articles, _ = extract_articles([read_file_page(p, source=p.parent.name) for p in pages])
     index = load_index(store)
     commit_articles(articles, store, index, (), AlertSettings(), _NOW)
-    by_page = {f"{Path(a.url).parent.name}/{Path(a.url).stem}": a for a in store.list_articles()}
+    by_page = {f"{Path(a.url).parent.name}/{Path(a.url).stem}": a for a in store.articles.listing()}
     headlines = {
         "North Korea evaded UN oil cap with ship-to-ship transfers, panel finds": "meridian/nk-oil-transfers",
         "Port strike at Saltmere enters second day": "harbor/port-strike",
@@ -271,14 +271,14 @@ def test_feed_headlines_join_the_story_they_report(tmp_path: Path) -> None:
     for n, title in enumerate(headlines):
         entry = NewArticle(f"https://wire.test/{n}", "wire", title, "", _NOW, from_feed_only=True)
         commit_articles([entry], store, index, (), AlertSettings(), _NOW)
-    stored = {a.title: a for a in store.list_articles() if a.url.startswith("https://wire.test/")}
+    stored = {a.title: a for a in store.articles.listing() if a.url.startswith("https://wire.test/")}
     for title, page in headlines.items():
         if page is None:
             assert stored[title].tier == "original"
         else:
             assert stored[title].cluster_id == by_page[page].cluster_id, title
             assert stored[title].tier == "related"
-    members = {m.id: m for m in store.cluster_members(by_page["harbor/port-strike"].cluster_id)}
+    members = {m.id: m for m in store.clusters.members(by_page["harbor/port-strike"].cluster_id)}
     store.close()
     assert members[stored["Port strike at Saltmere enters second day"].id].basis == "story_model"
 
@@ -335,7 +335,7 @@ def test_an_article_joins_a_story_known_only_from_its_headline(tmp_path: Path) -
     unrelated = demo_root() / "pages" / "meridian" / "ember-shark-species.html"
     articles += extract_articles([read_file_page(unrelated, source="meridian")])[0]
     commit_articles(articles, store, index, (), AlertSettings(), _NOW)
-    stored = {Path(a.url).stem: a for a in store.list_articles()}
+    stored = {Path(a.url).stem: a for a in store.articles.listing()}
     store.close()
     assert stored["nk-oil-transfers"].cluster_id == stored["oil"].cluster_id
     assert stored["nk-oil-transfers"].tier == "related"
@@ -409,7 +409,7 @@ def test_two_seizures_six_days_apart_are_two_stories_and_their_headlines_follow(
         later = _NOW + timedelta(days=6, hours=n + 1)
         entry = NewArticle(f"https://wire.test/{n}", "wire", title, "", later, from_feed_only=True)
         commit_articles([entry], store, index, (), AlertSettings(), later)
-    by_url = {a.url: a for a in store.list_articles()}
+    by_url = {a.url: a for a in store.articles.listing()}
     store.close()
     first, second = by_url["https://news.test/first"], by_url["https://news.test/second"]
     assert first.cluster_id != second.cluster_id

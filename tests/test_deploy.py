@@ -20,11 +20,11 @@ from typing import Any
 
 import httpx
 import pytest
-from wirewatch.flows.deploy import build_schedule
 
 from tests.conftest import PROJECT_ROOT, demo_config_text, write_config
 from wirewatch.config import load_settings
 from wirewatch.errors import ConfigError
+from wirewatch.flows.deploy import build_schedule
 from wirewatch.settings import ScheduleSettings
 
 DEPLOYMENT = "wirewatch-scheduled/wirewatch"

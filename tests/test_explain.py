@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
-from wirewatch.dedup.explain import member_reason
-from wirewatch.dedup.headline import representative_title
-from wirewatch.store import open_store
 
 from wirewatch.cli import main
+from wirewatch.dedup.explain import member_reason
+from wirewatch.dedup.headline import representative_title
+from wirewatch.flows.commit import place_article
 from wirewatch.records import ClusterMember, NewArticle, Placement
+from wirewatch.store import open_store
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -25,8 +26,8 @@ def _add(store, n: int, title: str, placement: Placement) -> int:  # type: ignor
         text="Body text.",
         published=datetime(2026, 11, 20, n, tzinfo=UTC),
     )
-    article_id = store.insert_article(article, NOW)
-    store.place_article(article_id, article.published.isoformat(), placement)
+    article_id = store.articles.insert(article, NOW)
+    place_article(store, article_id, article.published.isoformat(), placement)
     return article_id
 
 
@@ -41,7 +42,7 @@ def test_explain_lists_each_member_with_its_reason_and_the_merges(tmp_path: Path
         "Port strike closes Saltmere docks",
         Placement(a, "near_duplicate", 0.83, also_matched=(b,), story=1, merges=(2,)),
     )
-    clusters = store.list_clusters()
+    clusters = store.clusters.listing()
     store.close()
     assert len(clusters) == 1 and {x.id for x in clusters[0].articles} == {a, b, c}
 

@@ -8,16 +8,16 @@ from pathlib import Path
 import feedparser
 import pytest
 from click.testing import CliRunner, Result
-from wirewatch.exports.atom import render_atom
-from wirewatch.exports.opml import parse_opml, toml_string
-from wirewatch.flows.commit import commit_articles, load_index
-from wirewatch.store import open_store
 
 from tests.conftest import write_config
 from tests.test_web import NOW, TOPICS, build_demo_store, demo_articles
 from wirewatch.cli import main
 from wirewatch.config import load_settings
+from wirewatch.exports.atom import render_atom
+from wirewatch.exports.opml import parse_opml, toml_string
+from wirewatch.flows.commit import commit_articles, load_index
 from wirewatch.settings import AlertSettings
+from wirewatch.store import open_store
 
 NESTED_OPML = """<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">
@@ -96,9 +96,9 @@ def test_an_entry_keeps_its_id_and_moves_its_updated_as_sources_join(tmp_path: P
     index = load_index(store)
     first, rewrite = demo_articles("harbor/port-strike"), demo_articles("capital/saltmere-port-walkout")
     commit_articles(first, store, index, TOPICS, AlertSettings(), NOW)
-    before = feedparser.parse(render_atom("port-strike", store.list_clusters("port-strike"), NOW)).entries
+    before = feedparser.parse(render_atom("port-strike", store.clusters.listing("port-strike"), NOW)).entries
     commit_articles(rewrite, store, index, TOPICS, AlertSettings(), NOW)
-    after = feedparser.parse(render_atom("port-strike", store.list_clusters("port-strike"), NOW)).entries
+    after = feedparser.parse(render_atom("port-strike", store.clusters.listing("port-strike"), NOW)).entries
     store.close()
     assert len(before) == len(after) == 1
     assert before[0].id == after[0].id
@@ -227,7 +227,7 @@ def test_toml_strings_survive_quotes_backslashes_and_control_characters() -> Non
 def test_plain_feeds_still_lists_feed_state(tmp_path: Path) -> None:
     db = tmp_path / "f.db"
     store = open_store(db)
-    store.feed_states([("https://down.test/rss", "Broken Feed")])
+    store.feeds.states([("https://down.test/rss", "Broken Feed")])
     store.close()
     config = write_config(tmp_path, USER_CONFIG)
     result = _invoke(["feeds", "--config", str(config), "--db", str(db)])

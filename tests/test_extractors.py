@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import lxml.html
 import pytest
-from wirewatch.extractors import extract_file, extract_page
-from wirewatch.extractors.article import read_file_page
-from wirewatch.extractors.boilerplate import furniture_kind
-from wirewatch.extractors.plaintext import reflow
 
 from wirewatch.demo_server import demo_root
 from wirewatch.errors import ExtractionError
+from wirewatch.extractors import extract_page
+from wirewatch.extractors.article import read_file_page
+from wirewatch.extractors.boilerplate import furniture_kind
+from wirewatch.extractors.metadata import read_metadata
+from wirewatch.extractors.plaintext import reflow
 from wirewatch.records import Page
+from wirewatch.timeutil import parse_iso
 
 # Furniture named in the issues: none of these lines may survive in a stored body.
 FURNITURE_LINES = [
@@ -39,7 +43,7 @@ def _lines(text: str) -> set[str]:
 
 def test_seed_bodies_hold_no_furniture(seed_paths: list[Path]) -> None:
     for path in seed_paths:
-        article = extract_file(path)
+        article = extract_page(read_file_page(path))
         lines = _lines(article.text)
         for furniture in FURNITURE_LINES:
             assert furniture not in lines, (path.name, furniture)
@@ -52,13 +56,13 @@ def test_seed_bodies_hold_no_furniture(seed_paths: list[Path]) -> None:
 
 def test_repeated_photo_captions_are_dropped(seed_paths: list[Path]) -> None:
     for path in seed_paths:
-        paragraphs = extract_file(path).text.split("\n\n")
+        paragraphs = extract_page(read_file_page(path)).text.split("\n\n")
         assert len(paragraphs) == len(set(paragraphs)), path.name
         assert not any("AP-Yonhap" in p or "(Photo" in p or "File Photo" in p for p in paragraphs), path.name
 
 
 def test_hard_wrapped_seed_comes_back_as_paragraphs_with_metadata(seed_paths: list[Path]) -> None:
-    article = extract_file(next(p for p in seed_paths if p.name.startswith("004")))
+    article = extract_page(read_file_page(next(p for p in seed_paths if p.name.startswith("004"))))
     assert (
         "The United States will confront Russia at the United Nations Security Council on Friday over "
         "violating a North Korea arms embargo" in article.text
@@ -70,7 +74,7 @@ def test_hard_wrapped_seed_comes_back_as_paragraphs_with_metadata(seed_paths: li
 
 
 def test_header_lines_become_metadata(seed_paths: list[Path]) -> None:
-    article = extract_file(next(p for p in seed_paths if p.name.startswith("001")))
+    article = extract_page(read_file_page(next(p for p in seed_paths if p.name.startswith("001"))))
     assert article.date is not None and article.date.isoformat().startswith("2024-06-28T22:45")
     assert article.sitename and article.sitename not in article.text
     assert "Politics" not in _lines(article.text)
@@ -134,7 +138,7 @@ def test_non_article_input_is_a_named_error(tmp_path: Path) -> None:
     stub = tmp_path / "stub.txt"
     stub.write_text("Home\nLogin\n404 page not found\n")
     with pytest.raises(ExtractionError, match=r"stub.txt: too little article text"):
-        extract_file(stub)
+        extract_page(read_file_page(stub))
     with pytest.raises(ExtractionError, match=r"data.csv: unsupported file type .csv"):
         read_file_page(tmp_path / "data.csv")
     with pytest.raises(ExtractionError, match=r"not an article page"):
@@ -164,7 +168,7 @@ def _prose_lines(raw: str) -> list[str]:
 def test_seed_bodies_keep_the_story_from_first_to_last_paragraph(seed_paths: list[Path]) -> None:
     for path in seed_paths:
         raw = path.read_text(encoding="utf-8")
-        article = extract_file(path)
+        article = extract_page(read_file_page(path))
         body = " ".join(article.text.split())
         story = [line for line in _prose_lines(raw) if line != article.title]
         assert story[0] in body, (path.name, story[0])
@@ -174,3 +178,45 @@ def test_seed_bodies_keep_the_story_from_first_to_last_paragraph(seed_paths: lis
         if missing:
             assert missing == list(range(missing[0], missing[-1] + 1)), path.name
         assert len(missing) <= 6, (path.name, [story[i] for i in missing])
+
+
+PLUS_2 = timezone(timedelta(hours=2))
+MINUS_8 = timezone(timedelta(hours=-8))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-06-28T22:45:00+00:00", datetime(2024, 6, 28, 22, 45, tzinfo=UTC)),  # what the store keeps
+        ("2024-06-28T22:45:00Z", datetime(2024, 6, 28, 22, 45, tzinfo=UTC)),
+        ("2024-06-28T22:45:00.123456789Z", datetime(2024, 6, 28, 22, 45, 0, 123456, tzinfo=UTC)),
+        ("2024-06-28T22:45:00+0200", datetime(2024, 6, 28, 22, 45, tzinfo=PLUS_2)),
+        ("2019-11-19 21:57:00 -0800", datetime(2019, 11, 19, 21, 57, tzinfo=MINUS_8)),
+        ("2024-06-28 22:45", datetime(2024, 6, 28, 22, 45, tzinfo=UTC)),  # no offset: UTC
+        ("2024-06-28", datetime(2024, 6, 28, tzinfo=UTC)),  # htmldate's form
+        (" 2024-06-28T22:45:00 EDT", datetime(2024, 6, 28, 22, 45, tzinfo=UTC)),  # the ISO part is read
+        ("2024-06-28T22:45:00+02:00, 2024-06-29", datetime(2024, 6, 28, 22, 45, tzinfo=PLUS_2)),
+        ("2024", None),  # a year alone is not a day
+        ("2024-06", None),
+        ("2024-13-01", None),
+        ("June 28, 2024", None),  # prose dates are extractors/dates.py's
+        ("", None),
+        (None, None),
+    ],
+)
+def test_one_iso_parser_reads_what_markup_feeds_and_the_store_carry(
+    text: str | None, expected: datetime | None
+) -> None:
+    moment = parse_iso(text)
+    assert moment == expected
+    if moment is not None:
+        assert moment.utcoffset() == expected.utcoffset() and type(moment.tzinfo) is timezone
+
+
+def test_page_metadata_dates_go_through_the_one_parser() -> None:
+    tree = lxml.html.fromstring(
+        '<html><head><script type="application/ld+json">'
+        '{"@type": "NewsArticle", "datePublished": "2019-11-19 21:57:00 -0800"}</script></head>'
+        "<body><p>x</p></body></html>"
+    )
+    assert read_metadata(tree).date == datetime(2019, 11, 20, 5, 57, tzinfo=UTC)

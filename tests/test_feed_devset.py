@@ -11,13 +11,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import SHARED, _need_shared
 from wirewatch.fetch.http import Fetcher
 from wirewatch.flows.commit import commit_articles, load_index
 from wirewatch.flows.stages import extract_articles, fetch_pages, poll_feeds
-from wirewatch.store import open_store
-
-from tests.conftest import SHARED, _need_shared
 from wirewatch.settings import AlertSettings, FeedConfig, FetchSettings
+from wirewatch.store import open_store
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 _HEADER = re.compile(rb"^Header:\s*([\w-]+):\s*(.+?)\s*$", re.M | re.I)

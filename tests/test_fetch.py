@@ -14,17 +14,17 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from wirewatch.errors import FetchError
 from wirewatch.fetch.feeds import parse_feed
 from wirewatch.fetch.http import Fetcher
 from wirewatch.fetch.schedule import next_fetch_after_failure
 from wirewatch.fetch.urls import canonical_url
 from wirewatch.flows.commit import commit_articles, load_index
 from wirewatch.flows.stages import extract_articles, fetch_pages, poll_feeds
-from wirewatch.store import open_store
-
-from wirewatch.errors import FetchError
 from wirewatch.records import FeedState
 from wirewatch.settings import AlertSettings, FeedConfig, FetchSettings, TopicConfig
+from wirewatch.store import open_store
 from wirewatch.timeutil import parse_iso
 
 LOOPBACK = FetchSettings(allow_private_networks=True, total_timeout_s=10)
@@ -53,8 +53,8 @@ def test_conditional_get_sends_validators_and_treats_304_as_nothing_new(
     now = datetime(2026, 11, 23, tzinfo=UTC)
     with Fetcher(LOOPBACK) as fetcher:
         first = poll_feeds([feed], store, fetcher, now)
-        assert store.list_feeds()[0].etag is None  # validators wait for the entries to be stored
-        store.record_feed_outcomes(first.fetched)  # as the commit stage does
+        assert store.feeds.listing()[0].etag is None  # validators wait for the entries to be stored
+        store.feeds.record_outcomes(first.fetched)  # as the commit stage does
         again = poll_feeds([feed], store, fetcher, now)
     entries, report = first.entries, first.report
     assert seen == [None, '"v1"']
@@ -64,7 +64,7 @@ def test_conditional_get_sends_validators_and_treats_304_as_nothing_new(
     assert entries[0].published == datetime(2026, 11, 19, 8, 30, tzinfo=UTC)
     assert any("without a link" in n for n in report.notes)
     assert again.entries == [] and again.report.done == 1
-    assert store.list_feeds()[0].etag == '"v1"'
+    assert store.feeds.listing()[0].etag == '"v1"'
 
 
 def test_failing_feed_backs_off_and_keeps_its_error(httpserver: HTTPServer, tmp_path: Path) -> None:
@@ -76,7 +76,7 @@ def test_failing_feed_backs_off_and_keeps_its_error(httpserver: HTTPServer, tmp_
         report = poll_feeds([feed], store, fetcher, now).report
         later = poll_feeds([feed], store, fetcher, now).report
     assert report.failed == 1 and report.errors == [f"feed {feed.url}: HTTP 503 SERVICE UNAVAILABLE"]
-    state = store.list_feeds()[0]
+    state = store.feeds.listing()[0]
     assert state.consecutive_failures == 1 and state.last_status == 503 and state.next_fetch
     assert later.skipped == 1  # backing off, not hammering
 
@@ -126,8 +126,8 @@ def test_ill_formed_feed_still_yields_entries() -> None:
 def _poll_once(httpserver: HTTPServer, tmp_path: Path, feed: FeedConfig) -> FeedState:
     store = open_store(tmp_path / "p.db")
     with Fetcher(LOOPBACK) as fetcher:
-        store.record_feed_outcomes(poll_feeds([feed], store, fetcher, NOW).fetched)
-    return store.list_feeds()[0]
+        store.feeds.record_outcomes(poll_feeds([feed], store, fetcher, NOW).fetched)
+    return store.feeds.listing()[0]
 
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -222,7 +222,7 @@ def test_unfetchable_page_is_stored_from_its_feed_entry_then_upgraded(
             report = commit_articles(
                 articles, store, load_index(store), topics, AlertSettings(), NOW, poll.fetched
             )
-            stored = store.list_articles()
+            stored = store.articles.listing()
             assert len(stored) == 1
             if run == 0:
                 assert stored[0].from_feed_only and stored[0].text.startswith("Harbour pilots walked out")
@@ -238,7 +238,7 @@ def test_unfetchable_page_is_stored_from_its_feed_entry_then_upgraded(
             else:
                 assert not stored[0].from_feed_only and report.pages_recovered == 1
                 assert report.alerts_queued == 0  # the same development: no second alert
-    assert len(store.list_alerts()) == 1
+    assert len(store.outbox.listing()) == 1
 
 
 @pytest.mark.parametrize(
@@ -262,6 +262,20 @@ def test_canonical_url_keeps_what_selects_content() -> None:
     assert canonical_url("https://example.com/a?id=3&page=2") == "https://example.com/a?id=3&page=2"
     assert canonical_url("https://m.com/a") == "https://m.com/a"  # a host named m.com, not m.<site>
     assert canonical_url("https://example.com/campaign") == "https://example.com/campaign"
+    # A bare parameter can be the page's address (courlan's own query pass would drop it).
+    assert canonical_url("https://example.com/index.php?/2014/03/story") == (
+        "https://example.com/index.php?%2F2014%2F03%2Fstory="
+    )
+
+
+def test_canonical_url_drops_trackers_by_name_not_what_selects_a_page() -> None:
+    tracked = "https://Example.com:443/a?utm_source=rss&mtm_campaign=x&fbclid=1&smid=tw&id=3"
+    assert canonical_url(tracked) == "https://example.com/a?id=3"
+    # Names that contain a tracker's letters (courlan's pattern drops these) select pages.
+    for query in ("cid=481", "gallery=7", "gameid=12", "uid=9"):
+        assert (
+            canonical_url(f"https://example.com/news.php?{query}") == f"https://example.com/news.php?{query}"
+        )
 
 
 def test_requests_to_one_host_stay_within_its_limit() -> None:

@@ -7,6 +7,7 @@ import random
 from collections import Counter
 
 import numpy as np
+
 from wirewatch.dedup.article_table import ArticleTable, Candidates, IndexedArticle, low_bits
 from wirewatch.dedup.pair_counts import PairCounts
 

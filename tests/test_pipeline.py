@@ -4,6 +4,7 @@ SQLite file reopened afterwards."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -212,7 +213,9 @@ def _process_extractions(task: str = "extract-on-processes") -> int:
         return len(client.read_task_runs(task_run_filter=ours))
 
 
-def test_extraction_runs_on_worker_processes_and_stores_what_one_process_does(tmp_path: Path) -> None:
+def test_extraction_runs_on_worker_processes_and_stores_what_one_process_does(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """Three batches of pages: with two workers they are extracted on processes (threads would
     share one core), and the store ends up the same as with one."""
     pages = tmp_path / "pages"
@@ -226,9 +229,11 @@ def test_extraction_runs_on_worker_processes_and_stores_what_one_process_does(tm
     for workers in (1, 2):
         config = write_config(tmp_path, f"[extract]\nworkers = {workers}\n", f"w{workers}.toml")
         db = tmp_path / f"w{workers}.db"
-        before = _process_extractions()
-        _invoke(["ingest", *paths, "--config", str(config), "--db", str(db)])
-        assert _process_extractions() - before == (workers == 2)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="wirewatch.flows.steps"):
+            _invoke(["ingest", *paths, "--config", str(config), "--db", str(db)])
+        on_processes = [r for r in caplog.records if "worker processes" in r.getMessage()]
+        assert len(on_processes) == (workers == 2)
         with sqlite3.connect(db) as conn:
             stored[workers] = conn.execute(
                 "SELECT url, title, text, cluster_id FROM articles ORDER BY id"
@@ -256,7 +261,7 @@ def test_extraction_without_worker_processes_goes_on_in_one(tmp_path: Path, extr
     )
     script.write_text(
         "from pathlib import Path\n"
-        "from flows.extract_pool import ExtractionStream, extract_on_cores\n"
+        "from wirewatch.flows.extract_pool import ExtractionStream, extract_on_cores\n"
         "from wirewatch.records import Page\n"
         f"html = Path({str(page)!r}).read_text()\n"
         "pages = [Page(f'http://x/{n}', 's', html, 'text/html') for n in range(20)]\n"

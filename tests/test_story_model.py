@@ -12,12 +12,12 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+
 from wirewatch.dedup import StoryIndex, fingerprint_text
 from wirewatch.dedup.embedding import DIMENSIONS, embed, from_bytes, to_bytes
 from wirewatch.dedup.explain import member_reason
 from wirewatch.dedup.index import new_entry
 from wirewatch.dedup.story_model import FEATURES
-
 from wirewatch.records import ClusterMember
 
 

@@ -8,10 +8,9 @@ from pathlib import Path
 from wirewatch.extractors.templates import TEMPLATE_MIN_PAGES, strip_template, template_candidates
 from wirewatch.flows.commit import commit_articles, load_index
 from wirewatch.flows.stages import extract_articles, strip_source_templates
-from wirewatch.store import open_store
-
 from wirewatch.records import Page
 from wirewatch.settings import AlertSettings
+from wirewatch.store import open_store
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 PLUG = "Enjoyed this piece? The Lantern Review runs on reader donations, so chip in what you can today."
@@ -39,7 +38,7 @@ def _store_one_per_run(db: Path, pages: list[Page]) -> list[str]:
     texts = []
     for page in pages:  # one page per run, as a source publishes over days
         articles, _ = extract_articles([page])
-        articles, _ = strip_source_templates(articles, store.source_paragraph_counts)
+        articles, _ = strip_source_templates(articles, store.articles.source_paragraph_counts)
         commit_articles(articles, store, index, (), AlertSettings(), NOW)
         texts.append(articles[0].text)
     store.close()
@@ -60,7 +59,7 @@ def test_templates_are_per_source(tmp_path: Path) -> None:
 def test_a_batch_counts_its_own_pages(tmp_path: Path) -> None:
     articles, _ = extract_articles([_page(n) for n in range(3)])
     store = open_store(tmp_path / "b.db")
-    cleaned, report = strip_source_templates(articles, store.source_paragraph_counts)
+    cleaned, report = strip_source_templates(articles, store.articles.source_paragraph_counts)
     assert not any(PLUG in a.text for a in cleaned) and report.done == 3
 
 
@@ -71,9 +70,8 @@ def test_rerun_of_a_known_article_is_not_stripped_bare() -> None:
 
 
 def test_demo_outlets_recurring_blocks_never_reach_the_store(tmp_path: Path) -> None:
-    from wirewatch.extractors.article import read_file_page
-
     from wirewatch.demo_server import demo_root
+    from wirewatch.extractors.article import read_file_page
 
     pages = [
         read_file_page(p, source=p.parent.name) for p in sorted((demo_root() / "pages").glob("*/*.html"))
@@ -81,7 +79,8 @@ def test_demo_outlets_recurring_blocks_never_reach_the_store(tmp_path: Path) -> 
     articles, _ = extract_articles(pages)
     raw_promos = sum("inline-promo" in p.body for p in pages)
     assert raw_promos == len(pages)  # every demo page carries its outlet's plug
-    cleaned, _ = strip_source_templates(articles, open_store(tmp_path / "d.db").source_paragraph_counts)
+    counts = open_store(tmp_path / "d.db").articles.source_paragraph_counts
+    cleaned, _ = strip_source_templates(articles, counts)
     for before, after in zip(articles, cleaned, strict=True):
         removed = set(before.text.split("\n\n")) - set(after.text.split("\n\n"))
         assert len(removed) == 1, (before.url, removed)  # the outlet's plug, nothing else

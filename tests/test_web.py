@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import re
 import socket
+import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,18 +20,19 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 from markupsafe import escape
-from wirewatch.extractors.article import read_file_page
-from wirewatch.flows.commit import commit_articles, load_index
-from wirewatch.flows.stages import extract_articles, strip_source_templates
-from wirewatch.store import open_store
-from wirewatch.web import ReviewApp, serve_review
-from wirewatch.web.app import split_snippet
-from wirewatch.web.timeline import build_timeline
 
 from wirewatch.cli import main
 from wirewatch.demo_server import demo_root
+from wirewatch.extractors.article import read_file_page
+from wirewatch.flows.commit import commit_articles, load_index
+from wirewatch.flows.stages import extract_articles, strip_source_templates
 from wirewatch.records import FeedOutcome, NewArticle, StoredArticle
 from wirewatch.settings import AlertSettings, FeedConfig, Settings, TopicConfig
+from wirewatch.store import open_store
+from wirewatch.web import ReviewApp
+from wirewatch.web.app import split_snippet
+from wirewatch.web.server import DEFAULT_HOST, make_review_server, url_host
+from wirewatch.web.timeline import build_timeline
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 TOPICS = (
@@ -58,7 +62,7 @@ def demo_articles(*only: str) -> list[NewArticle]:
 
 def build_demo_store(db: Path, topics: tuple[TopicConfig, ...] = TOPICS) -> Path:
     store = open_store(db)
-    articles, _ = strip_source_templates(demo_articles(), store.source_paragraph_counts)
+    articles, _ = strip_source_templates(demo_articles(), store.articles.source_paragraph_counts)
     commit_articles(articles, store, load_index(store), topics, AlertSettings(), NOW)
     store.close()
     return db
@@ -217,8 +221,8 @@ def test_timeline_of_one_article_centres_its_dot() -> None:
 
 def test_feed_health_page_puts_failing_feeds_first_with_their_error(app: ReviewApp) -> None:
     store = open_store(app.settings.database)
-    store.feed_states([("https://ok.test/rss", "Fine Feed"), ("https://down.test/rss", "Broken Feed")])
-    store.record_feed_outcomes(
+    store.feeds.states([("https://ok.test/rss", "Fine Feed"), ("https://down.test/rss", "Broken Feed")])
+    store.feeds.record_outcomes(
         [
             FeedOutcome("https://ok.test/rss", 200, NOW, None),
             FeedOutcome(
@@ -342,14 +346,28 @@ def test_a_muted_story_raises_no_further_alerts(app: ReviewApp, tmp_path: Path) 
             )
         store = open_store(db)
         report = commit_articles(rewrite, store, load_index(store), every, AlertSettings(), NOW)
-        keys = [a.key for a in store.list_alerts()]
-        clusters = {a.cluster_id for a in store.list_articles()}
+        keys = [a.key for a in store.outbox.listing()]
+        clusters = {a.cluster_id for a in store.articles.listing()}
         store.close()
         assert report.topic_matches == 1 and len(clusters) == 1  # the rewrite joined the story
         return keys
 
     assert len(alerts_after_rewrite(tmp_path / "unmuted.db", mute=False)) == 2
     assert len(alerts_after_rewrite(tmp_path / "muted.db", mute=True)) == 1  # only the one before muting
+
+
+@contextmanager
+def serve_review(settings: Settings) -> Iterator[str]:
+    """The review server on a free loopback port in a background thread; yields its base URL."""
+    server = make_review_server(settings, DEFAULT_HOST, 0)
+    thread = threading.Thread(target=server.serve_forever, name="wirewatch-ui", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{url_host(DEFAULT_HOST)}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 def test_over_real_http_a_forged_post_is_refused_and_a_real_one_marks_read(

@@ -17,16 +17,16 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from wirewatch.errors import QueryError
 from wirewatch.exports.atom import render_atom
+from wirewatch.records import SearchHit
+from wirewatch.settings import Settings
 from wirewatch.store import Store, open_store
+from wirewatch.timeutil import parse_iso, utc_now
 from wirewatch.web.http import STATUS_LINES, FormTooLarge, Request, Response, parse_request
 from wirewatch.web.security import RequestGuard
 from wirewatch.web.timeline import build_timeline
-
-from wirewatch.errors import QueryError
-from wirewatch.records import SearchHit
-from wirewatch.settings import Settings
-from wirewatch.timeutil import parse_iso, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -140,18 +140,18 @@ class ReviewApp:
         since = self.clock() - delta if delta else None
         error, snippets = None, {}
         with self._store() as store:
-            topics = sorted({t.name for t in self.settings.topics} | set(store.topic_names()))
+            topics = sorted({t.name for t in self.settings.topics} | set(store.review.topic_names()))
             if query:
                 try:
-                    hits = store.search(query)
+                    hits = store.review.search(query)
                 except QueryError as exc:
                     error, hits = exc.reason, []
                 snippets = _snippets_by_cluster(hits)
-                found = store.review_clusters(topic or None, since, ids=list(snippets))
+                found = store.review.clusters(topic or None, since, ids=list(snippets))
                 order = {cid: n for n, cid in enumerate(snippets)}
                 found.sort(key=lambda c: order[c.id])
             else:
-                found = store.review_clusters(topic or None, since)
+                found = store.review.clusters(topic or None, since)
         page = self._render(
             "clusters.html",
             clusters=found,
@@ -168,14 +168,14 @@ class ReviewApp:
 
     def cluster_page(self, cluster_id: int) -> Response:
         with self._store() as store:
-            live = store.live_cluster(cluster_id)
+            live = store.clusters.live(cluster_id)
             if live != cluster_id:
                 # The story was merged into another cluster: its page is there now.
                 return Response(status=301, headers=[("Location", f"/clusters/{live}")])
-            summary = store.review_cluster(cluster_id)
+            summary = store.review.cluster(cluster_id)
             if summary is None:
                 return self._error(404, f"No story cluster {cluster_id}.")
-            articles = store.list_articles(cluster_id)
+            articles = store.articles.listing(cluster_id)
         page = self._render(
             "cluster.html",
             cluster=summary,
@@ -187,7 +187,7 @@ class ReviewApp:
 
     def feeds_page(self) -> Response:
         with self._store() as store:
-            states = store.list_feeds()
+            states = store.feeds.listing()
         # Failing feeds first: the page exists to find them.
         states.sort(key=lambda f: (-f.consecutive_failures, f.name.lower()))
         polled = {f.url for f in states}
@@ -198,7 +198,7 @@ class ReviewApp:
 
     def topic_atom(self, request: Request, topic: str) -> Response:
         with self._store() as store:
-            clusters = store.list_clusters(topic)
+            clusters = store.clusters.listing(topic)
         if not clusters and topic not in {t.name for t in self.settings.topics}:
             return self._error(404, f"No topic named {topic!r}.")
         self_url = f"{request.base_url}/topics/{quote(topic, safe='')}.atom"
@@ -217,12 +217,12 @@ class ReviewApp:
             return self._error(400, f"Unknown action {request.form.get('action', '')!r}.")
         column, value = action
         with self._store() as store:
-            if store.review_cluster(cluster_id) is None:
+            if store.review.cluster(cluster_id) is None:
                 return self._error(404, f"No story cluster {cluster_id}.")
             if column == "read":
-                store.set_cluster_read(cluster_id, value, self.clock())
+                store.review.set_read(cluster_id, value, self.clock())
             else:
-                store.set_cluster_muted(cluster_id, value, self.clock())
+                store.review.set_muted(cluster_id, value, self.clock())
         target = request.form.get("next", "")
         if not _is_local_path(target):
             target = f"/clusters/{cluster_id}"

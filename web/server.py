@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from wirewatch.web.app import ReviewApp
-
 from wirewatch.settings import Settings
+from wirewatch.web.app import ReviewApp
 
 log = logging.getLogger(__name__)
 
@@ -50,20 +46,6 @@ def make_review_server(settings: Settings, host: str = DEFAULT_HOST, port: int =
 def _placeholder(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
     return [b"starting"]
-
-
-@contextmanager
-def serve_review(settings: Settings, host: str = DEFAULT_HOST, port: int = 0) -> Iterator[str]:
-    """Serve in a background thread for as long as the block runs; yields the base URL."""
-    server = make_review_server(settings, host, port)
-    thread = threading.Thread(target=server.serve_forever, name="wirewatch-ui", daemon=True)
-    thread.start()
-    try:
-        yield f"http://{url_host(host)}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def url_host(host: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -14,19 +13,6 @@ from wirewatch.config import load_settings
 from wirewatch.errors import WirewatchError
 from wirewatch.settings import Settings
 from wirewatch.tables import render_table
-
-# Quiet, offline Prefect defaults for a CLI run; the user's environment still wins.
-_PREFECT_DEFAULTS = {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "PREFECT_LOGGING_EXTRA_LOGGERS": "fetch,extractors,dedup,store,alerts,flows",
-}
-
-
-def prepare_prefect(quiet: bool) -> None:
-    for key, value in _PREFECT_DEFAULTS.items():
-        os.environ.setdefault(key, value)
-    if quiet:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 def load_cli_settings(config: str | None, db: str | None) -> Settings:
@@ -53,6 +39,9 @@ db_option = click.option(
     help="SQLite database file (overrides the config; default wirewatch.db).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+verbose_option = click.option(
+    "--verbose", "-v", is_flag=True, help="Show every log line of the run, not only its summary and problems."
+)
 output_option = click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file, not stdout."
 )

@@ -13,9 +13,10 @@ from wirewatch.cli_common import (
     db_option,
     json_option,
     load_cli_settings,
-    prepare_prefect,
     print_summary,
+    verbose_option,
 )
+from wirewatch.cli_logging import Reporting, prefect_api_url, prepare_prefect
 from wirewatch.errors import WirewatchError
 
 
@@ -27,24 +28,30 @@ from wirewatch.errors import WirewatchError
     "--dask-address", metavar="ADDR", help="Run the extract tasks on this Dask scheduler (tcp://...)."
 )
 @json_option
-def run(config: str | None, db: str | None, force: bool, dask_address: str | None, as_json: bool) -> None:
+@verbose_option
+def run(
+    config: str | None, db: str | None, force: bool, dask_address: str | None, as_json: bool, verbose: bool
+) -> None:
     """Run one pass: fetch feeds and pages, extract, cluster, match topics, alert.
 
     Example: wirewatch run --config wirewatch.toml
 
-    With no config at all it runs on the bundled demo corpus, served on loopback.
+    With no config at all it runs on the bundled demo corpus, served on loopback. Prints the
+    run's summary and any problems; --verbose shows every log line.
     """
     settings = load_cli_settings(config, db)
-    prepare_prefect(as_json)
+    prepare_prefect(verbose)
     from wirewatch.demo_server import demo_settings
     from wirewatch.flows.pipeline import run_flow, run_on_dask
 
-    with demo_settings(settings) as ready:
+    reporting = Reporting(verbose, as_json)
+    with reporting.active(), demo_settings(settings) as ready:
         try:
             summary = run_on_dask(ready, dask_address, force) if dask_address else run_flow(ready, force)
         except WirewatchError as exc:
             raise click.ClickException(str(exc)) from exc
     print_summary(summary, as_json, settings.database)
+    reporting.print_problems(summary.errors)
 
 
 @click.command()
@@ -61,7 +68,7 @@ def serve(config: str | None, db: str | None) -> None:
     one wait.
     """
     settings = load_cli_settings(config, db)
-    prepare_prefect(False)
+    prepare_prefect(True)
     from prefect.settings import PREFECT_API_URL
 
     api_url = PREFECT_API_URL.value()
@@ -82,19 +89,36 @@ def serve(config: str | None, db: str | None) -> None:
 @db_option
 @click.option("--source", help="Source name for every file (default: the file name).")
 @json_option
+@verbose_option
 def ingest(
-    files: tuple[Path, ...], config: str | None, db: str | None, source: str | None, as_json: bool
+    files: tuple[Path, ...],
+    config: str | None,
+    db: str | None,
+    source: str | None,
+    as_json: bool,
+    verbose: bool,
 ) -> None:
     """Ingest saved pages (.html, or .txt as a scraper saved them) through extract, cluster, alert.
 
     Example: wirewatch ingest saved/*.txt --source "Saved pages"
+
+    Runs in this process; as a Prefect flow when a Prefect server is configured (PREFECT_API_URL).
     """
     settings = load_cli_settings(config, db)
-    prepare_prefect(as_json)
-    from wirewatch.flows.pipeline import ingest_flow
+    reporting = Reporting(verbose, as_json)
+    if prefect_api_url():
+        prepare_prefect(verbose)
+        from wirewatch.flows.pipeline import ingest_flow
 
-    summary = ingest_flow(settings, list(files), source)
+        with reporting.active():
+            summary = ingest_flow(settings, list(files), source)
+    else:
+        from wirewatch.flows import steps
+
+        with reporting.active() as log:
+            summary = steps.ingest(settings, list(files), source, log)
     print_summary(summary, as_json, settings.database)
+    reporting.print_problems(summary.errors)
 
 
 @click.command()

@@ -36,7 +36,7 @@ def feeds(ctx: click.Context, config: str | None, db: str | None, as_json: bool)
     if ctx.invoked_subcommand is not None:
         return
     store = open_cli_store(config, db)
-    found = store.list_feeds()
+    found = store.feeds.listing()
     store.close()
     if as_json:
         emit_json([asdict(f) for f in found])
@@ -131,7 +131,7 @@ def export_atom(topic: str, config: str | None, db: str | None, output: Path | N
 
     settings = load_cli_settings(config, db)
     store = open_store(settings.database)
-    found = store.list_clusters(topic)
+    found = store.clusters.listing(topic)
     store.close()
     if not found and topic not in {t.name for t in settings.topics}:
         raise click.ClickException(f"no topic named {topic!r} in {settings.source} and no stored matches")

@@ -14,9 +14,10 @@ from wirewatch.cli_common import (
     json_option,
     load_cli_settings,
     open_cli_store,
-    prepare_prefect,
 )
+from wirewatch.cli_logging import Reporting, prefect_api_url, prepare_prefect
 from wirewatch.errors import WirewatchError
+from wirewatch.settings import Settings
 from wirewatch.tables import render_table
 
 
@@ -24,8 +25,8 @@ def _explain_cluster(config: str | None, db: str | None, cluster_id: int, as_jso
     from wirewatch.dedup.explain import member_reason, merge_reason
 
     store = open_cli_store(config, db)
-    live = store.live_cluster(cluster_id)
-    members, merges = store.cluster_members(live), store.cluster_merges(live)
+    live = store.clusters.live(cluster_id)
+    members, merges = store.clusters.members(live), store.clusters.merges(live)
     store.close()
     if not members:
         raise click.ClickException(f"no cluster {cluster_id} in the store")
@@ -68,7 +69,7 @@ def clusters(
         _explain_cluster(config, db, explain_id, as_json)
         return
     store = open_cli_store(config, db)
-    found = store.list_clusters(topic)
+    found = store.clusters.listing(topic)
     store.close()
     if as_json:
         emit_json(
@@ -125,7 +126,7 @@ def search(query: str, config: str | None, db: str | None, as_json: bool) -> Non
     """
     store = open_cli_store(config, db)
     try:
-        hits = store.search(query)
+        hits = store.review.search(query)
     except WirewatchError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -172,7 +173,7 @@ def articles(config: str | None, db: str | None, as_json: bool) -> None:
     Example: wirewatch articles --json
     """
     store = open_cli_store(config, db)
-    found = store.list_articles()
+    found = store.articles.listing()
     store.close()
     if as_json:
         emit_json(
@@ -195,6 +196,25 @@ def articles(config: str | None, db: str | None, as_json: bool) -> None:
     click.echo(render_table(["id", "title", "source", "published", "cluster", "tier"], rows))
 
 
+def _deliver_now(settings: Settings, as_json: bool) -> None:
+    """Pending and failed alerts delivered now: in this process, or as a Prefect flow when a
+    Prefect server is configured (PREFECT_API_URL)."""
+    reporting = Reporting(False, as_json)
+    if prefect_api_url():
+        prepare_prefect(False)
+        from wirewatch.flows.pipeline import deliver_flow
+
+        with reporting.active():
+            report = deliver_flow(settings)
+    else:
+        from wirewatch.flows import steps
+
+        with reporting.active() as log:
+            report = steps.deliver(settings, True, log)
+    click.echo(f"{report.sent} sent, {report.pending} pending, {report.failed} failed", err=True)
+    reporting.print_problems()
+
+
 @click.command()
 @config_option
 @db_option
@@ -207,16 +227,12 @@ def alerts(config: str | None, db: str | None, retry: bool, as_json: bool) -> No
     """
     settings = load_cli_settings(config, db)
     if retry:
-        prepare_prefect(as_json)
-        from wirewatch.flows.pipeline import deliver_flow
-
-        report = deliver_flow(settings)
-        click.echo(f"{report.sent} sent, {report.pending} pending, {report.failed} failed", err=True)
+        _deliver_now(settings, as_json)
     from wirewatch.store import open_store
 
     store = open_store(settings.database)
-    found = store.list_alerts()
-    members = {a.id: store.alert_articles(a) for a in found}
+    found = store.outbox.listing()
+    members = {a.id: store.outbox.articles(a) for a in found}
     store.close()
     if as_json:
         emit_json([{**asdict(a), "articles": members[a.id]} for a in found])

@@ -67,8 +67,9 @@ class NewArticle:
 @dataclass(frozen=True, slots=True)
 class Placement:
     """dedup's decision for one article: the story it joins (or a new one), the stories it shows
-    are the same one, the article it matched, how, and every score that decided it. The store
-    applies it as it is (Store.place_article)."""
+    are the same one, the article it matched, how, and every score that decided it.
+    flows.commit.place_article records it in the store (dedup.merges picks the cluster a merge
+    keeps)."""
 
     matched_article_id: int | None
     tier: str  # "original", "near_duplicate", "related"
@@ -118,6 +119,19 @@ class StoredWindow:
 
     def __len__(self) -> int:
         return len(self.article_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSubject:
+    """What an alert is about, as the store holds it: the article that raised it, its story's
+    headline and how many sources carry the story. alerts.messages makes the message of it."""
+
+    title: str
+    source: str
+    url: str
+    text: str
+    headline: str | None  # None: the story's cluster is gone (the article's title stands in)
+    sources_count: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,9 @@
-"""The connection and the few primitives every part of the store shares."""
+"""What every query class of the store shares: the one connection and a few primitives."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import sqlite_utils
@@ -12,12 +12,35 @@ import sqlite_utils
 IN_CHUNK = 500
 
 
-class StoreBase:
+@contextmanager
+def atomic(db: sqlite_utils.Database) -> Iterator[None]:
+    """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads and then writes can fail when another run wrote in
+    between; an immediate one waits (busy_timeout) and then reads the other run's rows, so
+    overlapping runs serialise instead of doubling or failing. Nested use is a savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.rollback()
+        raise
+    db.execute("COMMIT")
+
+
+class Queries:
+    """A group of queries on the store's connection (Store owns it and closes it)."""
+
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
 
-    def close(self) -> None:
-        self.db.close()
+    def atomic(self) -> AbstractContextManager[None]:
+        return atomic(self.db)
 
     def _rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         return list(self.db.query(sql, params))
@@ -38,23 +61,3 @@ class StoreBase:
         marks = ", ".join("?" * len(row))
         cursor = self.db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
         return int(cursor.lastrowid or 0)
-
-    @contextmanager
-    def atomic(self) -> Iterator[StoreBase]:
-        """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
-
-        A deferred transaction that reads and then writes can fail when another run wrote in
-        between; an immediate one waits (busy_timeout) and then reads the other run's rows, so
-        overlapping runs serialise instead of doubling or failing. Nested use is a savepoint.
-        """
-        if self.db.conn.in_transaction:
-            with self.db.atomic():
-                yield self
-            return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self
-        except BaseException:
-            self.db.rollback()
-            raise
-        self.db.execute("COMMIT")
