@@ -57,7 +57,7 @@ from wirewatch.flows.commit import commit_articles, load_index
 from wirewatch.flows.extract_pool import FingerprintsOnCores
 from wirewatch.records import NewArticle, Placement
 from wirewatch.settings import AlertSettings
-from wirewatch.store import open_store
+from wirewatch.store import Store, open_store
 
 T = TypeVar("T")
 
@@ -602,6 +602,21 @@ def index_bytes_per_article(count: int) -> float:
         tracemalloc.stop()
 
 
+def opened_index_bytes_per_article(store: Store) -> tuple[int, float]:
+    """What the story index a run opens from the store keeps of an article, by tracemalloc: its
+    window's articles and bytes per article (the model's load excluded)."""
+    fingerprint_text("warm", "up")
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        index = load_index(store)
+        gc.collect()
+        return len(index), (tracemalloc.get_traced_memory()[0] - before) / max(1, len(index))
+    finally:
+        tracemalloc.stop()
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -664,6 +679,13 @@ def run_scale(
                     flush=True,
                 )
                 interval_spent, interval_done = 0.0, 0
+            if full and not first_open:
+                opened, per_article = opened_index_bytes_per_article(store)
+                print(
+                    f"  index memory as a run opens it: {per_article:,.0f} bytes per article "
+                    f"(tracemalloc, {opened:,} in the window)",
+                    flush=True,
+                )
             if (full and not first_open) or done in opens:
                 t0 = time.perf_counter()
                 opened = len(load_index(store))

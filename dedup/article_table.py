@@ -17,13 +17,34 @@ from wirewatch.dedup.embedding import DIMENSIONS
 from wirewatch.dedup.fingerprint import NUM_PERM, SHORT_TEXT_WORDS
 from wirewatch.dedup.runs import run_positions
 
+# b-bit MinHash (Li and Koenig 2010): the table keeps the low 8 bits of each shingle MinHash
+# value. Two different values agree there once in 256, so the share of equal low bits overstates
+# the share of equal values by that chance; copy_score() takes it out again.
+LOW_BITS_CHANCE = 1 / 256
+
 
 def low_bits(values: np.ndarray) -> np.ndarray:
-    """The low 16 bits of MinHash values: what the table keeps of the shingle signature (b-bit
-    MinHash, Li and Koenig 2010). Two different values agree there once in 65,536, which raises a
-    copy score (equal values / 128) by 0.00002 on average: the 0.5 copy threshold decides as on
-    the full values, for half of the signature's memory."""
-    return (values & 0xFFFF).astype(np.uint16)
+    """The low 8 bits of MinHash values: what the table keeps of the shingle signature, a
+    quarter of the full values' memory."""
+    return (values & 0xFF).astype(np.uint8)
+
+
+def copy_score(stored: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The estimated Jaccard of 3-shingles between an article (its full MinHash `values`) and
+    stored articles (rows of low_bits()): the share of equal low bits, less chance agreement."""
+    agree = (stored == low_bits(values)).mean(axis=-1)
+    return np.maximum(agree - LOW_BITS_CHANCE, 0.0) / (1 - LOW_BITS_CHANCE)
+
+
+def quantized(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Embeddings (rows) as int8 with a float16 scale each: 258 bytes a row where float16 takes
+    512. A unit vector's largest component sets the step (1/127 of it), so a cosine moves by
+    about 0.001."""
+    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    peaks = np.abs(vectors).max(axis=1)
+    scales = (np.where(peaks > 0, peaks, 1.0) / 127).astype(np.float16)
+    codes = np.rint(vectors / scales.astype(np.float32)[:, None])
+    return np.clip(codes, -127, 127).astype(np.int8), scales
 
 
 # The three hash sets of an article, in this order, in its run of the pool.
@@ -67,7 +88,7 @@ class Candidates:
     whole arrays, not an object each."""
 
     article_ids: np.ndarray  # int64, ascending
-    shingles: np.ndarray  # (count, NUM_PERM) uint16: their shingle MinHash values' low_bits()
+    shingles: np.ndarray  # (count, NUM_PERM) uint8: their shingle MinHash values' low_bits()
     words: np.ndarray  # uint32: their content words, one run each
     word_counts: np.ndarray  # int64: each one's run length
 
@@ -93,10 +114,15 @@ class Candidates:
 
 NO_CANDIDATES = Candidates(
     np.zeros(0, dtype=np.int64),
-    np.zeros((0, NUM_PERM), dtype=np.uint16),
+    np.zeros((0, NUM_PERM), dtype=np.uint8),
     np.zeros(0, dtype=np.uint32),
     np.zeros(0, dtype=np.int64),
 )
+
+
+def _headroom(size: int) -> int:
+    """Room left when the table is filled in one piece: a run adds a few percent of its window."""
+    return max(1024, size // 16)
 
 
 class ArticleTable:
@@ -110,8 +136,9 @@ class ArticleTable:
         self.clusters = np.full(capacity, NO_CLUSTER, dtype=np.int64)
         self.seen = np.full(capacity, np.nan)
         self.arrived = np.zeros(capacity)
-        self.shingles = np.zeros((capacity, NUM_PERM), dtype=np.uint16)  # low_bits()
-        self.embeddings = np.zeros((capacity, DIMENSIONS), dtype=np.float16)
+        self.shingles = np.zeros((capacity, NUM_PERM), dtype=np.uint8)  # low_bits()
+        self._codes = np.zeros((capacity, DIMENSIONS), dtype=np.int8)  # embeddings: quantized()
+        self._scales = np.zeros(capacity, dtype=np.float16)
         self._starts = np.zeros(capacity, dtype=np.int64)
         self._lengths = np.zeros((capacity, 3), dtype=np.int32)
         self._pool = np.zeros(capacity * 64, dtype=np.uint32)
@@ -139,7 +166,7 @@ class ArticleTable:
         self.seen[slot] = np.nan if article.seen is None else article.seen
         self.arrived[slot] = article.arrived
         self.shingles[slot] = low_bits(article.shingle_values)
-        self.embeddings[slot] = article.embedding
+        self._codes[slot], self._scales[slot] = (part[0] for part in quantized(article.embedding))
         hash_sets = (article.word_hashes, article.title_hashes, article.salient_hashes)
         lengths = [len(h) for h in hash_sets]
         total = sum(lengths)
@@ -160,13 +187,15 @@ class ArticleTable:
         embeddings: np.ndarray,
         hashes: np.ndarray,
         lengths: np.ndarray,
-    ) -> None:
+    ) -> np.ndarray:
         """add() of many articles as whole columns (a run's start): `hashes` holds each article's
-        words, titles and salient terms in turn, `lengths` their counts (a row each)."""
+        words, titles and salient terms in turn, `lengths` their counts (a row each). Their slots."""
         count = len(article_ids)
         first = self._size
         if first + count > len(self.article_ids):
-            self._grow(first + count + (first + count) // 4 + 16)
+            # Sized to the window a run opens, with room for a run's new articles: the growth
+            # by a quarter of later adds would leave a fifth of the columns idle.
+            self._grow(first + count + _headroom(first + count))
         slots = np.arange(first, first + count)
         self._size += count
         self._slot.update(zip(article_ids.tolist(), slots.tolist(), strict=True))
@@ -175,12 +204,13 @@ class ArticleTable:
         self.seen[slots] = seen
         self.arrived[slots] = arrived
         self.shingles[slots] = low_bits(shingles)
-        self.embeddings[slots] = embeddings
-        start = self._reserve(len(hashes))
+        self._codes[slots], self._scales[slots] = quantized(embeddings)
+        start = self._reserve(len(hashes), _headroom(self._pool_used + len(hashes)))
         self._pool[start : start + len(hashes)] = hashes
         sizes = lengths.sum(axis=1)
         self._starts[slots] = start + np.cumsum(sizes) - sizes
         self._lengths[slots] = lengths
+        return slots
 
     def remove(self, article_id: int) -> int | None:
         """Free an article's slot (its row stays readable until the slot is reused); its slot."""
@@ -220,8 +250,12 @@ class ArticleTable:
             salient_hashes=self.hashes(slot, SALIENT),
             word_hashes=self.hashes(slot, WORDS),
             title_hashes=self.hashes(slot, TITLES),
-            embedding=self.embeddings[slot],
+            embedding=self.vectors(np.array([slot]))[0],
         )
+
+    def vectors(self, slots: np.ndarray) -> np.ndarray:
+        """The embeddings of these slots (float32 rows), as kept: quantized()."""
+        return self._codes[slots].astype(np.float32) * self._scales[slots].astype(np.float32)[:, None]
 
     def candidates(self, slots: np.ndarray) -> Candidates:
         """The articles in these slots (in this order) as candidates."""
@@ -248,18 +282,19 @@ class ArticleTable:
         self.seen = grown(self.seen, np.nan)
         self.arrived = grown(self.arrived)
         self.shingles = grown(self.shingles)
-        self.embeddings = grown(self.embeddings)
+        self._codes = grown(self._codes)
+        self._scales = grown(self._scales)
         self._starts = grown(self._starts)
         self._lengths = grown(self._lengths)
 
-    def _reserve(self, count: int) -> int:
+    def _reserve(self, count: int, headroom: int = 0) -> int:
         """Room for `count` values at the pool's end: compacted first when half of it is garbage,
-        grown by a quarter when full."""
+        grown by a quarter when full (or by `headroom` beyond the values, when it is given)."""
         if self._pool_used + count > len(self._pool):
             if self._pool_garbage * 2 >= self._pool_used:
                 self._compact()
             if self._pool_used + count > len(self._pool):
-                grown = len(self._pool) + len(self._pool) // 4
+                grown = self._pool_used + count + headroom if headroom else len(self._pool) * 5 // 4
                 bigger = np.zeros(max(self._pool_used + count, grown), dtype=np.uint32)
                 bigger[: self._pool_used] = self._pool[: self._pool_used]
                 self._pool = bigger

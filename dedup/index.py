@@ -37,7 +37,7 @@ from wirewatch.dedup.article_table import (
     ArticleTable,
     Candidates,
     IndexedArticle,
-    low_bits,
+    copy_score,
 )
 from wirewatch.dedup.band_index import BandIndex
 from wirewatch.dedup.centroids import MIN_SHARED_TITLE_WORDS, HeadlineCentroids
@@ -45,7 +45,6 @@ from wirewatch.dedup.embedding import DIMENSIONS, from_bytes, to_bytes
 from wirewatch.dedup.fingerprint import (
     MINHASH_SCHEME,
     MINHASH_SEED,
-    NUM_PERM,
     SHORT_TEXT_WORDS,
     Fingerprint,
     hash_bytes,
@@ -185,7 +184,7 @@ class StoryIndex:
         parts = zip(window.word_hashes, window.title_hashes, window.salient_hashes, strict=True)
         hashes = np.frombuffer(b"".join(b"".join(p) for p in parts), dtype=np.uint32)
         embeddings = _embeddings(window.embeddings)
-        self._table.add_many(
+        slots = self._table.add_many(
             ids,
             np.where(codes == story_code(None), NO_CLUSTER, codes.astype(np.int64)),
             np.array([np.nan if s is None else s for s in window.seen], dtype=np.float64),
@@ -201,7 +200,7 @@ class StoryIndex:
         self._terms = PairCounts.of_pairs(salient, np.repeat(codes, lengths[:, SALIENT]))
         titles = np.frombuffer(b"".join(window.title_hashes), dtype=np.uint32)
         self._headlines = HeadlineCentroids.of_titles(titles, np.repeat(codes, lengths[:, TITLES]), count)
-        self._vectors.add_many(clusters, embeddings)
+        self._vectors.add_many(clusters, self._table.vectors(slots))
         full = lengths[:, WORDS] >= SHORT_TEXT_WORDS
         self._full_texts.update(c for c, f in zip(clusters, full.tolist(), strict=True) if f)
         self._headline_only.update(c for c in self._members if not self._full_texts.get(c, 0))
@@ -217,13 +216,13 @@ class StoryIndex:
         """Everything of add() but the LSH keys; False when the article is not taken."""
         if article.article_id in self._table or article.arrived < self._latest - self.window:
             return False
-        self._table.add(article)
+        slot = self._table.add(article)
         cluster = article.cluster_id
         self._members.setdefault(cluster, []).append(article.article_id)
         self._terms.add(article.salient_hashes, cluster)
         self._headlines.add(cluster, article.title_hashes)
         self._centres.pop(cluster, None)
-        self._vectors.add(cluster, article.embedding)
+        self._vectors.add(cluster, self._table.vectors(np.array([slot]))[0])  # as kept, as remove() reads it
         if article.short:
             if not self._full_texts.get(cluster, 0):
                 self._headline_only.add(cluster)
@@ -364,7 +363,7 @@ class StoryIndex:
         shared_each = _shared_counts(words, titles, sizes)
         union = len(words) + sizes - shared_each
         best = float(np.divide(shared_each, union, out=np.zeros(len(union)), where=shared_each > 0).max())
-        vectors = self._table.embeddings[recent]
+        vectors = self._table.vectors(recent)
         return StoryFeatures(
             title_cosine=cosine,
             shared_words=shared / len(words) if len(words) else 0.0,
@@ -474,9 +473,9 @@ def decide_placement(fp: Fingerprint, candidates: Candidates, rewrites: bool = T
     if not len(candidates):
         return Placement(matched_article_id=None, tier="original", score=0.0)
     ids = candidates.ids
-    # Copy score: the share of equal MinHash values over 3-shingles (datasketch's estimate, on
-    # the values' low 16 bits as the index keeps them: see low_bits).
-    copy_scores = (candidates.shingles == low_bits(fp.shingle_hash.hashvalues)).sum(axis=1) / NUM_PERM
+    # Copy score: the estimated Jaccard of 3-shingles, from the low bits of their MinHash values
+    # as the index keeps them (copy_score).
+    copy_scores = copy_score(candidates.shingles, fp.shingle_hash.hashvalues)
     # Story score: exact Jaccard of content words, all candidates in one numpy pass.
     sizes = candidates.word_counts
     shared = _shared_counts(fp.word_hashes, candidates.words, sizes)

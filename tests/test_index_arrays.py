@@ -8,7 +8,14 @@ from collections import Counter
 
 import numpy as np
 
-from wirewatch.dedup.article_table import ArticleTable, Candidates, IndexedArticle, low_bits
+from wirewatch.dedup.article_table import (
+    ArticleTable,
+    Candidates,
+    IndexedArticle,
+    copy_score,
+    low_bits,
+    quantized,
+)
 from wirewatch.dedup.pair_counts import PairCounts
 
 
@@ -90,9 +97,14 @@ def test_article_table_rows_survive_slot_reuse_and_pool_compaction() -> None:
             entry.seen,
             entry.arrived,
         )
-        for field in ("salient_hashes", "word_hashes", "title_hashes", "embedding"):
+        for field in ("salient_hashes", "word_hashes", "title_hashes"):
             assert np.array_equal(getattr(row, field), getattr(entry, field)), field
         assert np.array_equal(row.shingle_values, low_bits(entry.shingle_values))
+        # The embedding as kept (int8 and a scale): its direction is the entry's to 0.001.
+        codes, scales = quantized(entry.embedding)
+        assert np.array_equal(row.embedding, codes[0] * np.float32(scales[0]))
+        kept = row.embedding / np.linalg.norm(row.embedding)
+        assert float(kept @ (entry.embedding / np.linalg.norm(entry.embedding))) > 0.999
     ids = sorted(live)[:50]
     batch = table.candidates(np.array([table.slot(a) for a in ids]))
     expected = Candidates.of([live[a] for a in ids])
@@ -100,3 +112,18 @@ def test_article_table_rows_survive_slot_reuse_and_pool_compaction() -> None:
     assert np.array_equal(batch.words, expected.words)
     assert np.array_equal(batch.word_counts, expected.word_counts)
     assert np.array_equal(batch.shingles, expected.shingles)
+
+
+def test_copy_score_from_low_bits_estimates_the_shingle_jaccard() -> None:
+    """8 low bits of each MinHash value, less the chance agreement: the estimate of the full
+    values' share of equal values, so the 0.5 copy threshold decides as on full values."""
+    rng = np.random.default_rng(5)
+    full = rng.integers(0, 1 << 32, size=(2000, 128), dtype=np.uint64).astype(np.uint32)
+    for share in (0.0, 0.3, 0.5, 0.8, 1.0):
+        other = full.copy()
+        changed = rng.random(full.shape) >= share
+        other[changed] = rng.integers(0, 1 << 32, size=int(changed.sum()), dtype=np.uint64).astype(np.uint32)
+        true = (other == full).mean(axis=1)
+        estimate = np.array([copy_score(low_bits(other[i])[None, :], full[i])[0] for i in range(len(full))])
+        assert abs(float(estimate.mean() - true.mean())) < 0.005, share
+    assert copy_score(low_bits(full[:1]), full[0])[0] == 1.0
