@@ -33,11 +33,11 @@ from wirewatch.dedup.article_table import (
     NO_CLUSTER,
     SALIENT,
     TITLES,
-    WORDS,
     ArticleTable,
     Candidates,
     IndexedArticle,
     copy_score,
+    word_values,
 )
 from wirewatch.dedup.band_index import BandIndex
 from wirewatch.dedup.centroids import MIN_SHARED_TITLE_WORDS, HeadlineCentroids
@@ -201,7 +201,7 @@ class StoryIndex:
         titles = np.frombuffer(b"".join(window.title_hashes), dtype=np.uint32)
         self._headlines = HeadlineCentroids.of_titles(titles, np.repeat(codes, lengths[:, TITLES]), count)
         self._vectors.add_many(clusters, self._table.vectors(slots))
-        full = lengths[:, WORDS] >= SHORT_TEXT_WORDS
+        full = ~self._table.shorts(slots)
         self._full_texts.update(c for c, f in zip(clusters, full.tolist(), strict=True) if f)
         self._headline_only.update(c for c in self._members if not self._full_texts.get(c, 0))
         self._by_arrival = [
@@ -223,7 +223,7 @@ class StoryIndex:
         self._headlines.add(cluster, article.title_hashes)
         self._centres.pop(cluster, None)
         self._vectors.add(cluster, self._table.vectors(np.array([slot]))[0])  # as kept, as remove() reads it
-        if article.short:
+        if self._table.shorts(np.array([slot]))[0]:  # by its words as kept, as remove() reads them
             if not self._full_texts.get(cluster, 0):
                 self._headline_only.add(cluster)
         else:
@@ -478,8 +478,9 @@ def decide_placement(fp: Fingerprint, candidates: Candidates, rewrites: bool = T
     copy_scores = copy_score(candidates.shingles, fp.shingle_hash.hashvalues)
     # Story score: exact Jaccard of content words, all candidates in one numpy pass.
     sizes = candidates.word_counts
-    shared = _shared_counts(fp.word_hashes, candidates.words, sizes)
-    own = len(fp.word_hashes)
+    own_words = word_values(fp.word_hashes)  # as the index keeps its candidates' words
+    shared = _shared_counts(own_words, candidates.words, sizes)
+    own = len(own_words)
     union = own + sizes - shared
     story_scores = np.divide(shared, union, out=np.zeros(len(ids)), where=(union > 0) & (own > 0))
     thresholds = np.where(np.minimum(sizes, own) < SHORT_TEXT_WORDS, SHORT_STORY_JACCARD, STORY_JACCARD)

@@ -12,11 +12,12 @@ from wirewatch.dedup.band_index import BandIndex
 from wirewatch.dedup.fingerprint import NUM_PERM, minhash_of
 from wirewatch.dedup.index import NEAR_DUPLICATE_JACCARD, NEAR_LSH_BANDS_ROWS
 
-# A regression guard, measured with tracemalloc: 2.9 KB an article here (1,500 articles added one
-# by one), with every article a row of shared arrays, 8-bit shingle signatures and int8
-# embeddings; 3.3 KB with 16-bit signatures and float16 embeddings, 7.0 KB with an object per
-# article, 32 KB with datasketch's MinHashLSH. Either of the wider columns back would fail it.
-MAX_INDEX_BYTES_PER_ARTICLE = 3_100
+# A regression guard, measured with tracemalloc: 2.5 KB an article here (1,500 articles added one
+# by one; 2.0 KB as a run opens a 21,000-article window, sized to it), with every article a row
+# of shared arrays, 8-bit shingle signatures, int8 embeddings and 16-bit content words; 3.3 KB
+# with 16-bit signatures, float16 embeddings and 32-bit words, 7.0 KB with an object per
+# article, 32 KB with datasketch's MinHashLSH. Any of the wider columns back would fail it.
+MAX_INDEX_BYTES_PER_ARTICLE = 2_700
 
 
 def _sets(count: int, seed: int) -> list[np.ndarray]:

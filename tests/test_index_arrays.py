@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from wirewatch.dedup.article_table import (
     copy_score,
     low_bits,
     quantized,
+    word_values,
 )
 from wirewatch.dedup.pair_counts import PairCounts
 
@@ -97,8 +99,9 @@ def test_article_table_rows_survive_slot_reuse_and_pool_compaction() -> None:
             entry.seen,
             entry.arrived,
         )
-        for field in ("salient_hashes", "word_hashes", "title_hashes"):
+        for field in ("salient_hashes", "title_hashes"):
             assert np.array_equal(getattr(row, field), getattr(entry, field)), field
+        assert np.array_equal(row.word_hashes, word_values(entry.word_hashes))
         assert np.array_equal(row.shingle_values, low_bits(entry.shingle_values))
         # The embedding as kept (int8 and a scale): its direction is the entry's to 0.001.
         codes, scales = quantized(entry.embedding)
@@ -127,3 +130,38 @@ def test_copy_score_from_low_bits_estimates_the_shingle_jaccard() -> None:
         estimate = np.array([copy_score(low_bits(other[i])[None, :], full[i])[0] for i in range(len(full))])
         assert abs(float(estimate.mean() - true.mean())) < 0.005, share
     assert copy_score(low_bits(full[:1]), full[0])[0] == 1.0
+
+
+def test_a_table_filled_in_one_piece_holds_what_one_by_one_holds() -> None:
+    """A run's start fills the table from the store's columns (add_many, words reduced there);
+    every row must read as the same article added alone."""
+    rng = random.Random(11)
+    entries = [_entry(article_id, rng) for article_id in range(300)]
+    # Words that share their low 16 bits, which word_values() must merge within an article.
+    twin = entries[0].word_hashes
+    doubled = np.unique(np.concatenate([twin, twin[:5] + np.uint32(1 << 16)]))
+    entries[0] = replace(entries[0], word_hashes=doubled)
+    one_by_one, at_once = ArticleTable(capacity=8), ArticleTable(capacity=8)
+    for entry in entries:
+        one_by_one.add(entry)
+    hashes = np.concatenate(
+        [np.concatenate((e.word_hashes, e.title_hashes, e.salient_hashes)) for e in entries]
+    )
+    lengths = np.array([(len(e.word_hashes), len(e.title_hashes), len(e.salient_hashes)) for e in entries])
+    at_once.add_many(
+        np.array([e.article_id for e in entries]),
+        np.array([e.cluster_id or -1 for e in entries]),
+        np.array([np.nan if e.seen is None else e.seen for e in entries]),
+        np.array([e.arrived for e in entries]),
+        np.stack([e.shingle_values for e in entries]),
+        np.stack([e.embedding for e in entries]),
+        hashes.astype(np.uint32),
+        lengths,
+    )
+    assert len(at_once.hashes(at_once.slot(0), 0)) == len(word_values(twin))
+    for entry in entries:
+        a, b = one_by_one.row(one_by_one.slot(entry.article_id)), at_once.row(at_once.slot(entry.article_id))
+        for field in ("word_hashes", "title_hashes", "salient_hashes", "shingle_values", "embedding"):
+            assert np.array_equal(getattr(a, field), getattr(b, field)), (entry.article_id, field)
+    slots = np.array([at_once.slot(e.article_id) for e in entries])
+    assert np.array_equal(at_once.shorts(slots), one_by_one.shorts(slots))
