@@ -354,19 +354,24 @@ def _pool_runs(hashes: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.
     lengths = lengths.astype(np.int64)
     sizes = lengths.sum(axis=1)
     firsts = np.cumsum(sizes) - sizes
-    # Each article's words to their low 16 bits, sorted and unique within the article.
+    # Each article's words to their low 16 bits, sorted and unique within the article. Stored as
+    # the index keeps them (stored_fingerprint), they already are: only rows stored before that
+    # (their values wider than 16 bits) need the sort.
     owner = np.repeat(np.arange(count), lengths[:, WORDS])
-    low = (hashes[run_positions(firsts, lengths[:, WORDS])] & 0xFFFF).astype(np.uint16)
-    order = np.lexsort((low, owner))
-    low, owner = low[order], owner[order]
-    keep = np.ones(len(low), dtype=bool)
-    keep[1:] = (low[1:] != low[:-1]) | (owner[1:] != owner[:-1])
-    words = np.bincount(owner[keep], minlength=count)
+    values = hashes[run_positions(firsts, lengths[:, WORDS])]
+    low = (values & 0xFFFF).astype(np.uint16)
+    if len(values) and int(values.max()) > 0xFFFF:
+        order = np.lexsort((low, owner))
+        low, owner = low[order], owner[order]
+        keep = np.ones(len(low), dtype=bool)
+        keep[1:] = (low[1:] != low[:-1]) | (owner[1:] != owner[:-1])
+        low, owner = low[keep], owner[keep]
+    words = np.bincount(owner, minlength=count)
     kept = np.stack([words, lengths[:, TITLES], lengths[:, SALIENT]], axis=1)
     units = _units(kept)
     at = np.cumsum(units) - units
     runs = np.zeros(int(units.sum()), dtype=np.uint32)
-    runs.view(np.uint16)[run_positions(2 * at, words)] = low[keep]
+    runs.view(np.uint16)[run_positions(2 * at, words)] = low
     rest = lengths[:, TITLES] + lengths[:, SALIENT]
     runs[run_positions(at + (words + 1) // 2, rest)] = hashes[run_positions(firsts + lengths[:, WORDS], rest)]
     return runs, kept.astype(np.int32)

@@ -519,7 +519,8 @@ def stored_fingerprint(article: IndexedArticle) -> StoredFingerprint:
         shingle_hash=hash_bytes(_minhash(article.shingle_values)),
         lsh_hash=hash_bytes(_minhash(article.lsh_values)),
         salient_hashes=article.salient_hashes.astype(np.uint32).tobytes(),
-        word_hashes=article.word_hashes.astype(np.uint32).tobytes(),
+        # As the index keeps them (word_values()): a run's start then reads them without a sort.
+        word_hashes=word_values(article.word_hashes).astype(np.uint32).tobytes(),
         title_hashes=article.title_hashes.astype(np.uint32).tobytes(),
         embedding=to_bytes(article.embedding),
     )

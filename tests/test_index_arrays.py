@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from wirewatch.dedup.article_table import (
     ArticleTable,
@@ -132,15 +133,17 @@ def test_copy_score_from_low_bits_estimates_the_shingle_jaccard() -> None:
     assert copy_score(low_bits(full[:1]), full[0])[0] == 1.0
 
 
-def test_a_table_filled_in_one_piece_holds_what_one_by_one_holds() -> None:
-    """A run's start fills the table from the store's columns (add_many, words reduced there);
-    every row must read as the same article added alone."""
+@pytest.mark.parametrize("stored_before", [False, True], ids=["stored-as-kept", "stored-wide"])
+def test_a_table_filled_in_one_piece_holds_what_one_by_one_holds(stored_before: bool) -> None:
+    """A run's start fills the table from the store's columns (add_many); every row must read as
+    the same article added alone, whether its words were stored as the index keeps them (16-bit)
+    or, stored before that, as 32-bit hashes that add_many reduces."""
     rng = random.Random(11)
     entries = [_entry(article_id, rng) for article_id in range(300)]
-    # Words that share their low 16 bits, which word_values() must merge within an article.
     twin = entries[0].word_hashes
-    doubled = np.unique(np.concatenate([twin, twin[:5] + np.uint32(1 << 16)]))
-    entries[0] = replace(entries[0], word_hashes=doubled)
+    if stored_before:  # words that share their low 16 bits: word_values() merges them
+        doubled = np.unique(np.concatenate([twin, twin[:5] + np.uint32(1 << 16)]))
+        entries[0] = replace(entries[0], word_hashes=doubled)
     one_by_one, at_once = ArticleTable(capacity=8), ArticleTable(capacity=8)
     for entry in entries:
         one_by_one.add(entry)
