@@ -2,13 +2,14 @@
 
 An object per article costs its fields' Python headers: five numpy arrays and a dataclass are
 about 700 bytes before any data. Here every article's MinHash values and embedding are a row of
-one matrix each, and its word, title and salient-term hashes one run of a single uint32 pool;
-a freed slot is reused, and the pool is compacted once half of it belongs to removed articles.
+one matrix each, its content words one run of a uint16 pool and its title and salient-term
+hashes one run of a uint32 pool; a freed slot is reused, and a pool is compacted once half of it
+belongs to removed articles.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,18 +42,6 @@ def word_values(hashes: np.ndarray) -> np.ndarray:
     unique (half the pool's memory). Two of ~160 words share them once in ~5 articles, which
     moves a word Jaccard by about 0.003 in those."""
     return np.unique((np.asarray(hashes) & 0xFFFF).astype(np.uint16))
-
-
-def _packed(words: np.ndarray) -> np.ndarray:
-    """16-bit values two to a pool slot (uint32), the last half-slot zero."""
-    buf = np.zeros(len(words) + len(words) % 2, dtype=np.uint16)
-    buf[: len(words)] = words
-    return buf.view(np.uint32)
-
-
-def _units(lengths: np.ndarray) -> np.ndarray:
-    """Pool slots of runs of these lengths (words, titles, salient terms): words two to a slot."""
-    return (lengths[..., WORDS] + 1) // 2 + lengths[..., TITLES] + lengths[..., SALIENT]
 
 
 def quantized(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -139,6 +128,46 @@ NO_CANDIDATES = Candidates(
 )
 
 
+class _Pool:
+    """Runs of values one after another in one array, each article's at a start the table keeps:
+    room is taken at the end; the array is compacted once half of it is garbage, else grown."""
+
+    def __init__(self, size: int, dtype: type) -> None:
+        self.values = np.zeros(size, dtype=dtype)
+        self.used = 0
+        self.garbage = 0
+
+    def reserve(
+        self, count: int, live: Callable[[], tuple[np.ndarray, np.ndarray]], headroom: int = 0
+    ) -> int:
+        """Where `count` values go. `live` gives the live runs' starts (a column the table keeps,
+        rewritten by a compaction: its rows are the runs' slots) and the runs' sizes by slot.
+        Grown by a quarter, or by `headroom` beyond the values when it is given."""
+        if self.used + count > len(self.values):
+            if self.garbage * 2 >= self.used:
+                self._compact(*live())
+            if self.used + count > len(self.values):
+                grown = self.used + count + headroom if headroom else len(self.values) * 5 // 4
+                bigger = np.zeros(max(self.used + count, grown), dtype=self.values.dtype)
+                bigger[: self.used] = self.values[: self.used]
+                self.values = bigger
+        start = self.used
+        self.used += count
+        return start
+
+    def _compact(self, starts: np.ndarray, sizes: np.ndarray) -> None:
+        """The live runs moved to the array's start in slot order (a new array: runs read before
+        stay valid); `sizes` is 0 for a free slot."""
+        live = np.flatnonzero(sizes)
+        sizes = sizes[live].astype(np.int64)
+        total = int(sizes.sum())
+        values = np.zeros(max(len(self.values), total), dtype=self.values.dtype)
+        if total:
+            values[:total] = self.values[run_positions(starts[live], sizes)]
+            starts[live] = np.cumsum(sizes) - sizes
+        self.values, self.used, self.garbage = values, total, 0
+
+
 def _headroom(size: int) -> int:
     """Room left when the table is filled in one piece: a run adds a few percent of its window."""
     return max(1024, size // 16)
@@ -158,11 +187,11 @@ class ArticleTable:
         self.shingles = np.zeros((capacity, NUM_PERM), dtype=np.uint8)  # low_bits()
         self._codes = np.zeros((capacity, DIMENSIONS), dtype=np.int8)  # embeddings: quantized()
         self._scales = np.zeros(capacity, dtype=np.float16)
-        self._starts = np.zeros(capacity, dtype=np.int64)
-        self._lengths = np.zeros((capacity, 3), dtype=np.int32)
-        self._pool = np.zeros(capacity * 64, dtype=np.uint32)
-        self._pool_used = 0
-        self._pool_garbage = 0
+        self._lengths = np.zeros((capacity, 3), dtype=np.int32)  # words, titles, salient terms
+        self._words = _Pool(capacity * 160, np.uint16)  # word_values()
+        self._word_starts = np.zeros(capacity, dtype=np.uint32)
+        self._terms = _Pool(capacity * 32, np.uint32)  # titles, then salient terms
+        self._term_starts = np.zeros(capacity, dtype=np.uint32)
 
     def __len__(self) -> int:
         return len(self._slot)
@@ -186,15 +215,12 @@ class ArticleTable:
         self.arrived[slot] = article.arrived
         self.shingles[slot] = low_bits(article.shingle_values)
         self._codes[slot], self._scales[slot] = (part[0] for part in quantized(article.embedding))
-        word_set = word_values(article.word_hashes)
-        words = _packed(word_set)
-        rest = np.concatenate((article.title_hashes, article.salient_hashes)).astype(np.uint32)
-        total = len(words) + len(rest)
-        start = self._reserve(total)
-        self._pool[start : start + len(words)] = words
-        self._pool[start + len(words) : start + total] = rest
-        self._starts[slot] = start
-        self._lengths[slot] = (len(word_set), len(article.title_hashes), len(article.salient_hashes))
+        words = word_values(article.word_hashes)
+        terms = np.concatenate((article.title_hashes, article.salient_hashes)).astype(np.uint32)
+        self._lengths[slot] = 0  # a reused slot's old runs are garbage, not live
+        self._put_words(np.array([slot]), words, np.array([len(words)]))
+        self._put_terms(np.array([slot]), terms, np.array([len(terms)]))
+        self._lengths[slot] = (len(words), len(article.title_hashes), len(article.salient_hashes))
         return slot
 
     def add_many(
@@ -205,11 +231,13 @@ class ArticleTable:
         arrived: np.ndarray,
         shingles: np.ndarray,
         embeddings: np.ndarray,
-        hashes: np.ndarray,
+        words: np.ndarray,
+        terms: np.ndarray,
         lengths: np.ndarray,
     ) -> np.ndarray:
-        """add() of many articles as whole columns (a run's start): `hashes` holds each article's
-        words, titles and salient terms in turn, `lengths` their counts (a row each). Their slots."""
+        """add() of many articles as whole columns (a run's start): `words` holds each article's
+        content-word hashes in turn, `terms` its title hashes then its salient terms, `lengths`
+        their counts (a row each: words, titles, salient terms). Their slots."""
         count = len(article_ids)
         first = self._size
         if first + count > len(self.article_ids):
@@ -225,13 +253,35 @@ class ArticleTable:
         self.arrived[slots] = arrived
         self.shingles[slots] = low_bits(shingles)
         self._codes[slots], self._scales[slots] = quantized(embeddings)
-        runs, lengths = _pool_runs(hashes, lengths)
-        start = self._reserve(len(runs), _headroom(self._pool_used + len(runs)))
-        self._pool[start : start + len(runs)] = runs
-        sizes = _units(lengths)
-        self._starts[slots] = start + np.cumsum(sizes) - sizes
-        self._lengths[slots] = lengths
+        lengths = np.asarray(lengths, dtype=np.int64).reshape(count, 3)
+        words, word_counts = _kept_words(words, lengths[:, WORDS])
+        self._put_words(slots, words, word_counts, _headroom(self._words.used + len(words)))
+        term_counts = lengths[:, TITLES] + lengths[:, SALIENT]
+        self._put_terms(slots, terms.astype(np.uint32), term_counts, _headroom(self._terms.used + len(terms)))
+        self._lengths[slots] = np.stack([word_counts, lengths[:, TITLES], lengths[:, SALIENT]], axis=1)
         return slots
+
+    def _put_words(self, slots: np.ndarray, words: np.ndarray, counts: np.ndarray, headroom: int = 0) -> None:
+        """These slots' words (their runs one after another) into the words pool."""
+        start = self._words.reserve(
+            len(words), lambda: (self._word_starts, self._live_sizes(WORDS)), headroom
+        )
+        self._words.values[start : start + len(words)] = words
+        self._word_starts[slots] = start + np.cumsum(counts) - counts
+
+    def _put_terms(self, slots: np.ndarray, terms: np.ndarray, counts: np.ndarray, headroom: int = 0) -> None:
+        """These slots' title and salient-term hashes (a run each: titles, then terms)."""
+        start = self._terms.reserve(
+            len(terms), lambda: (self._term_starts, self._live_sizes(TITLES, SALIENT)), headroom
+        )
+        self._terms.values[start : start + len(terms)] = terms
+        self._term_starts[slots] = start + np.cumsum(counts) - counts
+
+    def _live_sizes(self, *which: int) -> np.ndarray:
+        """The size of each slot's run in a pool (the sum of these hash sets), 0 for a free slot."""
+        sizes = self._lengths[:, list(which)].sum(axis=1).astype(np.int64)
+        sizes[self._free] = 0
+        return sizes
 
     def remove(self, article_id: int) -> int | None:
         """Free an article's slot (its row stays readable until the slot is reused); its slot."""
@@ -239,28 +289,29 @@ class ArticleTable:
         if slot is None:
             return None
         self._free.append(slot)
-        self._pool_garbage += int(_units(self._lengths[slot]))
+        words, titles, salient = self._lengths[slot].tolist()
+        self._words.garbage += words
+        self._terms.garbage += titles + salient
         return slot
 
     def hashes(self, slot: int, which: int) -> np.ndarray:
-        """One of an article's hash sets, a view into the pool: WORDS (uint16: word_values()),
+        """One of an article's hash sets, a view into its pool: WORDS (uint16: word_values()),
         TITLES or SALIENT (uint32)."""
         words, titles, salient = self._lengths[slot].tolist()
-        start = int(self._starts[slot])
         if which == WORDS:
-            return self._pool.view(np.uint16)[2 * start : 2 * start + words]
-        start += (words + 1) // 2 + (titles if which == SALIENT else 0)
-        return self._pool[start : start + (titles if which == TITLES else salient)]
+            start = int(self._word_starts[slot])
+            return self._words.values[start : start + words]
+        start = int(self._term_starts[slot]) + (titles if which == SALIENT else 0)
+        return self._terms.values[start : start + (titles if which == TITLES else salient)]
 
     def hashes_of_many(self, slots: np.ndarray, which: int) -> tuple[np.ndarray, np.ndarray]:
         """One hash set of each of many articles, concatenated, and the sets' sizes."""
         lengths = self._lengths[slots].astype(np.int64)
-        starts = self._starts[slots]
         sizes = lengths[:, which]
         if which == WORDS:
-            return self._pool.view(np.uint16)[run_positions(2 * starts, sizes)], sizes
-        starts = starts + (lengths[:, WORDS] + 1) // 2 + (lengths[:, TITLES] if which == SALIENT else 0)
-        return self._pool[run_positions(starts, sizes)], sizes
+            return self._words.values[run_positions(self._word_starts[slots], sizes)], sizes
+        starts = self._term_starts[slots].astype(np.int64) + (lengths[:, TITLES] if which == SALIENT else 0)
+        return self._terms.values[run_positions(starts, sizes)], sizes
 
     def shorts(self, slots: np.ndarray) -> np.ndarray:
         """Which are headlines or teasers, by their words as kept (IndexedArticle.short of rows)."""
@@ -316,62 +367,23 @@ class ArticleTable:
         self.shingles = grown(self.shingles)
         self._codes = grown(self._codes)
         self._scales = grown(self._scales)
-        self._starts = grown(self._starts)
+        self._word_starts = grown(self._word_starts)
+        self._term_starts = grown(self._term_starts)
         self._lengths = grown(self._lengths)
 
-    def _reserve(self, count: int, headroom: int = 0) -> int:
-        """Room for `count` values at the pool's end: compacted first when half of it is garbage,
-        grown by a quarter when full (or by `headroom` beyond the values, when it is given)."""
-        if self._pool_used + count > len(self._pool):
-            if self._pool_garbage * 2 >= self._pool_used:
-                self._compact()
-            if self._pool_used + count > len(self._pool):
-                grown = self._pool_used + count + headroom if headroom else len(self._pool) * 5 // 4
-                bigger = np.zeros(max(self._pool_used + count, grown), dtype=np.uint32)
-                bigger[: self._pool_used] = self._pool[: self._pool_used]
-                self._pool = bigger
-        start = self._pool_used
-        self._pool_used += count
-        return start
 
-    def _compact(self) -> None:
-        """The live articles' runs moved to the pool's start, in slot order (a new array: rows read
-        before stay valid)."""
-        live = np.array(sorted(self._slot.values()), dtype=np.int64)
-        sizes = _units(self._lengths[live])
-        total = int(sizes.sum())
-        pool = np.zeros(max(len(self._pool), total), dtype=np.uint32)
-        if total:
-            pool[:total] = self._pool[run_positions(self._starts[live], sizes)]
-            self._starts[live] = np.cumsum(sizes) - sizes
-        self._pool, self._pool_used, self._pool_garbage = pool, total, 0
-
-
-def _pool_runs(hashes: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Many articles' hash sets (each one's words, titles and salient terms in turn, uint32, of
-    `lengths`) as their runs in the pool, words as word_values(); and their lengths as kept."""
-    count = len(lengths)
-    lengths = lengths.astype(np.int64)
-    sizes = lengths.sum(axis=1)
-    firsts = np.cumsum(sizes) - sizes
-    # Each article's words to their low 16 bits, sorted and unique within the article. Stored as
-    # the index keeps them (stored_fingerprint), they already are: only rows stored before that
-    # (their values wider than 16 bits) need the sort.
-    owner = np.repeat(np.arange(count), lengths[:, WORDS])
-    values = hashes[run_positions(firsts, lengths[:, WORDS])]
-    low = (values & 0xFFFF).astype(np.uint16)
-    if len(values) and int(values.max()) > 0xFFFF:
-        order = np.lexsort((low, owner))
-        low, owner = low[order], owner[order]
-        keep = np.ones(len(low), dtype=bool)
-        keep[1:] = (low[1:] != low[:-1]) | (owner[1:] != owner[:-1])
-        low, owner = low[keep], owner[keep]
-    words = np.bincount(owner, minlength=count)
-    kept = np.stack([words, lengths[:, TITLES], lengths[:, SALIENT]], axis=1)
-    units = _units(kept)
-    at = np.cumsum(units) - units
-    runs = np.zeros(int(units.sum()), dtype=np.uint32)
-    runs.view(np.uint16)[run_positions(2 * at, words)] = low
-    rest = lengths[:, TITLES] + lengths[:, SALIENT]
-    runs[run_positions(at + (words + 1) // 2, rest)] = hashes[run_positions(firsts + lengths[:, WORDS], rest)]
-    return runs, kept.astype(np.int32)
+def _kept_words(words: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Many articles' stored word hashes (runs of `counts`, uint32) as the table keeps them
+    (word_values() of each run), and the kept runs' sizes. Stored as the index keeps them
+    (stored_fingerprint), they already are; only rows stored before that (values wider than 16
+    bits) are sorted here."""
+    counts = np.asarray(counts, dtype=np.int64)
+    if not len(words) or int(words.max()) <= 0xFFFF:
+        return words.astype(np.uint16), counts
+    owner = np.repeat(np.arange(len(counts)), counts)
+    low = (words & 0xFFFF).astype(np.uint16)
+    order = np.lexsort((low, owner))
+    low, owner = low[order], owner[order]
+    keep = np.ones(len(low), dtype=bool)
+    keep[1:] = (low[1:] != low[:-1]) | (owner[1:] != owner[:-1])
+    return low[keep], np.bincount(owner[keep], minlength=len(counts))

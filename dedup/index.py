@@ -172,17 +172,18 @@ class StoryIndex:
         clusters = window.cluster_ids
         codes = np.array([story_code(c) for c in clusters], dtype=np.uint32)
         shingles = values_of_many(window.shingle_hashes)
-        lengths = np.array(
+        lengths = np.stack(
             [
-                (len(w) // 4, len(t) // 4, len(s) // 4)
-                for w, t, s in zip(
-                    window.word_hashes, window.title_hashes, window.salient_hashes, strict=True
-                )
+                np.fromiter(map(len, column), dtype=np.int64, count=count) // 4
+                for column in (window.word_hashes, window.title_hashes, window.salient_hashes)
             ],
-            dtype=np.int32,
-        ).reshape(count, 3)
-        parts = zip(window.word_hashes, window.title_hashes, window.salient_hashes, strict=True)
-        hashes = np.frombuffer(b"".join(b"".join(p) for p in parts), dtype=np.uint32)
+            axis=1,
+        )
+        words = np.frombuffer(b"".join(window.word_hashes), dtype=np.uint32)
+        terms = np.frombuffer(
+            b"".join(t + s for t, s in zip(window.title_hashes, window.salient_hashes, strict=True)),
+            dtype=np.uint32,
+        )
         embeddings = _embeddings(window.embeddings)
         slots = self._table.add_many(
             ids,
@@ -191,7 +192,8 @@ class StoryIndex:
             np.array(window.arrived, dtype=np.float64),
             shingles,
             embeddings,
-            hashes,
+            words,
+            terms,
             lengths,
         )
         for article_id, cluster in zip(window.article_ids, clusters, strict=True):

@@ -147,9 +147,8 @@ def test_a_table_filled_in_one_piece_holds_what_one_by_one_holds(stored_before: 
     one_by_one, at_once = ArticleTable(capacity=8), ArticleTable(capacity=8)
     for entry in entries:
         one_by_one.add(entry)
-    hashes = np.concatenate(
-        [np.concatenate((e.word_hashes, e.title_hashes, e.salient_hashes)) for e in entries]
-    )
+    words = np.concatenate([e.word_hashes for e in entries])
+    terms = np.concatenate([np.concatenate((e.title_hashes, e.salient_hashes)) for e in entries])
     lengths = np.array([(len(e.word_hashes), len(e.title_hashes), len(e.salient_hashes)) for e in entries])
     at_once.add_many(
         np.array([e.article_id for e in entries]),
@@ -158,7 +157,8 @@ def test_a_table_filled_in_one_piece_holds_what_one_by_one_holds(stored_before: 
         np.array([e.arrived for e in entries]),
         np.stack([e.shingle_values for e in entries]),
         np.stack([e.embedding for e in entries]),
-        hashes.astype(np.uint32),
+        words.astype(np.uint32),
+        terms.astype(np.uint32),
         lengths,
     )
     assert len(at_once.hashes(at_once.slot(0), 0)) == len(word_values(twin))
