@@ -133,7 +133,7 @@ class _Pool:
     room is taken at the end; the array is compacted once half of it is garbage, else grown."""
 
     def __init__(self, size: int, dtype: type) -> None:
-        self.values = np.zeros(size, dtype=dtype)
+        self.values: np.ndarray = np.zeros(size, dtype=dtype)
         self.used = 0
         self.garbage = 0
 

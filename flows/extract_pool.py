@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,9 +28,10 @@ from wirewatch.records import NewArticle, Page
 # flow's process with its threads. It imports once what every worker needs: the extractor
 # (trafilatura, lxml: about a second) and Prefect, which a worker would otherwise import again
 # as it re-imports the main module (`python -m prefect.engine` under `wirewatch serve`): 2 s
-# per worker per run, measured. The main module itself is not preloaded: the server would run
-# a script without a main guard, flow and all.
-_PRELOAD = ["wirewatch.flows.stages", "wirewatch.dedup.fingerprint", "prefect"]
+# per worker per run, measured. Prefect only when this process runs a flow: `wirewatch ingest`
+# without a Prefect server does not import it. The main module itself is not preloaded: the
+# server would run a script without a main guard, flow and all.
+_PRELOAD = ["wirewatch.flows.stages", "wirewatch.dedup.fingerprint"]
 
 CHUNK_PAGES = 25
 
@@ -50,7 +52,7 @@ def worker_count(configured: int) -> int:
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(_PRELOAD)
+    context.set_forkserver_preload(_PRELOAD + (["prefect"] if "prefect" in sys.modules else []))
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
