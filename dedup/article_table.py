@@ -55,7 +55,8 @@ def quantized(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(codes, -127, 127).astype(np.int8), scales
 
 
-# The three hash sets of an article, in this order, in its run of the pool.
+# An article's three hash sets (the columns of its lengths): its words in the words pool, its
+# title and salient-term hashes, in this order, in the terms pool.
 WORDS, TITLES, SALIENT = 0, 1, 2
 NO_CLUSTER = -1  # a cluster id of None (an article indexed before it had one)
 
@@ -79,10 +80,12 @@ class IndexedArticle:
     lsh_values: np.ndarray  # MinHash values (uint32) of the salient terms it is indexed by (for a
     # new entry; the table keeps its band keys, not these)
     salient_hashes: np.ndarray  # all its salient terms (uint32), for the terms' story counts
-    word_hashes: np.ndarray  # its content words (uint32, sorted)
+    word_hashes: np.ndarray  # its content words (uint32, sorted; a row read from the table: their
+    # word_values())
     title_hashes: np.ndarray  # its title's content words (uint32, sorted)
-    embedding: np.ndarray  # unit vector of its title and lead (float16, as stored: a run that
-    # placed the article and one that loaded it from the store decide the same)
+    embedding: np.ndarray  # unit vector of its title and lead (float16 as stored; a row read from
+    # the table: as kept, quantized(). Both a run that placed the article and one that loaded it
+    # from the store keep it so, and decide the same)
 
     @property
     def short(self) -> bool:
@@ -174,7 +177,7 @@ def _headroom(size: int) -> int:
 
 
 class ArticleTable:
-    """Articles by slot: fixed-size fields in columns, hash sets in one pool."""
+    """Articles by slot: fixed-size fields in columns, hash sets in two pools (words; terms)."""
 
     def __init__(self, capacity: int = 1024) -> None:
         self._slot: dict[int, int] = {}
