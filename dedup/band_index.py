@@ -111,7 +111,8 @@ class BandIndex:
 
     def query(self, values: np.ndarray) -> set[int]:
         """Articles sharing at least one band key with these values."""
-        keys = self.keys(values)
+        # Sorted, each binary search starts where the last ended: fewer reads of a large array.
+        keys = np.sort(self.keys(values))
         found: set[int] = set()
         if len(self._keys):
             low, hit = find_sorted(self._keys, keys)

@@ -481,7 +481,11 @@ def decide_placement(fp: Fingerprint, candidates: Candidates, rewrites: bool = T
     # Story score: exact Jaccard of content words, all candidates in one numpy pass.
     sizes = candidates.word_counts
     own_words = word_values(fp.word_hashes)  # as the index keeps its candidates' words
-    shared = _shared_counts(own_words, candidates.words, sizes)
+    # 16-bit words: a membership table of all 65,536 values finds each candidate word in one
+    # lookup (a binary search into the article's words took a tenth of a placement).
+    member = np.zeros(1 << 16, dtype=bool)
+    member[own_words] = True
+    shared = run_sums(member[candidates.words], sizes)
     own = len(own_words)
     union = own + sizes - shared
     story_scores = np.divide(shared, union, out=np.zeros(len(ids)), where=(union > 0) & (own > 0))
