@@ -478,7 +478,7 @@ def decide_placement(fp: Fingerprint, candidates: Candidates, rewrites: bool = T
     # Copy score: the estimated Jaccard of 3-shingles, from the low bits of their MinHash values
     # as the index keeps them (copy_score).
     copy_scores = copy_score(candidates.shingles, fp.shingle_hash.hashvalues)
-    # Story score: exact Jaccard of content words, all candidates in one numpy pass.
+    # Story score: Jaccard of content words (their 16-bit values, as kept), all candidates at once.
     sizes = candidates.word_counts
     own_words = word_values(fp.word_hashes)  # as the index keeps its candidates' words
     # 16-bit words: a membership table of all 65,536 values finds each candidate word in one
