@@ -15,9 +15,10 @@ import shutil
 import sys
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -30,6 +31,7 @@ _PREFECT_DEFAULTS = {
 # Loggers whose INFO lines say how far a run has got.
 _PROGRESS_LOGGERS = ("wirewatch", "prefect.flow_runs", "prefect.task_runs")
 STEPS_LOGGER = "wirewatch.flows.steps"
+T = TypeVar("T")
 
 
 def prefect_api_url(env: dict[str, str] | None = None) -> str | None:
@@ -125,6 +127,17 @@ class Reporting:
             ours.setLevel(level)
             if self.status:
                 self.status.erase()
+
+    def stages(self, as_flow: Callable[[], T], directly: Callable[[logging.Logger], T]) -> T:
+        """Run a command's stages: as a Prefect flow (`as_flow` imports it) when a Prefect server
+        is configured, so the run shows in its UI; else in this process, without Prefect's import
+        or a temporary server, logging to the logger `directly` is given."""
+        if prefect_api_url():
+            prepare_prefect(self.verbose)
+            with self.active():
+                return as_flow()
+        with self.active() as log:
+            return directly(log)
 
     def print_problems(self, already_shown: tuple[str, ...] = ()) -> None:
         """Each warning and error once, except those the summary has printed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -16,8 +17,9 @@ from wirewatch.cli_common import (
     print_summary,
     verbose_option,
 )
-from wirewatch.cli_logging import Reporting, prefect_api_url, prepare_prefect
+from wirewatch.cli_logging import Reporting, prepare_prefect
 from wirewatch.errors import WirewatchError
+from wirewatch.records import RunSummary
 
 
 @click.command()
@@ -106,17 +108,18 @@ def ingest(
     """
     settings = load_cli_settings(config, db)
     reporting = Reporting(verbose, as_json)
-    if prefect_api_url():
-        prepare_prefect(verbose)
+
+    def as_flow() -> RunSummary:
         from wirewatch.flows.pipeline import ingest_flow
 
-        with reporting.active():
-            summary = ingest_flow(settings, list(files), source)
-    else:
+        return ingest_flow(settings, list(files), source)
+
+    def directly(log: logging.Logger) -> RunSummary:
         from wirewatch.flows import steps
 
-        with reporting.active() as log:
-            summary = steps.ingest(settings, list(files), source, log)
+        return steps.ingest(settings, list(files), source, log)
+
+    summary = reporting.stages(as_flow, directly)
     print_summary(summary, as_json, settings.database)
     reporting.print_problems(summary.errors)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,10 +16,13 @@ from wirewatch.cli_common import (
     load_cli_settings,
     open_cli_store,
 )
-from wirewatch.cli_logging import Reporting, prefect_api_url, prepare_prefect
+from wirewatch.cli_logging import Reporting
 from wirewatch.errors import WirewatchError
 from wirewatch.settings import Settings
 from wirewatch.tables import render_table
+
+if TYPE_CHECKING:  # flows.commit loads numpy and datasketch: not for every command
+    from wirewatch.flows.commit import DeliveryReport
 
 
 def _explain_cluster(config: str | None, db: str | None, cluster_id: int, as_json: bool) -> None:
@@ -200,17 +204,18 @@ def _deliver_now(settings: Settings, as_json: bool) -> None:
     """Pending and failed alerts delivered now: in this process, or as a Prefect flow when a
     Prefect server is configured (PREFECT_API_URL)."""
     reporting = Reporting(False, as_json)
-    if prefect_api_url():
-        prepare_prefect(False)
+
+    def as_flow() -> DeliveryReport:
         from wirewatch.flows.pipeline import deliver_flow
 
-        with reporting.active():
-            report = deliver_flow(settings)
-    else:
+        return deliver_flow(settings)
+
+    def directly(log: logging.Logger) -> DeliveryReport:
         from wirewatch.flows import steps
 
-        with reporting.active() as log:
-            report = steps.deliver(settings, True, log)
+        return steps.deliver(settings, True, log)
+
+    report = reporting.stages(as_flow, directly)
     click.echo(f"{report.sent} sent, {report.pending} pending, {report.failed} failed", err=True)
     reporting.print_problems()
 
