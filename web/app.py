@@ -61,6 +61,7 @@ SECURITY_HEADERS = [
 _CLUSTER = re.compile(r"/clusters/(\d{1,18})")  # beyond 18 digits SQLite integers overflow
 _CLUSTER_STATE = re.compile(r"/clusters/(\d{1,18})/state")
 _TOPIC_ATOM = re.compile(r"/topics/(.+)\.atom")
+_LOCAL_PATH = re.compile(r"/(?![/\\])[!-~]*")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -289,5 +290,7 @@ def _here(request: Request) -> str:
 
 
 def _is_local_path(target: str) -> bool:
-    # "//host" and "/\host" are other sites to a browser; only plain paths of ours come back.
-    return target.startswith("/") and not target.startswith(("//", "/\\"))
+    # One "/", then printable ASCII without spaces: browsers read "//host" and "/\host" as other
+    # sites and drop tabs and newlines first ("/\t/host" is "//host"), and a CR or LF would end
+    # the Location header and start one of the sender's choosing.
+    return _LOCAL_PATH.fullmatch(target) is not None
