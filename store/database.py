@@ -58,5 +58,10 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def data_version(self) -> int:
+        """Changes when another connection has committed since this one last asked (SQLite's
+        PRAGMA data_version); this connection's own commits leave it as it was."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
     def count(self, table: str, where: str = "") -> int:
         return int(self.db.execute(f"SELECT COUNT(*) FROM {table} {where}").fetchone()[0])
