@@ -77,7 +77,7 @@ def test_lookup_order_env_then_local_file_then_demo(tmp_path: Path, monkeypatch:
         ("[alerts]", "[alerts]\ncolour = 1", "alerts.colour", "unknown key"),
         ("window_days = 3", "window_days = 0", "stories.window_days", "greater than 0"),
         ("window_days = 3", 'window_days = "7"', "stories.window_days", "expected an integer"),
-        ("workers = 3", "workers = -1", "extract.workers", "0 (one per core) or more"),
+        ("workers = 3", "workers = -1", "extract.workers", "must be from 0 to 256 (got -1)"),
         ("workers = 3", "workers = 1.5", "extract.workers", "expected an integer"),
     ],
 )

@@ -7,11 +7,79 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 # --- network: servers that misbehave --------------------------------------------------------
 
 # --- feeds: entries without links, huge feeds -----------------------------------------------
 
 # --- config, files and the command line -----------------------------------------------------
+
+
+def wirewatch(*args: str, cwd: Path, timeout: float = 60) -> Any:
+    """The real command in a child process, as a user runs it; its CompletedProcess."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", "from wirewatch.cli import main; main()", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def one_error_line(done: Any) -> str:
+    """The command failed with exit 1 and said so in one line, without a traceback."""
+    assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def test_config_in_invalid_utf8_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "latin1.toml"
+    config.write_bytes("# Zürich desk\n[stories]\nwindow_days = 3\n".encode("latin-1"))
+    line = one_error_line(wirewatch("clusters", "--config", str(config), cwd=tmp_path))
+    assert line == f"Error: {config}: not UTF-8 text (byte 0xfc on line 1)"
+    assert not (tmp_path / "wirewatch.db").exists()
+
+
+SECONDS = "greater than 0 and at most 3600"
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "allowed"),
+    [
+        ("[fetch]\nconnect_timeout_s = nan", "fetch.connect_timeout_s", SECONDS),
+        ("[fetch]\nread_timeout_s = inf", "fetch.read_timeout_s", SECONDS),
+        ("[fetch]\ntotal_timeout_s = 1e300", "fetch.total_timeout_s", SECONDS),
+        ("[fetch]\ntotal_timeout_s = -inf", "fetch.total_timeout_s", SECONDS),
+        ("[fetch]\nmax_redirects = -1", "fetch.max_redirects", "from 0 to 20"),
+        ("[fetch]\nmax_redirects = 1000000", "fetch.max_redirects", "from 0 to 20"),
+        ("[fetch]\nmax_page_bytes = -5", "fetch.max_page_bytes", "from 1 to 1073741824"),
+        ("[fetch]\nmax_feed_bytes = 9223372036854775807", "fetch.max_feed_bytes", "from 1 to 1073741824"),
+        ("[fetch]\nconcurrency = 100000", "fetch.concurrency", "from 1 to 256"),
+        ("[fetch]\nper_host_concurrency = 0", "fetch.per_host_concurrency", "from 1 to 64"),
+        ("[stories]\nwindow_days = 1e300", "stories.window_days", "greater than 0 and at most 365"),
+        ("[stories]\nwindow_days = nan", "stories.window_days", "greater than 0 and at most 365"),
+        ("[schedule]\ninterval_minutes = inf", "schedule.interval_minutes", "at most 43200"),
+        ("[alerts]\nmax_attempts = 1000000000", "alerts.max_attempts", "from 1 to 100"),
+        ("[extract]\nworkers = 100000", "extract.workers", "from 0 to 256"),
+        (
+            "[[feeds]]\nurl = 'https://example.com/a.xml'\n"
+            "[[feeds]]\nurl = 'https://example.com/b.xml'\ninterval_minutes = 1e300",
+            "feeds[1].interval_minutes",
+            "greater than 0 and at most 43200",
+        ),
+    ],
+)
+def test_absurd_numbers_in_the_config_stop_with_the_key_and_its_range(
+    tmp_path: Path, toml: str, key: str, allowed: str
+) -> None:
+    config = tmp_path / "wirewatch.toml"
+    config.write_text(toml + "\n", encoding="utf-8")
+    line = one_error_line(wirewatch("run", "--config", str(config), cwd=tmp_path))
+    assert line.startswith(f"Error: {config}: {key}: must be "), line
+    assert allowed in line and "(got " in line, line
+
 
 # --- the review page ---------------------------------------------------------------------------
 

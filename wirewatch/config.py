@@ -22,6 +22,7 @@ from wirewatch.errors import ConfigError
 from wirewatch.query import check_fts_query
 from wirewatch.settings import (
     CONFIG_ENV_VAR,
+    CONFIG_RANGES,
     DEFAULT_DB_PATH,
     DEFAULT_INTERVAL_MINUTES,
     DEFAULT_STORY_WINDOW_DAYS,
@@ -66,10 +67,7 @@ def load_settings(
     env: Mapping[str, str] | None = None,
 ) -> Settings:
     path, is_demo = find_config(explicit, env)
-    try:
-        raw_text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(path), None, f"cannot read config file ({exc.strerror})") from exc
+    raw_text = _read_config_text(path)
     if is_demo:
         raw_text = raw_text.replace("${BASE_URL}", DEMO_BASE_URL)
     try:
@@ -85,6 +83,19 @@ def load_settings(
         if not db.is_absolute():
             return _replace(settings, database=str(path.parent / db))
     return settings
+
+
+def _read_config_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), None, f"cannot read config file ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        # TOML is UTF-8; a file saved as Latin-1 or UTF-16 names the first byte that is not.
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            str(path), None, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} on line {line})"
+        ) from None
 
 
 def _replace(settings: Settings, **changes: Any) -> Settings:
@@ -129,6 +140,23 @@ class _Reader:
         wrong_bool = isinstance(value, bool) and bool not in _as_tuple(kind)
         if wrong_bool or not isinstance(value, kind):
             raise ConfigError(self.path, full, f"expected {_kind_name(kind)}, got {_type_name(value)}")
+        return value
+
+    def number(
+        self,
+        table: dict[str, Any],
+        key: str,
+        kind: type | tuple[type, ...],
+        prefix: str,
+        default: Any = None,
+    ) -> Any:
+        """A number within its settings.CONFIG_RANGES entry (found by the key without its list
+        index: `feeds[3].interval_minutes` has the range of `feeds.interval_minutes`)."""
+        value = self.typed(table, key, kind, prefix, default)
+        allowed = CONFIG_RANGES[f"{prefix.split('[')[0]}.{key}"]
+        if value is not None and not allowed.contains(value):
+            full = f"{prefix}.{key}" if prefix else key
+            raise ConfigError(self.path, full, f"must be {allowed.describe()} (got {value!r})")
         return value
 
     def http_url(self, value: str, key: str) -> str:
@@ -180,9 +208,7 @@ def _parse_feeds(r: _Reader, value: Any) -> list[FeedConfig]:
         prefix = f"feeds[{i}]"
         r.check_keys(table, {"name", "url", "interval_minutes"}, prefix)
         url = r.http_url(r.typed(table, "url", str, prefix, required=True), f"{prefix}.url")
-        interval = r.typed(table, "interval_minutes", (int, float), prefix)
-        if interval is not None and interval <= 0:
-            raise ConfigError(r.path, f"{prefix}.interval_minutes", "must be greater than 0")
+        interval = r.number(table, "interval_minutes", (int, float), prefix)
         name = r.typed(table, "name", str, prefix) or urlsplit(url).hostname or url
         if url in seen:
             raise ConfigError(r.path, f"{prefix}.url", f"duplicate feed URL {url!r}")
@@ -233,9 +259,7 @@ def _parse_alerts(r: _Reader, value: Any) -> AlertSettings:
         r.check_keys(hook, {"url", "secret"}, prefix)
         url = r.http_url(r.typed(hook, "url", str, prefix, required=True), f"{prefix}.url")
         webhooks.append(WebhookConfig(url=url, secret=r.typed(hook, "secret", str, prefix)))
-    max_attempts = r.typed(table, "max_attempts", int, "alerts", 8)
-    if max_attempts < 1:
-        raise ConfigError(r.path, "alerts.max_attempts", "must be at least 1")
+    max_attempts = r.number(table, "max_attempts", int, "alerts", 8)
     return AlertSettings(urls=tuple(urls), webhooks=tuple(webhooks), max_attempts=max_attempts)
 
 
@@ -263,14 +287,14 @@ def _parse_fetch(r: _Reader, value: Any) -> FetchSettings:
         if not isinstance(host, str) or not host or "/" in host:
             raise ConfigError(r.path, f"fetch.allowed_hosts[{i}]", f"expected a host name, got {host!r}")
     settings = FetchSettings(
-        connect_timeout_s=float(r.typed(table, "connect_timeout_s", number, "fetch", d.connect_timeout_s)),
-        read_timeout_s=float(r.typed(table, "read_timeout_s", number, "fetch", d.read_timeout_s)),
-        total_timeout_s=float(r.typed(table, "total_timeout_s", number, "fetch", d.total_timeout_s)),
-        max_feed_bytes=r.typed(table, "max_feed_bytes", int, "fetch", d.max_feed_bytes),
-        max_page_bytes=r.typed(table, "max_page_bytes", int, "fetch", d.max_page_bytes),
-        max_redirects=r.typed(table, "max_redirects", int, "fetch", d.max_redirects),
-        concurrency=r.typed(table, "concurrency", int, "fetch", d.concurrency),
-        per_host_concurrency=r.typed(table, "per_host_concurrency", int, "fetch", d.per_host_concurrency),
+        connect_timeout_s=float(r.number(table, "connect_timeout_s", number, "fetch", d.connect_timeout_s)),
+        read_timeout_s=float(r.number(table, "read_timeout_s", number, "fetch", d.read_timeout_s)),
+        total_timeout_s=float(r.number(table, "total_timeout_s", number, "fetch", d.total_timeout_s)),
+        max_feed_bytes=r.number(table, "max_feed_bytes", int, "fetch", d.max_feed_bytes),
+        max_page_bytes=r.number(table, "max_page_bytes", int, "fetch", d.max_page_bytes),
+        max_redirects=r.number(table, "max_redirects", int, "fetch", d.max_redirects),
+        concurrency=r.number(table, "concurrency", int, "fetch", d.concurrency),
+        per_host_concurrency=r.number(table, "per_host_concurrency", int, "fetch", d.per_host_concurrency),
         allowed_hosts=frozenset(h.lower() for h in hosts),
         allow_private_networks=r.typed(
             table, "allow_private_networks", bool, "fetch", d.allow_private_networks
@@ -278,17 +302,6 @@ def _parse_fetch(r: _Reader, value: Any) -> FetchSettings:
         proxy=r.typed(table, "proxy", str, "fetch", d.proxy),
         user_agent=r.typed(table, "user_agent", str, "fetch", d.user_agent),
     )
-    for key in (
-        "connect_timeout_s",
-        "read_timeout_s",
-        "total_timeout_s",
-        "max_feed_bytes",
-        "max_page_bytes",
-        "concurrency",
-        "per_host_concurrency",
-    ):
-        if getattr(settings, key) <= 0:
-            raise ConfigError(r.path, f"fetch.{key}", "must be greater than 0")
     if settings.proxy:
         r.http_url(settings.proxy, "fetch.proxy")
     return settings
@@ -298,7 +311,7 @@ def _parse_schedule(r: _Reader, value: Any) -> ScheduleSettings:
     table = r.table(value, "schedule")
     r.check_keys(table, {"interval_minutes", "cron", "timezone"}, "schedule")
     cron = r.typed(table, "cron", str, "schedule")
-    interval = r.typed(table, "interval_minutes", (int, float), "schedule")
+    interval = r.number(table, "interval_minutes", (int, float), "schedule")
     timezone = r.typed(table, "timezone", str, "schedule", "UTC")
     if cron and interval:
         raise ConfigError(r.path, "schedule", "set interval_minutes or cron, not both")
@@ -307,8 +320,6 @@ def _parse_schedule(r: _Reader, value: Any) -> ScheduleSettings:
             CronSim(cron, datetime.now())
         except CronSimError as exc:
             raise ConfigError(r.path, "schedule.cron", f"invalid cron expression {cron!r}: {exc}") from None
-    if interval is not None and interval <= 0:
-        raise ConfigError(r.path, "schedule.interval_minutes", "must be greater than 0")
     try:
         ZoneInfo(timezone)
     except (ValueError, ZoneInfoNotFoundError):
@@ -323,18 +334,14 @@ def _parse_schedule(r: _Reader, value: Any) -> ScheduleSettings:
 def _parse_stories(r: _Reader, value: Any) -> StorySettings:
     table = r.table(value, "stories")
     r.check_keys(table, {"window_days"}, "stories")
-    window = r.typed(table, "window_days", (int, float), "stories", DEFAULT_STORY_WINDOW_DAYS)
-    if window <= 0:
-        raise ConfigError(r.path, "stories.window_days", "must be greater than 0")
+    window = r.number(table, "window_days", (int, float), "stories", DEFAULT_STORY_WINDOW_DAYS)
     return StorySettings(window_days=float(window))
 
 
 def _parse_extract(r: _Reader, value: Any) -> ExtractSettings:
     table = r.table(value, "extract")
     r.check_keys(table, {"workers"}, "extract")
-    workers = r.typed(table, "workers", int, "extract", 0)
-    if workers < 0:
-        raise ConfigError(r.path, "extract.workers", "must be 0 (one per core) or more")
+    workers = r.number(table, "workers", int, "extract", 0)
     return ExtractSettings(workers=workers)
 
 

@@ -18,6 +18,51 @@ TOPIC_MODES = ("new_story", "every_article", "digest")
 
 
 @dataclass(frozen=True, slots=True)
+class Range:
+    """The values a number in the config may take; NaN and infinities never fit."""
+
+    low: float
+    high: float
+    # A timeout or an interval of 0 means nothing sensible: the low end itself is refused.
+    low_excluded: bool = False
+
+    def contains(self, value: float) -> bool:
+        above = value > self.low if self.low_excluded else value >= self.low
+        return above and value <= self.high  # False for NaN: every comparison with it is
+
+    def describe(self) -> str:
+        low, high = _plain(self.low), _plain(self.high)
+        return f"greater than {low} and at most {high}" if self.low_excluded else f"from {low} to {high}"
+
+
+def _plain(number: float) -> str:
+    """1073741824, not 1.07374e+09: the number as a user would type it."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+# What config.py accepts, by key. Far beyond any real use, near enough that a slip (`-1`,
+# `1e300`, `nan`) stops with one line instead of overflowing a date, turning a cap or a timeout
+# off, or starting 100,000 connections. The README's Configuration section lists them.
+_SECONDS = Range(0, 3600, low_excluded=True)  # an hour: no feed or page is worth waiting longer
+_MINUTES = Range(0, 43_200, low_excluded=True)  # 30 days between polls
+CONFIG_RANGES: dict[str, Range] = {
+    "feeds.interval_minutes": _MINUTES,
+    "alerts.max_attempts": Range(1, 100),
+    "fetch.connect_timeout_s": _SECONDS,
+    "fetch.read_timeout_s": _SECONDS,
+    "fetch.total_timeout_s": _SECONDS,
+    "fetch.max_feed_bytes": Range(1, 1 << 30),  # 1 GiB: a body is held in memory whole
+    "fetch.max_page_bytes": Range(1, 1 << 30),
+    "fetch.max_redirects": Range(0, 20),  # 20: what browsers follow
+    "fetch.concurrency": Range(1, 256),
+    "fetch.per_host_concurrency": Range(1, 64),
+    "schedule.interval_minutes": _MINUTES,
+    "stories.window_days": Range(0, 365, low_excluded=True),  # the story index holds the window
+    "extract.workers": Range(0, 256),  # 0: one per core
+}
+
+
+@dataclass(frozen=True, slots=True)
 class FeedConfig:
     name: str
     url: str
