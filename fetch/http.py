@@ -1,18 +1,21 @@
-"""HTTP GET with explicit limits: timeouts, byte caps (counted after decompression), a redirect
-limit, http(s) only, and no private-network targets unless the config allows them."""
+"""HTTP GET with explicit limits: one deadline per request (headers included), byte caps on the
+wire and after decompression, a redirect limit, http(s) only, and no private-network targets
+unless the config allows them (checked on the address actually connected to)."""
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
-import time
+import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from wirewatch.errors import FetchError
+from wirewatch.fetch.addresses import is_ip_literal, is_public_address
+from wirewatch.fetch.decoding import content_coding, read_decoded
+from wirewatch.fetch.network import RefusedAddress, deadline, guarded_transport
 from wirewatch.fetch.schedule import parse_max_age, parse_retry_after
 from wirewatch.settings import FetchSettings
 from wirewatch.timeutil import utc_now
@@ -39,18 +42,6 @@ class FetchResult:
         return self.body.decode(_charset(self.content_type), errors="replace")
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-
-
 class Fetcher:
     """One HTTP client for a run; thread-safe, so feeds and pages can be fetched concurrently."""
 
@@ -64,13 +55,13 @@ class Fetcher:
             write=settings.read_timeout_s,
             pool=settings.total_timeout_s,
         )
+        self.proxy = settings.proxy or environment_proxy()
+        limits = httpx.Limits(max_connections=settings.concurrency * 2)
         self.client = httpx.Client(
             timeout=timeout,
             follow_redirects=False,  # followed by hand, so every hop is checked
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-            proxy=settings.proxy,
-            transport=transport,
-            limits=httpx.Limits(max_connections=settings.concurrency * 2),
+            transport=transport or guarded_transport(settings.allow_private_networks, limits, self.proxy),
         )
 
     def close(self) -> None:
@@ -103,12 +94,19 @@ class Fetcher:
             raise FetchError(url, f"refused: {parts.hostname} is not in [fetch] allowed_hosts")
         if self.settings.allow_private_networks:
             return
-        try:
-            addresses = [parts.hostname] if _is_ip(parts.hostname) else _resolve(parts.hostname)
-        except OSError as exc:
-            raise FetchError(url, f"cannot resolve host ({exc})") from exc
+        # Names are checked where the connection is made (fetch.network), except through a
+        # proxy, which resolves them itself: then the name's addresses are checked here.
+        if is_ip_literal(parts.hostname):
+            addresses = [parts.hostname]
+        elif self.proxy:
+            try:
+                addresses = _resolve(parts.hostname)
+            except (OSError, UnicodeError) as exc:
+                raise FetchError(url, f"cannot resolve host ({exc})") from exc
+        else:
+            return
         for address in addresses:
-            if not _is_public(address):
+            if not is_public_address(address):
                 raise FetchError(
                     url,
                     f"refused: {parts.hostname} is a private address ({address}); "
@@ -129,11 +127,14 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        deadline = time.monotonic() + self.settings.total_timeout_s
         for _ in range(self.settings.max_redirects + 1):
             self.check_target(url)
             try:
-                with self._host_slot(url), self.client.stream("GET", url, headers=headers) as response:
+                with (
+                    self._host_slot(url),
+                    deadline(self.settings.total_timeout_s),
+                    self.client.stream("GET", url, headers=headers) as response,
+                ):
                     if response.is_redirect and "location" in response.headers:
                         url = urljoin(url, response.headers["location"])
                         continue
@@ -146,7 +147,8 @@ class Fetcher:
                             status=response.status_code,
                             retry_after_s=parse_retry_after(response.headers.get("retry-after"), utc_now()),
                         )
-                    body = _read_capped(response, url, max_bytes, deadline)
+                    coding = content_coding(response.headers.get("content-encoding", ""), url)
+                    body = read_decoded(response.iter_raw(), coding, max_bytes, url)
                     return FetchResult(
                         url=url,
                         status=response.status_code,
@@ -159,32 +161,21 @@ class Fetcher:
                         ),
                     )
             except httpx.TimeoutException as exc:
-                raise FetchError(url, f"timed out ({type(exc).__name__})") from exc
-            except httpx.HTTPError as exc:
+                raise FetchError(url, f"timed out ({type(exc).__name__}: {exc})") from exc
+            except RefusedAddress as exc:
+                raise FetchError(url, str(exc)) from exc
+            except httpx.InvalidURL as exc:  # not an HTTPError; raised for a bad Location too
+                raise FetchError(url, f"refused: invalid or non-http URL ({exc})") from exc
+            except (httpx.HTTPError, httpx.StreamError, ValueError, OSError) as exc:
                 raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc
         raise FetchError(url, f"more than {self.settings.max_redirects} redirects")
 
 
-def _read_capped(response: httpx.Response, url: str, max_bytes: int, deadline: float) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    # iter_bytes() yields decompressed data, so a gzip bomb is counted at its inflated size.
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise FetchError(url, f"larger than the {max_bytes}-byte cap")
-        if time.monotonic() > deadline:
-            raise FetchError(url, "timed out (total time limit)")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+def environment_proxy() -> str | None:
+    """The proxy HTTPS_PROXY, HTTP_PROXY or ALL_PROXY names, when the config sets none
+    (NO_PROXY is not read: set [fetch] proxy to choose per config)."""
+    found = urllib.request.getproxies_environment()
+    return found.get("https") or found.get("http") or found.get("all") or None
 
 
 def _resolve(host: str) -> list[str]:

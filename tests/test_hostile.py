@@ -4,25 +4,225 @@ open web, and what a careless config or a broken page does. Every case asserts a
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import gzip
+import socket
+import threading
+import time
+import tracemalloc
+import zlib
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from wirewatch.errors import FetchError
+from wirewatch.fetch.http import Fetcher
+from wirewatch.settings import FetchSettings
+
 # --- network: servers that misbehave --------------------------------------------------------
+
+
+class _Hostile(BaseHTTPRequestHandler):
+    """One loopback server for every misbehaving response; the path names the behaviour."""
+
+    protocol_version = "HTTP/1.1"
+    routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.hits.append(self.path)
+        self.routes[self.path.split("?")[0]](self)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _route(path: str) -> Callable[[Callable[[BaseHTTPRequestHandler], None]], None]:
+    def register(handler: Callable[[BaseHTTPRequestHandler], None]) -> None:
+        _Hostile.routes[path] = handler
+
+    return register
+
+
+def _gzip_of_zeros(size: int) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1 << 20)
+    return b"".join(packer.compress(block) for _ in range(size >> 20)) + packer.flush()
+
+
+GIGABYTE_OF_ZEROS = _gzip_of_zeros(1 << 30)  # about 1 MB on the wire
+BOMB_IN_A_BOMB = gzip.compress(GIGABYTE_OF_ZEROS, 9)  # a few KB on the wire, 1 GB twice inflated
+
+
+def _send(handler: BaseHTTPRequestHandler, body: bytes, **headers: str) -> None:
+    handler.send_response(200)
+    for name, value in {"Content-Type": "application/rss+xml", **headers}.items():
+        handler.send_header(name.replace("_", "-"), value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    with contextlib.suppress(OSError):  # the client hangs up once it has seen enough
+        handler.wfile.write(body)
+
+
+_route("/bomb-stacked")(lambda h: _send(h, BOMB_IN_A_BOMB, Content_Encoding="gzip, gzip"))
+_route("/bomb")(lambda h: _send(h, GIGABYTE_OF_ZEROS, Content_Encoding="gzip"))
+
+
+@_route("/endless")
+def _endless(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html")
+    handler.send_header("Connection", "close")
+    handler.end_headers()
+    block = b"<p>" + b"x" * 65536
+    with contextlib.suppress(OSError):
+        for _ in range(1 << 14):  # 1 GB unless the client hangs up first
+            handler.wfile.write(block)
+
+
+@_route("/slow-headers")
+def _slow_headers(handler: BaseHTTPRequestHandler) -> None:
+    with contextlib.suppress(OSError):
+        for byte in b"HTTP/1.1 200 OK\r\nX-Padding: " + b"a" * 600:
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(0.1)
+
+
+for _scheme, _target in [
+    ("js", "javascript:alert(1)"),
+    ("data", "data:text/html,hi"),
+    ("mail", "mailto:a@b.c"),
+]:
+    _route(f"/to-{_scheme}")(
+        lambda h, target=_target: (h.send_response(302), h.send_header("Location", target), h.end_headers())
+    )
+_route("/loop")(lambda h: (h.send_response(302), h.send_header("Location", "/loop"), h.end_headers()))
+
+
+def _timed(call: Callable[[], object]) -> tuple[BaseException | None, float, float]:
+    """What `call` raised, its wall time and the peak memory it allocated (MB, tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    started = time.monotonic()
+    raised: BaseException | None = None
+    try:
+        call()
+    except BaseException as exc:  # noqa: BLE001 - returned to the test, which asserts on it
+        raised = exc
+    took = time.monotonic() - started
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    return raised, took, peak
+
+
+PAGE_CAP = 5_000_000
+
+
+@pytest.mark.parametrize(
+    ("path", "message", "seconds", "megabytes"),
+    [
+        ("/bomb-stacked", "refused: stacked Content-Encoding 'gzip, gzip'", 2, 5),
+        ("/bomb", f"larger than the {PAGE_CAP}-byte cap", 5, 3 * PAGE_CAP / 1e6),
+        ("/endless", f"larger than the {PAGE_CAP}-byte cap", 5, 3 * PAGE_CAP / 1e6),
+        ("/slow-headers", "timed out", 2.5, 5),
+        ("/to-js", "refused: invalid or non-http URL", 2, 5),
+        ("/to-data", "refused: invalid or non-http URL", 2, 5),
+        ("/to-mail", "refused: invalid or non-http URL", 2, 5),
+        ("/loop", "more than 5 redirects", 2, 5),
+    ],
+)
+def test_a_hostile_response_is_one_bounded_fetch_error(
+    hostile: str, path: str, message: str, seconds: float, megabytes: float
+) -> None:
+    settings = FetchSettings(
+        allow_private_networks=True, total_timeout_s=1.5, read_timeout_s=1, max_redirects=5
+    )
+    with Fetcher(settings) as fetcher:
+        raised, took, peak = _timed(lambda: fetcher.get(hostile + path, max_bytes=PAGE_CAP))
+    assert isinstance(raised, FetchError), raised
+    assert message in str(raised) and "\n" not in str(raised)
+    assert str(raised).startswith(hostile), str(raised)  # names the URL
+    assert took < seconds, took
+    assert peak < megabytes, peak
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "100.100.100.200",  # shared address space (RFC 6598): a cloud metadata service
+        "169.254.169.254",
+        "[fec0::1]",  # deprecated site-local IPv6
+        "[::ffff:127.0.0.1]",
+        "[64:ff9b::7f00:1]",  # NAT64 of 127.0.0.1
+        "[2002:7f00:1::]",  # 6to4 of 127.0.0.1
+        "2130706433",  # 127.0.0.1 as one number
+        "0x7f000001",
+        "127.1",
+        "0177.0.0.1",
+        "localhost",
+    ],
+)
+def test_a_private_address_in_any_notation_is_refused_without_connecting(hostile: str, host: str) -> None:
+    _Hostile.routes["/inside"] = lambda h: _send(h, b"secret")
+    _Hostile.hits.clear()
+    port = hostile.rsplit(":", 1)[1]
+    with Fetcher(FetchSettings(total_timeout_s=3)) as fetcher:
+        raised, took, _ = _timed(lambda: fetcher.get(f"http://{host}:{port}/inside", max_bytes=1000))
+    assert isinstance(raised, FetchError) and "refused: " in str(raised), raised
+    assert "/inside" not in _Hostile.hits and took < 2
+
+
+def test_a_rebinding_name_connects_only_to_the_address_that_was_checked(
+    hostile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebinding DNS server answers a public address first and loopback afterwards. The
+    system resolver cannot be pointed at a loopback DNS server, so its answers are given here."""
+    answers = iter(["8.8.8.8"] + ["127.0.0.1"] * 10)
+    real = socket.getaddrinfo
+
+    def rebinding(host: str, port: object, *args: Any, **kwargs: Any) -> Any:
+        if host != "rebind.example":
+            return real(host, port, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), int(str(port or 80))))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    _Hostile.routes["/inside"] = lambda h: _send(h, b"secret")
+    _Hostile.hits.clear()
+    port = hostile.rsplit(":", 1)[1]
+    with Fetcher(FetchSettings(connect_timeout_s=1, total_timeout_s=2)) as fetcher:
+        raised, took, _ = _timed(lambda: fetcher.get(f"http://rebind.example:{port}/inside", max_bytes=1000))
+    assert isinstance(raised, FetchError), raised
+    assert "/inside" not in _Hostile.hits and took < 3
+
 
 # --- feeds: entries without links, huge feeds -----------------------------------------------
 
 # --- config, files and the command line -----------------------------------------------------
 
 
-def wirewatch(*args: str, cwd: Path, timeout: float = 60) -> Any:
-    """The real command in a child process, as a user runs it; its CompletedProcess."""
+def wirewatch(*args: str, cwd: Path, timeout: float = 60, **options: Any) -> Any:
+    """The real command in a child process, as a user runs it; its CompletedProcess. `options`
+    go to subprocess.run (`user=` to run it as someone else)."""
     import subprocess
     import sys
 
     command = [sys.executable, "-c", "from wirewatch.cli import main; main()", *args]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, **options)
 
 
 def one_error_line(done: Any) -> str:
@@ -79,6 +279,79 @@ def test_absurd_numbers_in_the_config_stop_with_the_key_and_its_range(
     line = one_error_line(wirewatch("run", "--config", str(config), cwd=tmp_path))
     assert line.startswith(f"Error: {config}: {key}: must be "), line
     assert allowed in line and "(got " in line, line
+
+
+def test_database_path_that_is_a_folder_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    config = tmp_path / "wirewatch.toml"
+    config.write_text('database = "data"\n', encoding="utf-8")
+    line = one_error_line(wirewatch("clusters", "--config", str(config), cwd=tmp_path))
+    assert line == f"Error: {tmp_path / 'data'}: is a folder, not a database file"
+    for command in ("run", "feeds", "alerts", "ui"):
+        line = one_error_line(
+            wirewatch(command, "--config", str(config), "--db", str(tmp_path), cwd=tmp_path)
+        )
+        assert line == f"Error: {tmp_path}: is a folder, not a database file", command
+
+
+def test_a_missing_database_folder_is_named_and_not_created(tmp_path: Path) -> None:
+    config = tmp_path / "wirewatch.toml"
+    config.write_text('database = "archive/2026/news.db"\n', encoding="utf-8")
+    line = one_error_line(wirewatch("run", "--config", str(config), cwd=tmp_path))
+    missing = tmp_path / "archive" / "2026"
+    assert line == (
+        f"Error: {missing / 'news.db'}: the database folder {missing} does not exist "
+        "(create it, or choose another path)"
+    )
+    seed = tmp_path / "page.txt"
+    seed.write_text("Title\n\n" + "A paragraph of a saved page. " * 20, encoding="utf-8")
+    line = one_error_line(
+        wirewatch("ingest", str(seed), "--db", str(tmp_path / "typo" / "w.db"), cwd=tmp_path)
+    )
+    assert f"the database folder {tmp_path / 'typo'} does not exist" in line
+    assert not (tmp_path / "archive").exists() and not (tmp_path / "typo").exists()
+
+
+def _drop_root_powers() -> None:
+    """In the child before exec: root without the capabilities that let it write any file, so
+    file modes bind it as they bind a user (CI runs as root)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_capbset_drop = 24
+    for capability in (1, 2, 3):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
+        if libc.prctl(pr_capbset_drop, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def as_a_user() -> dict[str, Any]:
+    """subprocess options under which read-only files are read-only: nothing unless this is root."""
+    import os
+
+    return {"preexec_fn": _drop_root_powers} if os.geteuid() == 0 else {}
+
+
+def test_a_read_only_database_file_or_folder_is_one_line(tmp_path: Path) -> None:
+    from wirewatch.store import open_store
+
+    frozen = tmp_path / "frozen.db"
+    open_store(frozen).close()
+    frozen.chmod(0o444)
+    line = one_error_line(wirewatch("clusters", "--db", str(frozen), cwd=tmp_path, **as_a_user()))
+    assert line == f"Error: {frozen}: the database file is read-only"
+
+    sealed = tmp_path / "sealed"
+    sealed.mkdir()
+    open_store(sealed / "news.db").close()
+    sealed.chmod(0o555)
+    try:
+        for db in (sealed / "news.db", sealed / "new.db"):
+            done = wirewatch("articles", "--db", str(db), cwd=tmp_path, **as_a_user())
+            assert one_error_line(done) == (
+                f"Error: {db}: the database folder {sealed} is read-only (SQLite writes its journal there)"
+            )
+    finally:
+        sealed.chmod(0o755)
 
 
 # --- the review page ---------------------------------------------------------------------------
@@ -161,3 +434,109 @@ def test_review_page_next_with_crlf_injects_no_header_over_real_http(tmp_path: P
 
 
 # --- secrets --------------------------------------------------------------------------------
+
+# Letter-only secrets: the old mask let any run without digits, shorter than 20, through.
+SECRETS = {
+    "topic": "mysecrettopic",
+    "password": "lettersonlypassword",
+    "path": "lettersonlypath",
+    "token": "lettersonlytoken",
+    "hook": "lettersonlyhook",
+    "apikey": "lettersonlykey",
+    "sig": "lettersonlysig",
+    "shared": "lettersonlysharedsecret",
+}
+
+
+def _channels_config(port: int) -> str:
+    s = SECRETS
+    return f"""
+[[topics]]
+name = "nk"
+query = '"north korea" AND sanction*'
+
+[alerts]
+urls = [
+    "ntfy://127.0.0.1:{port}/{s["topic"]}",
+    "json://me:{s["password"]}@127.0.0.1:{port}/{s["path"]}?token={s["token"]}",
+]
+
+[[alerts.webhooks]]
+url = "http://127.0.0.1:{port}/{s["hook"]}?apikey={s["apikey"]}&sig={s["sig"]}"
+secret = "{s["shared"]}"
+"""
+
+
+def _leaks(text: str) -> list[str]:
+    return [secret for secret in SECRETS.values() if secret in text]
+
+
+def test_channel_secrets_stay_out_of_output_the_database_and_logs(
+    seed_paths: list[Path], tmp_path: Path, httpserver: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from wirewatch.cli import main
+
+    httpserver.expect_request("", method="POST").respond_with_data("down", status=500)
+    config = tmp_path / "wirewatch.toml"
+    config.write_text(_channels_config(httpserver.port), encoding="utf-8")
+    db = tmp_path / "secrets.db"
+    common = ["--config", str(config), "--db", str(db)]
+    caplog.set_level(logging.DEBUG)  # Apprise, httpx and urllib3 log the URLs they post to
+    outputs = []
+    for args in (
+        ["ingest", *map(str, seed_paths), *common],
+        ["alerts", "--retry", *common],
+        ["alerts", "--json", *common],
+        ["alerts", *common],
+    ):
+        done = CliRunner().invoke(main, args)
+        assert done.exception is None or isinstance(done.exception, SystemExit), done.exception
+        outputs.append(done.stdout + done.stderr)
+    assert len(httpserver.log) >= 6  # every channel was really tried, twice
+    retried = outputs[1]
+    assert f"ntfy://127.0.0.1:{httpserver.port}/***: delivery failed" in retried
+    assert f"http://127.0.0.1:{httpserver.port}/***?apikey=***&sig=***: HTTP 500" in retried
+    assert all(_leaks(out) == [] for out in outputs), outputs
+    with sqlite3.connect(db) as connection:
+        errors = [row[0] for row in connection.execute("SELECT last_error FROM alerts")]
+        dump = "\n".join(connection.iterdump())
+    assert errors and all(f"127.0.0.1:{httpserver.port}" in e for e in errors)
+    assert _leaks(dump) == []
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("127.0.0.1" in m for m in messages if m.startswith("Sent") or "ntfy" in m)
+    assert [m for m in messages if _leaks(m)] == []
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "shown"),
+    [
+        (
+            '[alerts]\nurls = ["ntfys:/ntfy.sh/mysecrettopic"]',
+            "alerts.urls[0]",
+            "malformed Apprise URL 'ntfys:***'",
+        ),
+        (
+            '[[alerts.webhooks]]\nurl = "htps://hooks.example.com/services/lettersonlyhook?token=lettersonlytoken"',
+            "alerts.webhooks[0].url",
+            "malformed URL 'htps://hooks.example.com/***?token=***'",
+        ),
+        (
+            '[fetch]\nproxy = "socks://me:lettersonlypassword@proxy.example:1080"',
+            "fetch.proxy",
+            "malformed URL 'socks://***@proxy.example:1080'",
+        ),
+    ],
+)
+def test_a_malformed_channel_url_in_the_config_is_named_by_key_and_shown_masked(
+    tmp_path: Path, toml: str, key: str, shown: str
+) -> None:
+    config = tmp_path / "wirewatch.toml"
+    config.write_text(toml + "\n", encoding="utf-8")
+    line = one_error_line(wirewatch("alerts", "--config", str(config), cwd=tmp_path))
+    assert line.startswith(f"Error: {config}: {key}: {shown} (need "), line
+    assert _leaks(line) == []
