@@ -8,6 +8,8 @@ says) lives in the packages that decide it.
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -26,8 +28,12 @@ BUSY_TIMEOUT_MS = 30_000
 
 
 def open_store(path: str | Path) -> Store:
-    """Open (creating or upgrading) the database at `path`."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    """Open (creating or upgrading) the database at `path`. Its folder must exist: a typo in a
+    path would otherwise put the store somewhere nobody looks. A path that cannot be used raises
+    sqlite3.OperationalError (what SQLite itself raises) with database_problem's one line."""
+    problem = database_problem(path)
+    if problem:
+        raise sqlite3.OperationalError(problem)
     db = sqlite_utils.Database(path)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.enable_wal()
@@ -37,6 +43,27 @@ def open_store(path: str | Path) -> Store:
     db.execute("PRAGMA foreign_keys = ON")
     migrate(db)
     return Store(db)
+
+
+def database_problem(path: str | Path) -> str | None:
+    """Why the database at `path` cannot be opened for writing, in one line naming the culprit
+    (the file or its folder); None when it can. Every command writes (the schema is upgraded on
+    open, WAL keeps its -wal and -shm files beside the database), so read-only is refused too."""
+    path = Path(path)
+    folder = path.parent
+    shown = Path.cwd() if folder == Path(".") else folder  # "folder . is read-only" says little
+    if path.is_dir():
+        return f"{path}: is a folder, not a database file"
+    if path.exists() and not path.is_file():
+        return f"{path}: not a regular file"
+    if not folder.is_dir():
+        missing = "is not a folder" if folder.exists() else "does not exist"
+        return f"{path}: the database folder {shown} {missing} (create it, or choose another path)"
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        return f"{path}: the database file is read-only"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"{path}: the database folder {shown} is read-only (SQLite writes its journal there)"
+    return None
 
 
 class Store:

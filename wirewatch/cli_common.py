@@ -15,11 +15,20 @@ from wirewatch.settings import Settings
 from wirewatch.tables import render_table
 
 
-def load_cli_settings(config: str | None, db: str | None) -> Settings:
+def load_cli_settings(config: str | None, db: str | None, *, store: bool = True) -> Settings:
+    """The settings; with `store`, also checked that their database can be opened for writing,
+    so a bad path stops the command with one line before any work (a run's flow, a server)."""
     try:
-        return load_settings(config, db_override=db)
+        settings = load_settings(config, db_override=db)
     except WirewatchError as exc:
         raise click.ClickException(str(exc)) from exc
+    if store:
+        from wirewatch.store.database import database_problem
+
+        problem = database_problem(settings.database)
+        if problem:
+            raise click.ClickException(problem)
+    return settings
 
 
 def emit_json(data: Any) -> None:
@@ -35,7 +44,8 @@ config_option = click.option(
 db_option = click.option(
     "--db",
     "db",
-    type=click.Path(dir_okay=False),
+    # Not dir_okay=False: click's refusal is a usage screen; load_cli_settings says it in one line.
+    type=click.Path(),
     help="SQLite database file (overrides the config; default wirewatch.db).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")

@@ -139,7 +139,7 @@ def extract(targets: tuple[str, ...], config: str | None, as_json: bool) -> None
     from wirewatch.flows.stages import PAGE_ACCEPT
     from wirewatch.records import Page
 
-    settings = load_cli_settings(config, None)
+    settings = load_cli_settings(config, None, store=False)
     failures = 0
     with Fetcher(settings.fetch) as fetcher:
         for target in targets:

@@ -104,7 +104,7 @@ def feeds_export(config: str | None, output: Path | None) -> None:
     from wirewatch.exports.opml import render_opml
     from wirewatch.timeutil import utc_now
 
-    write_output(render_opml(load_cli_settings(config, None).feeds, utc_now()), output)
+    write_output(render_opml(load_cli_settings(config, None, store=False).feeds, utc_now()), output)
 
 
 @click.group()
