@@ -15,7 +15,7 @@ from typing import Protocol
 import apprise
 import httpx
 
-from wirewatch.alerts.masking import channel_id, mask_url
+from wirewatch.alerts.masking import channel_id, mask_url, masked_logs
 from wirewatch.records import AlertMessage
 from wirewatch.settings import AlertSettings
 
@@ -84,6 +84,11 @@ class AppriseChannel:
         self.label = mask_url(url)
 
     def send(self, title: str, body: str, payload: dict[str, object]) -> ChannelOutcome:
+        # Apprise logs the URL it posts to (`Sent ntfy notification to 'https://ntfy.sh/topic'`).
+        with masked_logs([self.url]):
+            return self._send(title, body)
+
+    def _send(self, title: str, body: str) -> ChannelOutcome:
         notifier = apprise.Apprise()
         if not notifier.add(self.url):
             return ChannelOutcome(False, f"{self.label}: not a valid Apprise URL")
@@ -110,8 +115,10 @@ class WebhookChannel:
             digest = hmac.new(self.secret.encode("utf-8"), data, hashlib.sha256).hexdigest()
             headers[SIGNATURE_HEADER] = f"sha256={digest}"
         try:
-            response = httpx.post(self.url, content=data, headers=headers, timeout=WEBHOOK_TIMEOUT_S)
-        except httpx.HTTPError as exc:
+            # httpx logs each request's URL at INFO.
+            with masked_logs([self.url]):
+                response = httpx.post(self.url, content=data, headers=headers, timeout=WEBHOOK_TIMEOUT_S)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is no HTTPError
             return ChannelOutcome(False, f"{self.label}: {type(exc).__name__}")
         if response.status_code >= 300:
             return ChannelOutcome(False, f"{self.label}: HTTP {response.status_code}")

@@ -12,7 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from wirewatch.alerts.delivery import verify_signature
-from wirewatch.alerts.masking import mask_url
+from wirewatch.alerts.masking import mask_text, mask_url, secret_parts
 from wirewatch.extractors import extract_page
 from wirewatch.extractors.article import read_file_page
 from wirewatch.flows.commit import commit_articles, deliver_alerts, load_index
@@ -108,10 +108,34 @@ def test_endpoint_down_keeps_alerts_pending_then_delivers_once(
     assert len([r for r, resp in httpserver.log if resp.status_code == 200]) == 2
 
 
-def test_secrets_in_channel_urls_are_masked() -> None:
-    assert mask_url("mailto://user:hunter2@example.com") == "mailto://user:***@example.com"
-    masked = mask_url("tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/987654321")
-    assert "AAHdqTcv" not in masked and "123456789" not in masked
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        # Letter-only topics and tokens: the old mask kept runs without digits shorter than 20.
+        ("ntfys://ntfy.sh/mysecrettopic", "ntfys://ntfy.sh/***"),
+        ("ntfy://mysecrettopic", "ntfy://***"),  # ntfy.sh by default: the topic is where a host goes
+        ("mailto://user:hunter@example.com", "mailto://***@example.com"),
+        ("tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/987654321", "tgram://***/***"),
+        ("slack://TokenA/TokenB/TokenC/#general", "slack://***/***#***"),
+        ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", "discord://***/***"),
+        ("https://hooks.slack.com/services/T000/B000/XXXXXXXX", "https://hooks.slack.com/***"),
+        (
+            "https://h.example.org:8443/hook?token=abc&apikey=abc&password=abc&secret=abc&sig=abc&mode=x",
+            "https://h.example.org:8443/***?token=***&apikey=***&password=***&secret=***&sig=***&mode=x",
+        ),
+        ("json://127.0.0.1:8080/?+Authorization=Bearer%20abc", "json://127.0.0.1:8080/?+Authorization=***"),
+        ("ntfys:/ntfy.sh/mysecrettopic", "ntfys:***"),  # malformed: no host can be told
+        ("xoxb-tokenvalue:rest", "***"),
+    ],
+)
+def test_secrets_in_channel_urls_are_masked(url: str, shown: str) -> None:
+    assert mask_url(url) == shown
+
+
+def test_free_text_masks_urls_and_the_secret_parts_of_known_channels() -> None:
+    url = "ntfys://ntfy.sh/mysecrettopic"
+    line = "Failed to send to topic 'mysecrettopic' at https://ntfy.sh/mysecrettopic."
+    assert mask_text(line, secret_parts(url)) == "Failed to send to topic '***' at https://ntfy.sh/***"
 
 
 def test_digest_mode_sends_one_message_per_topic_and_run(
@@ -154,7 +178,7 @@ def test_unreachable_channel_is_one_line_and_keeps_alert_pending(
     report = deliver_alerts(open_store(db), settings, NOW)
     assert report.pending == 2 and report.sent == 0
     assert (
-        report.errors[0] == "alert 1 (nk): json://127.0.0.1:9/hook: delivery failed (unreachable or refused)"
+        report.errors[0] == "alert 1 (nk): json://127.0.0.1:9/***: delivery failed (unreachable or refused)"
     )
 
 

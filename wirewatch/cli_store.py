@@ -240,7 +240,9 @@ def alerts(config: str | None, db: str | None, retry: bool, as_json: bool) -> No
     members = {a.id: store.outbox.articles(a) for a in found}
     store.close()
     if as_json:
-        emit_json([{**asdict(a), "articles": members[a.id]} for a in found])
+        emit_json(
+            [{**asdict(a), "last_error": _masked(a.last_error), "articles": members[a.id]} for a in found]
+        )
         return
     rows = [
         (
@@ -252,9 +254,16 @@ def alerts(config: str | None, db: str | None, retry: bool, as_json: bool) -> No
             a.created,
             a.delivered,
             a.attempts,
-            a.last_error,
+            _masked(a.last_error),
         )
         for a in found
     ]
     headers = ["id", "topic", "cluster", "articles", "status", "created", "delivered", "attempts", "error"]
     click.echo(render_table(headers, rows))
+
+
+def _masked(error: str | None) -> str | None:
+    """An alert's error with any channel URL masked: rows stored by older versions held them whole."""
+    from wirewatch.alerts.masking import mask_text
+
+    return None if error is None else mask_text(error)

@@ -37,6 +37,7 @@ from wirewatch.settings import (
     StorySettings,
     TopicConfig,
     WebhookConfig,
+    mask_url,
 )
 
 
@@ -163,7 +164,7 @@ class _Reader:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(
-                self.path, key, f"malformed URL {value!r} (need http:// or https:// and a host)"
+                self.path, key, f"malformed URL {mask_url(value)!r} (need http:// or https:// and a host)"
             )
         return value
 
@@ -206,14 +207,15 @@ def _parse_feeds(r: _Reader, value: Any) -> list[FeedConfig]:
     seen: set[str] = set()
     for i, table in enumerate(_array_of_tables(r, value, "feeds")):
         prefix = f"feeds[{i}]"
-        r.check_keys(table, {"name", "url", "interval_minutes"}, prefix)
+        r.check_keys(table, {"name", "url", "interval_minutes", "category"}, prefix)
         url = r.http_url(r.typed(table, "url", str, prefix, required=True), f"{prefix}.url")
         interval = r.number(table, "interval_minutes", (int, float), prefix)
         name = r.typed(table, "name", str, prefix) or urlsplit(url).hostname or url
         if url in seen:
             raise ConfigError(r.path, f"{prefix}.url", f"duplicate feed URL {url!r}")
         seen.add(url)
-        feeds.append(FeedConfig(name=name, url=url, interval_minutes=interval))
+        category = r.typed(table, "category", str, prefix)
+        feeds.append(FeedConfig(name=name, url=url, interval_minutes=interval, category=category))
     return feeds
 
 
@@ -252,7 +254,7 @@ def _parse_alerts(r: _Reader, value: Any) -> AlertSettings:
         if not isinstance(url, str):
             raise ConfigError(r.path, key, f"expected a string, got {_type_name(url)}")
         if "://" not in url or not url.split("://", 1)[0]:
-            raise ConfigError(r.path, key, "malformed Apprise URL (need scheme://...)")
+            raise ConfigError(r.path, key, f"malformed Apprise URL {mask_url(url)!r} (need scheme://...)")
     webhooks = []
     for i, hook in enumerate(_array_of_tables(r, table.get("webhooks", []), "alerts.webhooks")):
         prefix = f"alerts.webhooks[{i}]"

@@ -6,6 +6,7 @@ ground layer with records and errors.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 DEFAULT_DB_PATH = "wirewatch.db"
@@ -68,6 +69,8 @@ class FeedConfig:
     url: str
     # Poll this feed at most this often, whatever the run schedule (None: every run).
     interval_minutes: float | None = None
+    # The folder an OPML import found the feed in; shown by `wirewatch feeds`, kept on export.
+    category: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,3 +152,56 @@ class Settings:
     database: str = DEFAULT_DB_PATH
     source: str = "<defaults>"
     is_demo: bool = False
+
+
+# --- secrets in URLs: here in the ground so config errors mask them too (alerts.masking adds
+# masking of free text and logs). ---------------------------------------------------------------
+
+MASK = "***"
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
+# In something malformed only a short all-letter prefix is taken for a scheme: `xoxb-1234:...`
+# is a token.
+_BARE_SCHEME = re.compile(r"[A-Za-z]{1,12}")
+# A real host to keep: a dotted name ending in a letter label, an IPv4 or IPv6 address, or
+# localhost, with an optional numeric port. Apprise URLs without a host put a token or a topic
+# where the host goes (tgram://bot:token/chat, slack://T/B/C, ntfy://topic): those are masked.
+_HOST_PORT = re.compile(
+    r"(?:(?:[A-Za-z0-9\-]{1,63}\.)+[A-Za-z]{2,63}|\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]|localhost)"
+    r"(?::\d{1,5})?"
+)
+# Query keys whose values are credentials (?token=, ?apikey=, ?password=, ?sig=, +Authorization=).
+_SECRET_QUERY_KEY = re.compile(r"token|key|pass|pwd|secret|sig|auth|code|cred|session|private", re.I)
+# A value under another key that still looks like a token: long, or mixing letters and digits.
+_TOKEN_LIKE = re.compile(r"(?=[^&]*\d)(?=[^&]*[A-Za-z])[^&]{8,}|[^&]{20,}")
+
+
+def mask_url(url: str) -> str:
+    """A channel or webhook URL as it may be printed, logged or stored: the scheme, host and port
+    kept, so channels can be told apart (`ntfys://ntfy.sh/***`); userinfo, every path segment
+    (Apprise's tokens and topics), the fragment and secret query values replaced by ***."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep or not _SCHEME.fullmatch(scheme):
+        return _mask_malformed(url.strip())
+    split = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    netloc, after = rest[:split], rest[split:]
+    userinfo, at, host = netloc.rpartition("@")
+    shown = (MASK + "@" if at else "") + (host if _HOST_PORT.fullmatch(host) else MASK)
+    before_fragment, hash_sign, fragment = after.partition("#")
+    path, question, query = before_fragment.partition("?")
+    path = "/" + MASK if path.strip("/") else path
+    query = "&".join(_mask_parameter(p) for p in query.split("&")) if question else ""
+    return f"{scheme}://{shown}{path}{question}{query}{hash_sign}{MASK if fragment else ''}"
+
+
+def _mask_parameter(parameter: str) -> str:
+    key, equals, value = parameter.partition("=")
+    if equals and value and (_SECRET_QUERY_KEY.search(key) or _TOKEN_LIKE.fullmatch(value)):
+        return f"{key}={MASK}"
+    return parameter
+
+
+def _mask_malformed(text: str) -> str:
+    """Something that is not scheme://...: which part is a host cannot be told, so only a
+    leading scheme is kept (`ntfys:***`)."""
+    scheme, colon, _ = text.partition(":")
+    return f"{scheme}:{MASK}" if colon and _BARE_SCHEME.fullmatch(scheme) else MASK
