@@ -99,10 +99,19 @@ def _refuse_declarations(raw: bytes, origin: str) -> None:
 
 
 def _outlines(parent: ET.Element, folder: str | None) -> Iterator[tuple[ET.Element, str | None]]:
-    for outline in parent.findall("outline"):
+    """Every outline under `parent` in document order, with the folder it sits in. A stack of
+    the open levels, not recursion: a file may nest outlines deeper than Python's call stack."""
+    levels = [(iter(parent.findall("outline")), folder)]
+    while levels:
+        children, folder = levels[-1]
+        outline = next(children, None)
+        if outline is None:
+            levels.pop()
+            continue
         yield outline, folder
         if len(outline):
-            yield from _outlines(outline, folder if outline.get("xmlUrl") else _label(outline) or folder)
+            inner = folder if outline.get("xmlUrl") else _label(outline) or folder
+            levels.append((iter(outline.findall("outline")), inner))
 
 
 def _label(outline: ET.Element) -> str:
