@@ -1,8 +1,9 @@
 """OPML feed lists in and out: the format Miniflux, FreshRSS, Inoreader and NewsBlur export.
 
-Import flattens folders (wirewatch has none), skips feeds already configured or repeated, and
-reports each unusable outline in one line naming it. The config file is only ever appended to,
-so the user's comments and layout survive, and it is validated again after writing.
+Import keeps each feed's folder as its `category` (the innermost folder, when they nest), skips
+feeds already configured or repeated, and reports each unusable outline in one line naming it.
+The config file is only ever appended to, so the user's comments and layout survive, and it is
+validated again after writing.
 """
 
 from __future__ import annotations
@@ -165,7 +166,12 @@ def toml_string(value: str) -> str:
 
 
 def feed_tables(feeds: Sequence[OpmlFeed]) -> str:
-    return "".join(f"\n[[feeds]]\nname = {toml_string(f.name)}\nurl = {toml_string(f.url)}\n" for f in feeds)
+    return "".join(_feed_table(f) for f in feeds)
+
+
+def _feed_table(feed: OpmlFeed) -> str:
+    table = f"\n[[feeds]]\nname = {toml_string(feed.name)}\nurl = {toml_string(feed.url)}\n"
+    return table + (f"category = {toml_string(feed.folder)}\n" if feed.folder else "")
 
 
 def append_feeds(config: Path, feeds: Sequence[OpmlFeed]) -> None:
@@ -203,15 +209,22 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def render_opml(feeds: Sequence[FeedConfig], now: datetime, title: str = "wirewatch feeds") -> str:
-    """OPML 2.0 of the configured feeds, one flat list."""
+    """OPML 2.0 of the configured feeds: those with a category in a folder of that name (in the
+    order categories first appear), the others at the top level."""
     root = ET.Element("opml", {"version": "2.0"})
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = title
     ET.SubElement(head, "dateCreated").text = format_datetime(now)
     body = ET.SubElement(root, "body")
+    folders: dict[str, ET.Element] = {}
     for feed in feeds:
+        parent = body
+        if feed.category:
+            if feed.category not in folders:
+                folders[feed.category] = ET.SubElement(body, "outline", {"text": feed.category})
+            parent = folders[feed.category]
         ET.SubElement(
-            body, "outline", {"type": "rss", "text": feed.name, "title": feed.name, "xmlUrl": feed.url}
+            parent, "outline", {"type": "rss", "text": feed.name, "title": feed.name, "xmlUrl": feed.url}
         )
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -122,7 +123,7 @@ def test_atom_export_prints_to_stdout_and_refuses_unknown_topics(tmp_path: Path)
 # --- OPML ------------------------------------------------------------------------------------
 
 
-def test_import_flattens_folders_skips_duplicates_and_reports_bad_entries(tmp_path: Path) -> None:
+def test_import_keeps_folders_skips_duplicates_and_reports_bad_entries(tmp_path: Path) -> None:
     config = write_config(tmp_path, USER_CONFIG)
     opml = tmp_path / "subs.opml"
     opml.write_text(NESTED_OPML, encoding="utf-8")
@@ -137,6 +138,8 @@ def test_import_flattens_folders_skips_duplicates_and_reports_bad_entries(tmp_pa
         ('Harbor "Daily" \\ Asia', "https://harbor.example/asia.xml"),
         ("Gazette Ω", "http://gazette.example/feed?x=1&y=2"),
     ]
+    categories = [f.category for f in load_settings(str(config)).feeds]
+    assert categories == [None, "World", "Asia", "Tech"]  # the innermost folder of each
     text = config.read_text(encoding="utf-8")
     assert text.startswith(USER_CONFIG)  # the user's file, comments and all, is untouched
     assert load_settings(str(config)).fetch.concurrency == 4
@@ -147,6 +150,32 @@ def test_import_flattens_folders_skips_duplicates_and_reports_bad_entries(tmp_pa
         == f"0 added, 5 already present or repeated, 2 bad entries skipped: {config}"
     )
     assert config.read_text(encoding="utf-8") == text
+
+
+def test_the_folder_shows_as_the_category_in_feeds_and_survives_export(tmp_path: Path) -> None:
+    config = tmp_path / "cats.toml"
+    opml = tmp_path / "subs.opml"
+    opml.write_text(NESTED_OPML, encoding="utf-8")
+    _invoke(["feeds", "import", str(opml), "--config", str(config)])
+    db = tmp_path / "cats.db"
+    store = open_store(db)
+    store.feeds.states([("https://harbor.example/asia.xml", "Harbor")])  # as a run records it
+    store.close()
+    listed = _invoke(["feeds", "--config", str(config), "--db", str(db), "--json"]).stdout
+    assert [(f["url"], f["category"]) for f in json.loads(listed)] == [
+        ("https://harbor.example/asia.xml", "Asia")
+    ]
+    table = _invoke(["feeds", "--config", str(config), "--db", str(db)]).stdout.splitlines()
+    assert table[0].split()[:3] == ["name", "category", "url"]
+    assert table[-1].split()[:3] == ["Harbor", "Asia", "https://harbor.example/asia.xml"]
+    exported = _invoke(["feeds", "export", "--config", str(config)]).stdout
+    again = parse_opml(exported)[0]
+    assert [(f.url, f.folder) for f in again] == [
+        ("https://meridian.example/rss.xml", "World"),
+        ("https://harbor.example/asia.xml", "Asia"),
+        ("https://known.example/feed", "Tech"),
+        ("http://gazette.example/feed?x=1&y=2", "Tech"),
+    ]
 
 
 def test_import_export_import_gives_the_same_feeds(tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ from wirewatch.cli_common import (
     emit_json,
     json_option,
     load_cli_settings,
-    open_cli_store,
     output_option,
     write_output,
 )
@@ -27,7 +26,7 @@ from wirewatch.tables import render_table
 @json_option
 @click.pass_context
 def feeds(ctx: click.Context, config: str | None, db: str | None, as_json: bool) -> None:
-    """List feeds with their fetch state: last status, last error, failures, next fetch.
+    """List feeds with their category and fetch state: last status, last error, failures, next fetch.
 
     `import` and `export` move the feed list in and out as OPML.
 
@@ -35,15 +34,20 @@ def feeds(ctx: click.Context, config: str | None, db: str | None, as_json: bool)
     """
     if ctx.invoked_subcommand is not None:
         return
-    store = open_cli_store(config, db)
+    settings = load_cli_settings(config, db)
+    categories = {f.url: f.category for f in settings.feeds}
+    from wirewatch.store import open_store
+
+    store = open_store(settings.database)
     found = store.feeds.listing()
     store.close()
     if as_json:
-        emit_json([asdict(f) for f in found])
+        emit_json([{**asdict(f), "category": categories.get(f.url)} for f in found])
         return
     rows = [
         (
             f.name,
+            categories.get(f.url),
             f.url,
             f.last_status,
             f.consecutive_failures,
@@ -53,9 +57,8 @@ def feeds(ctx: click.Context, config: str | None, db: str | None, as_json: bool)
         )
         for f in found
     ]
-    click.echo(
-        render_table(["name", "url", "status", "failures", "last fetched", "next fetch", "last error"], rows)
-    )
+    headers = ["name", "category", "url", "status", "failures", "last fetched", "next fetch", "last error"]
+    click.echo(render_table(headers, rows))
 
 
 @feeds.command("import")
@@ -69,9 +72,9 @@ def feeds(ctx: click.Context, config: str | None, db: str | None, as_json: bool)
 def feeds_import(opml_file: Path, config: str | None) -> None:
     """Add the feeds of an OPML file (from Miniflux, FreshRSS, Inoreader, NewsBlur...) to the config.
 
-    Folders are flattened; feeds already configured or listed twice are skipped; each unusable
-    entry (no xmlUrl, not http/https) is reported in one line. The config file is appended to,
-    never rewritten, and checked again after writing.
+    Each feed's folder becomes its category; feeds already configured or listed twice are
+    skipped; each unusable entry (no xmlUrl, not http/https) is reported in one line. The config
+    file is appended to, never rewritten, and checked again after writing.
 
     Example: wirewatch feeds import subscriptions.opml --config wirewatch.toml
     """
