@@ -126,10 +126,17 @@ class ClusterQueries(Queries):
 
     # --- listing and explaining -----------------------------------------------------------
 
-    def listing(self, topic: str | None = None, article_ids: set[int] | None = None) -> list[StoredCluster]:
-        """Live clusters, newest first; only those matching `topic` or holding `article_ids`."""
+    def listing(
+        self, topic: str | None = None, article_ids: set[int] | None = None, *, muted: bool = True
+    ) -> list[StoredCluster]:
+        """Live clusters, newest first; only those matching `topic` or holding `article_ids`;
+        with `muted=False` not the stories the reader muted (the Atom feed leaves them out)."""
         sql = "SELECT * FROM clusters WHERE merged_into IS NULL"
         params: list[Any] = []
+        if not muted:
+            # A story muted under a cluster merged since is muted too: follow each along merges.
+            chain = merge_chain("SELECT cluster_id FROM cluster_state WHERE muted = 1")
+            sql = f"{chain} {sql} AND id NOT IN (SELECT id FROM chain WHERE up IS NULL)"
         if topic:
             sql += " AND id IN (SELECT cluster_id FROM topic_matches WHERE topic = ?)"
             params.append(topic)

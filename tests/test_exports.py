@@ -11,10 +11,18 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.conftest import write_config
-from tests.test_web import NOW, TOPICS, build_demo_store, demo_articles
+from tests.test_web import (
+    NK_OIL,
+    NK_SECOND_SEIZURE,
+    NK_SEIZURE,
+    NOW,
+    TOPICS,
+    build_demo_store,
+    demo_articles,
+)
 from wirewatch.cli import main
 from wirewatch.config import load_settings
-from wirewatch.exports.atom import render_atom
+from wirewatch.exports.atom import cluster_entry_id, render_atom
 from wirewatch.exports.opml import parse_opml, toml_string
 from wirewatch.flows.commit import commit_articles, load_index
 from wirewatch.settings import AlertSettings
@@ -118,6 +126,22 @@ def test_atom_export_prints_to_stdout_and_refuses_unknown_topics(tmp_path: Path)
     assert result.output.strip().splitlines()[-1] == (
         f"Error: no topic named 'nope' in {config} and no stored matches"
     )
+
+
+def test_a_muted_story_leaves_the_atom_feed(tmp_path: Path) -> None:
+    db = build_demo_store(tmp_path / "muted.db")
+    store = open_store(db)
+    seizure = next(c for c in store.clusters.listing("nk-sanctions") if c.headline == NK_SEIZURE)
+    store.review.set_muted(seizure.id, True, NOW)  # what the review page's Mute button does
+    store.close()
+    xml = _invoke(["export", "atom", "--topic", "nk-sanctions", "--db", str(db)]).stdout
+    feed = feedparser.parse(xml)
+    assert not feed.bozo
+    assert [e.title for e in feed.entries] == [NK_SECOND_SEIZURE, NK_OIL]
+    assert cluster_entry_id(seizure.id) not in xml and NK_SEIZURE not in xml
+    assert all(a.url not in xml for a in seizure.articles)
+    listed = _invoke(["clusters", "--topic", "nk-sanctions", "--db", str(db), "--json"]).stdout
+    assert NK_SEIZURE in listed  # muting hides the story from the feed, not from the store
 
 
 # --- OPML ------------------------------------------------------------------------------------

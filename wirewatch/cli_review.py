@@ -134,7 +134,7 @@ def export_atom(topic: str, config: str | None, db: str | None, output: Path | N
 
     settings = load_cli_settings(config, db)
     store = open_store(settings.database)
-    found = store.clusters.listing(topic)
+    found = store.clusters.listing(topic, muted=False)
     store.close()
     if not found and topic not in {t.name for t in settings.topics}:
         raise click.ClickException(f"no topic named {topic!r} in {settings.source} and no stored matches")
