@@ -90,6 +90,15 @@ class OutboxQueries(Queries):
             params = (to_iso(now),)
         return [StoredAlert(**r) for r in self._rows(sql + " ORDER BY id", params)]
 
+    def release_recorded(self) -> int:
+        """Alerts recorded while no channel was configured become pending and due at once, so the
+        next delivery sends them like any other (`wirewatch alerts --retry --all`); how many."""
+        with self.atomic():
+            cursor = self.db.execute(
+                "UPDATE alerts SET status = 'pending', next_attempt = NULL WHERE status = 'recorded'"
+            )
+        return cursor.rowcount
+
     def listing(self) -> list[StoredAlert]:
         """Every alert, newest first."""
         return [StoredAlert(**r) for r in self._rows("SELECT * FROM alerts ORDER BY id DESC")]

@@ -239,3 +239,58 @@ def test_alert_of_a_story_muted_before_delivery_is_not_sent(
     assert (report.sent, report.muted) == (1, 1)
     assert {a.id: a.status for a in store.outbox.listing()}[first.id] == "muted"
     assert len(httpserver.log) == 1
+
+
+def test_retry_all_sends_alerts_recorded_without_a_channel_once_to_each_channel_now(
+    seeds: list[NewArticle], tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    from click.testing import CliRunner
+
+    from wirewatch.cli import main
+
+    db = tmp_path / "r.db"
+    assert _ingest(db, seeds, "new_story") == 2  # no channel configured: recorded, not sent
+    httpserver.expect_request("/apprise", method="POST").respond_with_data("ok")
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    config = tmp_path / "wirewatch.toml"
+    config.write_text(
+        f'[alerts]\nurls = ["json://127.0.0.1:{httpserver.port}/apprise"]\n\n'
+        f'[[alerts.webhooks]]\nurl = "{httpserver.url_for("/hook")}"\n',
+        encoding="utf-8",
+    )
+    args = ["alerts", "--config", str(config), "--db", str(db)]
+    plain = CliRunner().invoke(main, [*args, "--retry"])
+    assert plain.exit_code == 0, plain.output
+    assert "0 sent" in plain.stderr and httpserver.log == []  # --retry alone leaves them recorded
+
+    first = CliRunner().invoke(main, [*args, "--retry", "--all"])
+    assert first.exit_code == 0, first.output
+    assert first.stderr.splitlines()[:2] == ["2 recorded alerts queued", "2 sent, 0 pending, 0 failed"]
+    paths = sorted(request.path for request, _ in httpserver.log)
+    assert paths == ["/apprise", "/apprise", "/hook", "/hook"]
+    assert {a.status for a in open_store(db).outbox.listing()} == {"sent"}
+
+    second = CliRunner().invoke(main, [*args, "--retry", "--all"])
+    assert second.exit_code == 0, second.output
+    assert second.stderr.splitlines()[:2] == ["0 recorded alerts queued", "0 sent, 0 pending, 0 failed"]
+    assert len(httpserver.log) == 4
+
+
+def test_retry_all_needs_a_channel_and_goes_with_retry(seeds: list[NewArticle], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from wirewatch.cli import main
+
+    db = tmp_path / "n.db"
+    _ingest(db, seeds, "new_story")
+    config = tmp_path / "none.toml"
+    config.write_text("[alerts]\nurls = []\n", encoding="utf-8")
+    args = ["alerts", "--config", str(config), "--db", str(db)]
+    no_channel = CliRunner().invoke(main, [*args, "--retry", "--all"])
+    assert no_channel.exit_code == 1
+    assert no_channel.stderr.strip() == (
+        f"Error: no alert channel configured in {config}: the recorded alerts stay recorded"
+    )
+    alone = CliRunner().invoke(main, [*args, "--all"])
+    assert alone.exit_code == 2 and "--all goes with --retry" in alone.stderr
+    assert {a.status for a in open_store(db).outbox.listing()} == {"recorded"}

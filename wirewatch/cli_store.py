@@ -200,6 +200,21 @@ def articles(config: str | None, db: str | None, as_json: bool) -> None:
     click.echo(render_table(["id", "title", "source", "published", "cluster", "tier"], rows))
 
 
+def _release_recorded(settings: Settings) -> int:
+    """Alerts recorded while no channel was configured, queued for the channels configured now."""
+    if not settings.alerts.has_channels:
+        raise click.ClickException(
+            f"no alert channel configured in {settings.source}: the recorded alerts stay recorded"
+        )
+    from wirewatch.store import open_store
+
+    store = open_store(settings.database)
+    try:
+        return store.outbox.release_recorded()
+    finally:
+        store.close()
+
+
 def _deliver_now(settings: Settings, as_json: bool) -> None:
     """Pending and failed alerts delivered now: in this process, or as a Prefect flow when a
     Prefect server is configured (PREFECT_API_URL)."""
@@ -224,13 +239,27 @@ def _deliver_now(settings: Settings, as_json: bool) -> None:
 @config_option
 @db_option
 @click.option("--retry", is_flag=True, help="Deliver pending and failed alerts now.")
+@click.option(
+    "--all",
+    "recorded_too",
+    is_flag=True,
+    help="With --retry: also send the alerts recorded while no channel was configured.",
+)
 @json_option
-def alerts(config: str | None, db: str | None, retry: bool, as_json: bool) -> None:
+def alerts(config: str | None, db: str | None, retry: bool, recorded_too: bool, as_json: bool) -> None:
     """List alerts and their delivery state (pending, sent, failed, recorded).
 
     Example: wirewatch alerts --retry
+
+    `--retry --all` also sends the alerts recorded while no channel was configured, once to
+    each channel configured now.
     """
+    if recorded_too and not retry:
+        raise click.UsageError("--all goes with --retry: wirewatch alerts --retry --all")
     settings = load_cli_settings(config, db)
+    if recorded_too:
+        released = _release_recorded(settings)
+        click.echo(f"{released} recorded {'alert' if released == 1 else 'alerts'} queued", err=True)
     if retry:
         _deliver_now(settings, as_json)
     from wirewatch.store import open_store
