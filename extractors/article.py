@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 from wirewatch.errors import ExtractionError
@@ -14,6 +16,16 @@ from wirewatch.records import ExtractedArticle, Page
 MIN_ARTICLE_WORDS = 40
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 TEXT_SUFFIXES = {".txt", ".text"}
+# A saved page, scripts and inline images included, is rarely over a few MB (the fetch cap for a
+# page is 5 MB by default); past this it is not one, and is not read whole into memory.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+_FILE_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 # Scripts written without spaces between words (Chinese, Japanese, Thai): about two characters
@@ -51,12 +63,33 @@ def read_file_page(path: Path, source: str | None = None) -> Page:
     suffix = path.suffix.lower()
     if suffix not in HTML_SUFFIXES | TEXT_SUFFIXES:
         raise ExtractionError(str(path), f"unsupported file type {suffix or '(none)'} (use .html or .txt)")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ExtractionError(str(path), f"cannot read file ({exc.strerror})") from exc
+    raw = read_regular_file(path)
     if b"\x00" in raw[:4096]:
         raise ExtractionError(str(path), "binary file, not a saved page")
     body = raw.decode("utf-8", errors="replace")
     kind = "text/html" if suffix in HTML_SUFFIXES else "text/plain"
     return Page(url=path.resolve().as_uri(), source=source or path.name, body=body, content_type=kind)
+
+
+def read_regular_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; anything else raises ExtractionError
+    naming the file. A `.html` name may be a link to /dev/zero (endless) or a FIFO (reading waits
+    for a writer): the kind is checked before opening, and again on the descriptor, which was
+    opened without blocking, in case the path changed in between."""
+    try:
+        _refuse_special(path, os.stat(path).st_mode)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ExtractionError(str(path), f"cannot read file ({exc.strerror})") from exc
+    with os.fdopen(fd, "rb") as file:
+        _refuse_special(path, os.fstat(fd).st_mode)
+        raw = file.read(limit + 1)
+    if len(raw) > limit:
+        raise ExtractionError(str(path), f"larger than {limit:,} bytes: not a saved page")
+    return raw
+
+
+def _refuse_special(path: Path, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        kind = _FILE_KINDS.get(stat.S_IFMT(mode), "a special file")
+        raise ExtractionError(str(path), f"not a regular file ({kind})")

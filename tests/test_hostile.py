@@ -386,6 +386,67 @@ def test_an_opml_nested_100000_deep_imports_cleanly(tmp_path: Path) -> None:
     ]
 
 
+def ingest(files: list[Path], db: Path, cwd: Path) -> Any:
+    """`wirewatch ingest` in a child process, without Prefect (as on a machine with no server)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(cwd / "prefect-home")
+    return wirewatch("ingest", *map(str, files), "--db", str(db), cwd=cwd, env=env)
+
+
+def test_ingest_refuses_devices_fifos_and_huge_files_and_stores_the_rest(
+    tmp_path: Path, seed_paths: list[Path]
+) -> None:
+    import os
+    import sqlite3
+    import time
+
+    zero, noise, fifo, huge = (tmp_path / n for n in ("zero.html", "noise.html", "fifo.html", "huge.html"))
+    zero.symlink_to("/dev/zero")
+    noise.symlink_to("/dev/urandom")
+    os.mkfifo(fifo)  # nobody ever writes to it: reading it would wait forever
+    with huge.open("wb") as sparse:
+        sparse.truncate(1 << 30)  # 1 GiB of holes: costs no disk, would cost 1 GiB of memory
+    started = time.monotonic()
+    done = ingest([zero, noise, fifo, huge, seed_paths[0]], tmp_path / "w.db", tmp_path)
+    assert time.monotonic() - started < 30
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    errors = done.stderr.splitlines()
+    assert f"error: file {zero}: not a regular file (a character device)" in errors
+    assert f"error: file {noise}: not a regular file (a character device)" in errors
+    assert f"error: file {fifo}: not a regular file (a FIFO)" in errors
+    assert f"error: file {huge}: larger than 16,777,216 bytes: not a saved page" in errors
+    assert errors[-1] == "4 of 5 files failed; 1 ingested"
+    with sqlite3.connect(tmp_path / "w.db") as conn:
+        assert conn.execute("SELECT url FROM articles").fetchall() == [(seed_paths[0].resolve().as_uri(),)]
+
+
+def test_ingest_exits_1_when_every_file_failed_and_0_when_they_are_stored(
+    tmp_path: Path, seed_paths: list[Path]
+) -> None:
+    import os
+
+    fifo, stub = tmp_path / "fifo.html", tmp_path / "stub.txt"
+    os.mkfifo(fifo)
+    stub.write_text("Too short\n\nNot an article.\n", encoding="utf-8")
+    missing = tmp_path / "gone.html"
+    done = ingest([fifo, stub, missing], tmp_path / "w.db", tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    errors = done.stderr.splitlines()
+    assert errors[-1] == "Error: all 3 files failed: nothing ingested"
+    assert f"error: file {missing}: cannot read file (No such file or directory)" in errors
+    alone = ingest([fifo], tmp_path / "w.db", tmp_path).stderr.splitlines()
+    assert alone == [
+        f"error: file {fifo}: not a regular file (a FIFO)",
+        "Error: the file failed: nothing ingested",
+    ]
+    # Ingesting what is already stored adds nothing and fails nothing.
+    assert ingest(seed_paths[:2], tmp_path / "w.db", tmp_path).returncode == 0
+    again = ingest(seed_paths[:2], tmp_path / "w.db", tmp_path)
+    assert again.returncode == 0 and again.stderr == "", again.stderr
+
+
 # --- the review page ---------------------------------------------------------------------------
 
 # Browsers drop tabs and newlines from a URL and read "\" as "/": each of these would leave the

@@ -20,6 +20,7 @@ from wirewatch.cli_common import (
 from wirewatch.cli_logging import Reporting, prepare_prefect
 from wirewatch.errors import WirewatchError
 from wirewatch.records import RunSummary
+from wirewatch.settings import Settings
 
 
 @click.command()
@@ -105,6 +106,8 @@ def ingest(
     Example: wirewatch ingest saved/*.txt --source "Saved pages"
 
     Runs in this process; as a Prefect flow when a Prefect server is configured (PREFECT_API_URL).
+    Only regular files up to 16 MB are read. Exits 1 when no file could be ingested; when some
+    failed, says how many.
     """
     settings = load_cli_settings(config, db)
     reporting = Reporting(verbose, as_json)
@@ -122,6 +125,37 @@ def ingest(
     summary = reporting.stages(as_flow, directly)
     print_summary(summary, as_json, settings.database)
     reporting.print_problems(summary.errors)
+    report_failed_files(settings, files)
+
+
+def report_failed_files(settings: Settings, files: tuple[Path, ...]) -> None:
+    """Stop with exit 1 when no file was ingested; else say how many failed (their reasons are
+    among the errors printed). A file counts as ingested when its article is in the store, new
+    or stored by an earlier run: the same file twice adds nothing, and fails nothing."""
+    from wirewatch.store import open_store
+
+    given = list(dict.fromkeys(files))
+    uris = [_file_uri(path) for path in given]
+    store = open_store(settings.database)
+    try:
+        stored = store.feeds.known_urls([uri for uri in uris if uri])
+    finally:
+        store.close()
+    failed = sum(1 for uri in uris if uri not in stored)
+    if failed == len(given):
+        raise click.ClickException(
+            f"{'the file' if failed == 1 else f'all {failed} files'} failed: nothing ingested"
+        )
+    if failed:
+        click.echo(f"{failed} of {len(given)} files failed; {len(given) - failed} ingested", err=True)
+
+
+def _file_uri(path: Path) -> str | None:
+    """The URL read_file_page gives the file's article; None when the path cannot even be resolved."""
+    try:
+        return path.resolve().as_uri()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
+        return None
 
 
 @click.command()
