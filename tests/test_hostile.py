@@ -447,6 +447,67 @@ def test_ingest_exits_1_when_every_file_failed_and_0_when_they_are_stored(
     assert again.returncode == 0 and again.stderr == "", again.stderr
 
 
+def _runs(db: Path) -> list[tuple[int, str, str, bool]]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT id, kind, status, finished IS NOT NULL FROM runs ORDER BY id").fetchall()
+    conn.close()
+    return [(int(i), str(k), str(s), bool(f)) for i, k, s, f in rows]
+
+
+def test_a_killed_run_is_marked_interrupted_by_the_next_and_a_live_one_is_left_running(
+    tmp_path: Path, seed_paths: list[Path], prefect_server: None
+) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from prefect.settings import PREFECT_API_URL
+
+    db = tmp_path / "w.db"
+    with socket.socket() as silent:  # accepts connections (the kernel does) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        config = tmp_path / "wirewatch.toml"
+        config.write_text(
+            f'[[feeds]]\nurl = "http://127.0.0.1:{silent.getsockname()[1]}/feed.xml"\n\n'
+            "[fetch]\nallow_private_networks = true\nconnect_timeout_s = 600\nread_timeout_s = 600\n"
+            "total_timeout_s = 600\n",
+            encoding="utf-8",
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+        env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_API_URL=str(PREFECT_API_URL.value()))
+        command = [sys.executable, "-c", "from wirewatch.cli import main; main()", "run"]
+        run = subprocess.Popen(
+            [*command, "--config", str(config), "--db", str(db)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while not (db.exists() and _runs(db)) and time.monotonic() < deadline and run.poll() is None:
+                time.sleep(0.2)
+            assert _runs(db) == [(1, "run", "running", False)]
+            # An overlapping run meanwhile: the first is alive, and stays 'running'.
+            assert ingest(seed_paths[:1], db, tmp_path).returncode == 0
+            assert _runs(db) == [(1, "run", "running", False), (2, "ingest", "completed", True)]
+        finally:
+            run.kill()  # SIGKILL: no handler runs, nothing is cleaned up
+            run.wait(timeout=30)
+    assert ingest(seed_paths[1:2], db, tmp_path).returncode == 0
+    assert _runs(db) == [
+        (1, "run", "interrupted", True),
+        (2, "ingest", "completed", True),
+        (3, "ingest", "completed", True),
+    ]
+    assert list(tmp_path.glob("w.db-run-*.lock")) == []
+
+
 # --- the review page ---------------------------------------------------------------------------
 
 # Browsers drop tabs and newlines from a URL and read "\" as "/": each of these would leave the
