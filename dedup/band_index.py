@@ -111,20 +111,45 @@ class BandIndex:
 
     def query(self, values: np.ndarray) -> set[int]:
         """Articles sharing at least one band key with these values."""
+        found = set(self._matching(values, None).tolist())
+        return found - self._removed if self._removed else found
+
+    def newest(self, values: np.ndarray, limit: int) -> np.ndarray:
+        """The `limit` newest (highest ids) of query(values), ascending: a bucket of thousands of
+        near-identical entries costs its size in numpy, not in Python objects."""
+        ids = self._matching(values, limit + len(self._removed))
+        if not self._removed:
+            return ids[-limit:]
+        kept: list[int] = []  # removed articles are the oldest: the walk from the end is short
+        for article_id in reversed(ids.tolist()):
+            if article_id not in self._removed:
+                kept.append(article_id)
+                if len(kept) == limit:
+                    break
+        return np.array(kept[::-1], dtype=np.int64)
+
+    def _matching(self, values: np.ndarray, limit: int | None) -> np.ndarray:
+        """Unique ids (ascending) of the articles sharing a band key, removed ones included; with
+        `limit`, at most the newest `limit` of each key (a key's ids are stored ascending)."""
         # Sorted, each binary search starts where the last ended: fewer reads of a large array.
         keys = np.sort(self.keys(values))
-        found: set[int] = set()
+        parts = []
         if len(self._keys):
             low, hit = find_sorted(self._keys, keys)
             if hit.any():  # every matching position at once: starts repeated over run lengths
                 low = low[hit]
-                lengths = np.searchsorted(self._keys, keys[hit], side="right") - low
-                found.update(self._ids[run_positions(low, lengths)].tolist())
+                high = np.searchsorted(self._keys, keys[hit], side="right")
+                if limit is not None:
+                    low = np.maximum(low, high - limit)
+                lengths = high - low
+                parts.append(self._ids[run_positions(low, lengths)].astype(np.int64))
         if self._pending:
+            pending: list[int] = []
             for key in self._pending.keys() & keys.tolist():
-                found.add(self._pending[key])
-                found.update(self._pending_more.get(key, ()))
-        return found - self._removed if self._removed else found
+                pending.append(self._pending[key])
+                pending.extend(self._pending_more.get(key, ()))
+            parts.append(np.array(pending, dtype=np.int64))
+        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
     def _flatten(self) -> tuple[np.ndarray, np.ndarray]:
         """The pending keys and their articles as arrays."""

@@ -18,6 +18,7 @@ and the stories' term counts as sorted pairs (dedup.pair_counts), not an object 
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections import Counter
@@ -104,6 +105,12 @@ RECENT_MEMBERS = 30
 
 # A story's summed title words are kept once it has this many members (read from them below).
 CACHED_CENTRE_MEMBERS = 8
+# At most this many LSH candidates per article, the newest: a feed of thousands of near-identical
+# entries (status pages, price tickers) put every earlier one in each article's buckets, and
+# placing grew with the square of the feed. A copy of something older than the newest 512 alike
+# is still found through them. Likewise the member that names a match is looked for among a
+# story's newest members.
+MAX_CANDIDATES = 512
 
 
 class StoryIndex:
@@ -126,8 +133,8 @@ class StoryIndex:
         self._table = ArticleTable()
         self._by_arrival: list[int] = []  # a heap of _arrival_key()s: the first stored leaves first
         self._latest = float("-inf")
-        self._members: dict[int | None, list[int]] = {}  # cluster -> its indexed articles (a list:
-        # 20 bytes an article where a set took 150; the oldest, which leave first, are at its start)
+        self._members: dict[int | None, list[int]] = {}  # cluster -> its indexed articles, by id
+        # (a list: 20 bytes an article where a set took 150; the newest are read from its end)
         self._terms = PairCounts()  # (salient term, cluster) -> its articles using the term
         self._headlines = HeadlineCentroids()
         self._centres: dict[int | None, tuple[np.ndarray, np.ndarray]] = {}  # big stories' title words
@@ -198,6 +205,8 @@ class StoryIndex:
         )
         for article_id, cluster in zip(window.article_ids, clusters, strict=True):
             self._members.setdefault(cluster, []).append(article_id)
+        for members in self._members.values():
+            members.sort()
         salient = np.frombuffer(b"".join(window.salient_hashes), dtype=np.uint32)
         self._terms = PairCounts.of_pairs(salient, np.repeat(codes, lengths[:, SALIENT]))
         titles = np.frombuffer(b"".join(window.title_hashes), dtype=np.uint32)
@@ -220,7 +229,11 @@ class StoryIndex:
             return False
         slot = self._table.add(article)
         cluster = article.cluster_id
-        self._members.setdefault(cluster, []).append(article.article_id)
+        members = self._members.setdefault(cluster, [])
+        if members and members[-1] > article.article_id:  # a page upgrade re-adds an older id
+            bisect.insort(members, article.article_id)
+        else:
+            members.append(article.article_id)
         self._terms.add(article.salient_hashes, cluster)
         self._headlines.add(cluster, article.title_hashes)
         self._centres.pop(cluster, None)
@@ -272,7 +285,9 @@ class StoryIndex:
         if source == target or source not in self._members:
             return
         members = self._members.pop(source)
-        self._members.setdefault(target, []).extend(members)
+        kept = self._members.setdefault(target, [])
+        kept.extend(members)
+        kept.sort()
         slots = self._slots(members)
         self._table.clusters[slots] = target
         terms, counts = np.unique(self._hashes(slots, SALIENT), return_counts=True)
@@ -360,7 +375,7 @@ class StoryIndex:
     def story_features(self, fp: Fingerprint, words: np.ndarray, story: int | None) -> StoryFeatures:
         """How an article (its title words: `words`, unique) compares with a whole story."""
         cosine, shared = self._headlines.similarity(words, self._centre(story))
-        recent = self._slots(sorted(self._members[story])[-RECENT_MEMBERS:])
+        recent = self._slots(self._members[story][-RECENT_MEMBERS:])
         titles, sizes = self._table.hashes_of_many(recent, TITLES)
         shared_each = _shared_counts(words, titles, sizes)
         union = len(words) + sizes - shared_each
@@ -379,7 +394,7 @@ class StoryIndex:
         """A story's summed title words (sorted) and their counts, from its members' titles."""
         centre = self._centres.get(story)
         if centre is None:
-            members = self._members.get(story, [])
+            members = self._members.get(story, [])[-MAX_CANDIDATES:]
             centre = np.unique(self._hashes(self._slots(members), TITLES), return_counts=True)
             if len(members) >= CACHED_CENTRE_MEMBERS:
                 self._centres[story] = centre
@@ -394,7 +409,7 @@ class StoryIndex:
     def _nearest_member(self, words: np.ndarray, story: int | None) -> int:
         """The member whose title shares most words with the article names the match (the lowest
         id of those)."""
-        members = np.array(sorted(self._members[story]), dtype=np.int64)
+        members = np.array(self._members[story][-MAX_CANDIDATES:], dtype=np.int64)
         titles, sizes = self._table.hashes_of_many(self._slots(members.tolist()), TITLES)
         shared = _shared_counts(words, titles, sizes)
         return int(members[np.lexsort((members, -shared))[0]])
@@ -425,11 +440,14 @@ class StoryIndex:
 
         Two dated articles are compared by their dates; when either has none, by when each was stored.
         """
-        found = self._near.query(fp.shingle_hash.hashvalues) | self._story.query(lsh_hash.hashvalues)
-        if not found:
+        found = np.union1d(
+            self._near.newest(fp.shingle_hash.hashvalues, MAX_CANDIDATES),
+            self._story.newest(lsh_hash.hashvalues, MAX_CANDIDATES),
+        )[-MAX_CANDIDATES:]
+        if not len(found):
             return NO_CANDIDATES
         table = self._table
-        slots = self._slots(sorted(found))
+        slots = self._slots(found.tolist())
         other_seen, other_arrived = table.seen[slots], table.arrived[slots]
         by_arrival = np.abs(other_arrived - arrived)
         if seen is None:
