@@ -1,11 +1,13 @@
-"""Storing a batch of articles with their fingerprints, clusters, topic matches and alerts in one
-transaction, and delivering queued alerts afterwards (the outbox pattern)."""
+"""Storing a batch of articles with their fingerprints, clusters, topic matches and alerts, a
+chunk of articles per transaction, and delivering queued alerts afterwards (the outbox pattern)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 
 from wirewatch.alerts.delivery import channels_from, payload_of, render_digest, render_message
 from wirewatch.alerts.messages import alert_message
@@ -24,6 +26,10 @@ Fingerprinter = Callable[[list[tuple[str, str]]], Iterable[Fingerprint]]
 
 # Fingerprints computed again after a schema upgrade are committed this many at a time.
 REFINGERPRINT_BATCH = 500
+# New articles stored per transaction: a feed of 100,000 entries is committed in steps of
+# bounded size and time (one transaction for all grew superlinearly), and a run killed midway
+# keeps what it committed (the feed's validators come last, so its entries are read again).
+COMMIT_CHUNK = 500
 
 
 @dataclass
@@ -65,54 +71,94 @@ def load_index(store: Store, window_seconds: float = STORY_WINDOW_SECONDS) -> St
     return index
 
 
+class LiveIndex:
+    """The story index in step with the store across transactions: loaded under the write lock,
+    and loaded again when another connection (an overlapping run) has written since, so a
+    second writer places its articles among the first one's instead of beside them."""
+
+    def __init__(self, window_seconds: float = STORY_WINDOW_SECONDS, index: StoryIndex | None = None) -> None:
+        self.window_seconds = window_seconds
+        self.index = index
+        self._version: int | None = None
+        self.loads: list[tuple[int, float]] = []  # (articles, seconds) of each load, for the log
+
+    def under_lock(self, store: Store) -> StoryIndex:
+        """The index to place with; call it inside the transaction that writes (store.atomic)."""
+        version = store.data_version()
+        if self.index is None or (self._version is not None and version != self._version):
+            started = time.perf_counter()
+            self.index = load_index(store, self.window_seconds)
+            self.loads.append((len(self.index), time.perf_counter() - started))
+        self._version = version
+        return self.index
+
+
 def commit_articles(
     articles: list[NewArticle],
     store: Store,
-    index: StoryIndex,
+    index: StoryIndex | LiveIndex,
     topics: tuple[TopicConfig, ...],
     alerts: AlertSettings,
     now: datetime,
     feed_outcomes: list[FeedOutcome] | None = None,
     fingerprinter: Fingerprinter = fingerprint_in_chunks,
 ) -> CommitReport:
-    """Store new articles and everything they cause, all or nothing.
+    """Store new articles and everything they cause, COMMIT_CHUNK articles per transaction.
 
     The alert rows are written in the same transaction as the article and cluster that caused
-    them, so a run killed at any point leaves either all of it or none of it. An article first
+    them, so a run killed at any point leaves each article with all of it or none of it. An article first
     stored from its feed entry alone gets its page's text when a later run can fetch it. The
     feeds' new state (validators, next fetch) is committed with the entries it brought.
     `fingerprinter` turns (title, text) pairs into fingerprints, in order (in this process by
     default; flows.extract_pool.fingerprints_on_cores on worker processes).
     """
     report = CommitReport()
+    live = index if isinstance(index, LiveIndex) else LiveIndex(index.window, index)
     # Without channels an alert is only a record; queueing it would flood a channel added later.
     initial_status = "pending" if alerts.has_channels else "recorded"
     # A stable order (time, then URL) keeps ids and cluster choices the same between runs.
     ordered = sorted(articles, key=lambda a: (a.published.isoformat() if a.published else "", a.url))
-    grown: set[int] = set()  # clusters that gained an article: their headline is chosen again
-    with store.atomic():
-        fingerprints = fingerprinter([(a.title, a.text) for a in ordered])
-        for article, fp in zip(ordered, fingerprints, strict=True):
-            article_id = store.articles.insert(article, now)
-            if article_id is None:
-                upgraded = _revisit_stored(article, fp, store, index, now)
-                if upgraded is None:
-                    report.duplicates_skipped += 1
+    fingerprints = iter(fingerprinter([(a.title, a.text) for a in ordered]))
+    for start in range(0, max(1, len(ordered)), COMMIT_CHUNK):
+        chunk = ordered[start : start + COMMIT_CHUNK]
+        last = start + COMMIT_CHUNK >= len(ordered)
+        with store.atomic():
+            story_index = live.under_lock(store)
+            pairs = zip(chunk, islice(fingerprints, len(chunk)), strict=True)
+            grown: set[int] = set()  # clusters that gained an article: their headline is chosen again
+            for article, fp in pairs:
+                placed = _commit_one(article, fp, store, story_index, now, report)
+                if placed is None:
                     continue
-                report.pages_recovered += 1
-                article_id, cluster_id, placement = upgraded
-            else:
-                store.articles.count_source_paragraphs(article.source, article.paragraph_keys)
-                cluster_id, is_new, placement = _place(article_id, article, fp, store, index, now)
-                if not is_new:
+                article_id, cluster_id, placement, joined = placed
+                if joined:
                     grown.add(cluster_id)
-                report.new_articles += 1
-                report.new_clusters += int(is_new)
-                report.article_ids.append(article_id)
-            _match_topics(article_id, cluster_id, placement, store, topics, initial_status, now, report)
-        _refresh_headlines(grown, store)
-        store.feeds.record_outcomes(feed_outcomes or [])
+                _match_topics(article_id, cluster_id, placement, store, topics, initial_status, now, report)
+            _refresh_headlines(grown, store)
+            if last:
+                store.feeds.record_outcomes(feed_outcomes or [])
     return report
+
+
+def _commit_one(
+    article: NewArticle, fp: Fingerprint, store: Store, index: StoryIndex, now: datetime, report: CommitReport
+) -> tuple[int, int, Placement, bool] | None:
+    """Store one article (or upgrade a feed-only one) and place it: its id, cluster, placement
+    and whether it joined an existing cluster; None for a copy already stored."""
+    article_id = store.articles.insert(article, now)
+    if article_id is None:
+        upgraded = _revisit_stored(article, fp, store, index, now)
+        if upgraded is None:
+            report.duplicates_skipped += 1
+            return None
+        report.pages_recovered += 1
+        return (*upgraded, False)
+    store.articles.count_source_paragraphs(article.source, article.paragraph_keys)
+    cluster_id, is_new, placement = _place(article_id, article, fp, store, index, now)
+    report.new_articles += 1
+    report.new_clusters += int(is_new)
+    report.article_ids.append(article_id)
+    return article_id, cluster_id, placement, not is_new
 
 
 def _place(

@@ -9,7 +9,6 @@ command on a few files needs neither Prefect's import nor a temporary server.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from wirewatch.fetch.http import Fetcher
-from wirewatch.flows.commit import CommitReport, DeliveryReport, commit_articles, deliver_alerts, load_index
+from wirewatch.flows.commit import CommitReport, DeliveryReport, LiveIndex, commit_articles, deliver_alerts
 from wirewatch.flows.extract_pool import (
     BatchResult,
     ExtractionStream,
@@ -178,15 +177,10 @@ def commit(
     """Store, cluster and match the articles; their fingerprints on `fingerprint_workers` worker
     processes when the run's extraction started them (its fork server is running: a cold one
     takes 2-3 s to start, more than fingerprinting a few thousand articles saves)."""
+    # The index is loaded under the store's write lock (LiveIndex), not before it: an
+    # overlapping run's articles are then in it.
+    index = LiveIndex(settings.stories.window_days * 86400)
     with opened(settings) as store:
-        started = time.perf_counter()
-        index = load_index(store, settings.stories.window_days * 86400)
-        log.info(
-            "story index: %d articles of the last %g days loaded in %.1f s",
-            len(index),
-            settings.stories.window_days,
-            time.perf_counter() - started,
-        )
         with FingerprintsOnCores(fingerprint_workers, log.info, log.warning) as fingerprinter:
             report = commit_articles(
                 articles,
@@ -198,6 +192,13 @@ def commit(
                 feed_outcomes,
                 fingerprinter,
             )
+    for articles_in, seconds in index.loads:
+        log.info(
+            "story index: %d articles of the last %g days loaded in %.1f s",
+            articles_in,
+            settings.stories.window_days,
+            seconds,
+        )
     log.info(
         "stored %d new articles (%d already stored), %d new clusters, %d topic matches, %d alerts queued",
         report.new_articles,
