@@ -72,8 +72,9 @@ def _entry(feed: ET.Element, cluster: StoredCluster, now: datetime, ui_base: str
     _text(entry, "title", cluster.headline)
     _text(entry, "updated", _stamp(cluster.last_seen, now))
     _text(entry, "published", _stamp(cluster.first_seen, now))
-    if cluster.articles:
-        _link(entry, cluster.articles[0].url, "alternate", "text/html")
+    linked = [a.url for a in cluster.articles if _openable(a.url)]
+    if linked:  # entries of a feed without links have only an identity
+        _link(entry, linked[0], "alternate", "text/html")
     if ui_base:
         _link(entry, f"{ui_base}/clusters/{cluster.id}", "related", "text/html")
     for topic in cluster.topics:
@@ -85,7 +86,7 @@ def _entry(feed: ET.Element, cluster: StoredCluster, now: datetime, ui_base: str
 def _summary_html(cluster: StoredCluster) -> str:
     """The sources that ran the story, first first: the reason this is one entry and not several."""
     items = "".join(
-        f'<li><a href="{html.escape(a.url)}">{html.escape(a.source)}</a> '
+        f"<li>{_source_html(a.url, a.source)} "
         f"({html.escape((a.tier or 'original').replace('_', ' '))}, {_readable(a.published)}): "
         f"{html.escape(a.title)}</li>"
         for a in cluster.articles
@@ -109,6 +110,16 @@ def _text(parent: ET.Element, tag: str, value: str) -> ET.Element:
     element = ET.SubElement(parent, tag)
     element.text = _clean(value)
     return element
+
+
+def _openable(url: str) -> bool:
+    return url.lower().startswith(("http://", "https://", "file://"))  # file: ingested pages
+
+
+def _source_html(url: str, source: str) -> str:
+    if not _openable(url):
+        return html.escape(source)
+    return f'<a href="{html.escape(url)}">{html.escape(source)}</a>'
 
 
 def _link(parent: ET.Element, href: str, rel: str, kind: str) -> None:

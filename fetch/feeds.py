@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import hashlib
 import html
 import re
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ _TAG = re.compile(r"<[^>]+>")
 class ParsedFeed:
     entries: tuple[FeedEntry, ...]
     problem: str | None  # feedparser's bozo reason, when the feed is ill-formed but readable
-    skipped: int  # entries without a usable http(s) link
+    skipped: int  # entries with neither a title, a summary nor content: nothing to store
     ttl_minutes: float | None = None  # RSS <ttl>: how long the publisher asks us to wait
 
 
@@ -44,6 +45,36 @@ def _entry_link(entry: feedparser.FeedParserDict) -> str | None:
     return None
 
 
+# The identity of an entry without a link: status pages, press-release wires and feed bridges
+# often give none. Not a URL anyone can open; the review page and Atom show such entries unlinked.
+ENTRY_SCHEME = "urn:wirewatch:entry:"
+
+
+def is_entry_identity(url: str) -> bool:
+    return url.startswith(ENTRY_SCHEME)
+
+
+def _entry_identity(entry: feedparser.FeedParserDict, feed_url: str, title: str, content: str) -> str:
+    """An identity for an entry without a link that the next run finds again: its id/guid
+    within its feed, else its feed with its title and content (an edited entry is new)."""
+    guid = str(entry.get("id") or "").strip()
+    basis = f"{feed_url}\0id\0{guid}" if guid else f"{feed_url}\0text\0{title}\0{content}"
+    return ENTRY_SCHEME + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _content_of(entry: feedparser.FeedParserDict) -> str:
+    summary = entry.get("summary") or ""
+    if not summary and entry.get("content"):
+        summary = entry["content"][0].get("value", "")
+    return summary
+
+
+def first_words(text: str, limit: int = 12) -> str:
+    """A title for an entry that has none (status updates, micro-posts): its first words."""
+    words = text.split()
+    return " ".join(words[:limit]) + (" …" if len(words) > limit else "")
+
+
 def parse_feed(body: bytes, feed_url: str, source: str, content_type: str = "") -> ParsedFeed:
     headers = {"content-location": feed_url}
     if content_type:
@@ -56,24 +87,23 @@ def parse_feed(body: bytes, feed_url: str, source: str, content_type: str = "") 
     seen: set[str] = set()
     skipped = 0
     for entry in parsed.entries:
-        link = _entry_link(entry)
-        if not link:
+        title = plain_text(entry.get("title", ""))
+        summary = plain_text(_content_of(entry))
+        if not title and not summary:
             skipped += 1
             continue
-        url = canonical_url(link)
+        link = _entry_link(entry)
+        url = canonical_url(link) if link else _entry_identity(entry, feed_url, title, summary)
         if url in seen:
             continue
         seen.add(url)
-        summary = entry.get("summary") or ""
-        if not summary and entry.get("content"):
-            summary = entry["content"][0].get("value", "")
         entries.append(
             FeedEntry(
                 feed_url=feed_url,
                 source=source,
                 url=url,
-                title=plain_text(entry.get("title", "")) or url,
-                summary=plain_text(summary),
+                title=title or first_words(summary) or url,
+                summary=summary,
                 published=_entry_time(entry),
                 author=plain_text(entry.get("author", "")) or None,
                 link=link,

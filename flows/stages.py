@@ -136,7 +136,7 @@ def poll_feeds(
         if parsed.problem:
             report.notes.append(f"{feed.url}: {parsed.problem}")
         if parsed.skipped:
-            report.notes.append(f"{feed.url}: {parsed.skipped} entries without a link skipped")
+            report.notes.append(f"{feed.url}: {parsed.skipped} empty entries (no title, summary or content)")
         entries.extend(parsed.entries)
     store.feeds.record_outcomes(failures)
     return FeedPoll(_unique_entries(entries), report, successes)
@@ -168,7 +168,10 @@ def fetch_pages(
     urls = [e.url for e in entries]
     known = store.feeds.known_urls(urls)
     retry = store.feeds.feed_only_urls(sorted(known), MAX_PAGE_ATTEMPTS)
-    todo = [e for e in entries if e.url not in known or e.url in retry]
+    new = [e for e in entries if e.url not in known or e.url in retry]
+    # An entry without a link has no page: it is stored from the feed, once (not retried).
+    unlinked = [_feed_page(e, NO_LINK) for e in new if not e.link and e.url not in known]
+    todo = [e for e in new if e.link]
     report.skipped = len(entries) - len(todo)
 
     def fetch_one(entry: FeedEntry) -> Page:
@@ -177,9 +180,7 @@ def fetch_pages(
                 entry.link or entry.url, max_bytes=fetcher.settings.max_page_bytes, accept=PAGE_ACCEPT
             )
         except WirewatchError as exc:
-            return Page(
-                url=entry.url, source=entry.source, body="", content_type="", entry=entry, error=str(exc)
-            )
+            return _feed_page(entry, str(exc))
         return Page(
             url=entry.url,
             source=entry.source,
@@ -194,13 +195,28 @@ def fetch_pages(
             for future in as_completed(futures):
                 on_page(future.result())
         pages = [future.result() for future in futures]
+    if on_page is not None:
+        for page in unlinked:
+            on_page(page)
+    pages.extend(unlinked)
     for page in pages:
+        if page.error == NO_LINK:
+            continue
         if page.error:
             report.failed += 1
             report.errors.append(f"page {page.error}")
         else:
             report.done += 1
     return pages, report
+
+
+# The page error of an entry whose feed gives no link: stored from the feed, not a failure.
+NO_LINK = "the feed gives no link"
+
+
+def _feed_page(entry: FeedEntry, error: str) -> Page:
+    """A page that could not be had: the entry is stored from its feed's own text."""
+    return Page(url=entry.url, source=entry.source, body="", content_type="", entry=entry, error=error)
 
 
 def read_files(paths: Iterable[Path], source: str | None) -> tuple[list[Page], StageReport]:
@@ -231,6 +247,10 @@ def extract_articles(pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
                 raise ExtractionError(page.url, page.error)
             extracted = extract_page(page)
         except WirewatchError as exc:
+            if page.error == NO_LINK and entry is not None:
+                articles.append(_from_feed_entry(entry, NO_LINK))
+                report.done += 1
+                continue
             report.failed += 1
             if not page.error:
                 report.errors.append(f"extract {exc}")

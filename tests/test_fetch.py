@@ -58,11 +58,12 @@ def test_conditional_get_sends_validators_and_treats_304_as_nothing_new(
         again = poll_feeds([feed], store, fetcher, now)
     entries, report = first.entries, first.report
     assert seen == [None, '"v1"']
-    assert [e.title for e in entries] == ["First & best"]
+    assert [e.title for e in entries] == ["First & best", "No link"]
     assert entries[0].url == httpserver.url_for("/story/1")  # relative link resolved, tracking dropped
     assert entries[0].summary == "Summary one"
     assert entries[0].published == datetime(2026, 11, 19, 8, 30, tzinfo=UTC)
-    assert any("without a link" in n for n in report.notes)
+    assert entries[1].link is None and entries[1].url.startswith("urn:wirewatch:entry:")  # kept
+    assert not report.errors
     assert again.entries == [] and again.report.done == 1
     assert store.feeds.listing()[0].etag == '"v1"'
 
@@ -153,6 +154,7 @@ def test_cache_lifetime_ttl_and_feed_interval_stretch_the_next_fetch(
     assert parse_iso(state.next_fetch) == NOW + timedelta(minutes=90)  # the longest of the three
     httpserver.expect_request("/plain.xml").respond_with_data(RSS)
     slow = FeedConfig("Slow", httpserver.url_for("/plain.xml"), interval_minutes=180)
+    (tmp_path / "x").mkdir()
     state = _poll_once(httpserver, tmp_path / "x", slow)
     assert parse_iso(state.next_fetch) == NOW + timedelta(minutes=180)
 
