@@ -7,7 +7,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import gzip
+import random
 import socket
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -21,7 +25,9 @@ import pytest
 
 from wirewatch.errors import FetchError
 from wirewatch.fetch.http import Fetcher
+from wirewatch.flows.commit import COMMIT_CHUNK
 from wirewatch.settings import FetchSettings
+from wirewatch.store import open_store
 
 # --- network: servers that misbehave --------------------------------------------------------
 
@@ -211,6 +217,136 @@ def test_a_rebinding_name_connects_only_to_the_address_that_was_checked(
 
 
 # --- feeds: entries without links, huge feeds -----------------------------------------------
+
+
+def _synthetic_feed(stories: int, seed: int, link: bool = False) -> bytes:
+    """An RSS feed of `stories` entries without links (unless `link`), each its own story: a
+    title and summary of words drawn from a made-up vocabulary (same seed, same entries)."""
+    rng = random.Random(seed)
+    vocabulary = [
+        f"{a}{b}{c}" for a in "bdfgklmnprst" for b in "aeiou" for c in ("n", "r", "s", "t", "ko", "la")
+    ]
+    items = []
+    for n in range(stories):
+        words = rng.sample(vocabulary, 40)
+        title = f"Harbour {' '.join(words[:8])}"
+        where = f"<link>https://wire.example/{n}</link>" if link else ""
+        items.append(
+            f"<item><title>{title}</title>{where}<guid isPermaLink='false'>s{n}</guid>"
+            f"<description>{' '.join(words)}.</description></item>"
+        )
+    channel = "<channel><title>Wire</title>" + "".join(items) + "</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
+
+
+_COMMIT_CHILD = """
+import resource, sys, time
+from datetime import UTC, datetime
+from pathlib import Path
+from wirewatch.fetch.http import Fetcher
+from wirewatch.flows.commit import LiveIndex, commit_articles
+from wirewatch.flows.stages import extract_articles, fetch_pages, poll_feeds
+from wirewatch.settings import AlertSettings, FeedConfig, FetchSettings, TopicConfig
+from wirewatch.store import open_store
+
+feed_url, db, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+store = open_store(db)
+settings = FetchSettings(allow_private_networks=True, max_feed_bytes=50_000_000)
+with Fetcher(settings) as fetcher:
+    poll = poll_feeds([FeedConfig(feed_url, feed_url)], store, fetcher, datetime.now(UTC), force=True)
+    pages, _ = fetch_pages(poll.entries, store, fetcher)
+articles, _ = extract_articles(pages)
+print("ready", len(articles), flush=True)
+while not go.exists():
+    time.sleep(0.01)
+started = time.perf_counter()
+topics = (TopicConfig("harbour", "harbour"),)
+now = datetime.now(UTC)
+report = commit_articles(articles, store, LiveIndex(), topics, AlertSettings(), now, poll.fetched)
+took = time.perf_counter() - started
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+counts = (report.new_articles, report.new_clusters, report.alerts_queued)
+print("done", *counts, f"{took:.2f}", f"{rss:.0f}", flush=True)
+"""
+
+
+def _commit_child(feed_url: str, db: Path, go: Path) -> subprocess.Popen[str]:
+    """A process that polls one feed into `db` and commits its entries once `go` exists."""
+    command = [sys.executable, "-c", _COMMIT_CHILD, feed_url, str(db), str(go)]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    line = child.stdout.readline()
+    assert line.startswith("ready"), (line, child.stderr.read() if child.stderr else "")
+    return child
+
+
+def _finished(child: subprocess.Popen[str]) -> list[str]:
+    out, err = child.communicate(timeout=300)
+    assert child.returncode == 0, err
+    return out.split()
+
+
+def _stored(db: Path, sql: str) -> int:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return int(conn.execute(sql).fetchone()[0])
+
+
+def test_two_overlapping_runs_of_copies_place_and_alert_as_one_after_the_other(
+    hostile: str, tmp_path: Path
+) -> None:
+    """Two runs commit the same 60 entries from two feeds at the same moment: the copies join
+    the first run's stories and raise no alert of their own, as when the runs follow each other."""
+    _Hostile.routes["/copies-a"] = lambda h: _send(h, _synthetic_feed(60, seed=7))
+    _Hostile.routes["/copies-b"] = lambda h: _send(h, _synthetic_feed(60, seed=7))
+    outcomes = []
+    for overlapping in (False, True):
+        db, go = tmp_path / f"{overlapping}.db", tmp_path / f"{overlapping}.go"
+        open_store(db).close()
+        if not overlapping:
+            go.touch()
+        first = _commit_child(hostile + "/copies-a", db, go)
+        if not overlapping:
+            _finished(first)
+        second = _commit_child(hostile + "/copies-b", db, go)
+        go.touch()
+        reports = [_finished(first), _finished(second)] if overlapping else [_finished(second)]
+        assert [int(r[1]) for r in reports][-1] == 60  # every copy stored
+        clusters = _stored(db, "SELECT COUNT(*) FROM clusters WHERE merged_into IS NULL")
+        outcomes.append((clusters, _stored(db, "SELECT COUNT(*) FROM alerts")))
+    alone, together = outcomes
+    assert together == alone
+    assert alone[0] <= 60 and alone[1] <= alone[0]  # the copies started no story of their own
+
+
+def test_a_large_feed_is_committed_in_chunks_and_a_kill_loses_or_doubles_nothing(
+    hostile: str, tmp_path: Path
+) -> None:
+    """2,000 entries: killed (SIGKILL) once some are stored, the run has kept whole chunks and
+    not the feed's validators; the next run stores the rest, each entry once."""
+    feed = _synthetic_feed(2000, seed=11)
+    _Hostile.routes["/large"] = lambda h: _send(h, feed, ETag='"large-v1"')
+    db, go = tmp_path / "w.db", tmp_path / "go"
+    open_store(db).close()
+    go.touch()
+    killed = _commit_child(hostile + "/large", db, go)
+    deadline = time.monotonic() + 120
+    while _stored(db, "SELECT COUNT(*) FROM articles") == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    killed.kill()
+    killed.communicate()
+    kept = _stored(db, "SELECT COUNT(*) FROM articles")
+    assert 0 < kept < 2000 and kept % COMMIT_CHUNK == 0, kept  # whole transactions only
+    assert _stored(db, "SELECT COUNT(*) FROM feeds WHERE etag IS NOT NULL") == 0
+    again = _finished(_commit_child(hostile + "/large", db, go))
+    assert int(again[1]) == 2000 - kept
+    assert _stored(db, "SELECT COUNT(DISTINCT url) FROM articles") == 2000
+    assert _stored(db, "SELECT COUNT(*) FROM articles") == 2000
+    assert _stored(db, "SELECT COUNT(*) FROM alerts") == _stored(
+        db, "SELECT COUNT(*) FROM clusters WHERE merged_into IS NULL"
+    )
+    assert _stored(db, "SELECT COUNT(*) FROM feeds WHERE etag = '\"large-v1\"'") == 1
+    assert float(again[5]) < 1500  # peak RSS of the run, MB
+
 
 # --- config, files and the command line -----------------------------------------------------
 
