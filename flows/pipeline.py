@@ -2,6 +2,10 @@
 deliver alerts. Each task wraps one step of flows/steps.py and logs through the run's logger;
 `ingest_flow` runs saved files through the same steps after the fetch.
 
+The flows take paths (the config, the database), never the settings: Prefect stores a flow run's
+parameters in its database and shows them in its UI, and the settings hold channel secrets
+(Apprise URLs, webhook keys). Each run reads its config afresh.
+
 Tasks work on batches. Network retries happen per feed across runs (the store keeps each feed's
 backoff), so one bad feed never fails a task and there are no task-level retries here.
 """
@@ -134,13 +138,18 @@ def _run_pipeline(settings: Settings, force: bool) -> RunSummary:
     return summary
 
 
+def _settings(config: str | None, db: str | None) -> Settings:
+    return load_settings(config, db_override=db)
+
+
 @flow(name="wirewatch-run", log_prints=False)
-def run_flow(settings: Settings, force: bool = False) -> RunSummary:
+def run_flow(config: str | None = None, db: str | None = None, force: bool = False) -> RunSummary:
     """One pass: poll every due feed, read new articles, cluster them, match topics, alert."""
-    return _run_pipeline(settings, force)
+    with demo_settings(_settings(config, db)) as ready:
+        return _run_pipeline(ready, force)
 
 
-def run_on_dask(settings: Settings, address: str, force: bool = False) -> RunSummary:
+def run_on_dask(config: str | None, db: str | None, address: str, force: bool = False) -> RunSummary:
     """The same flow with its extract tasks on an existing Dask cluster (the scheduler at
     `address`); fetching and the single-writer store stay in this process."""
     try:
@@ -150,7 +159,7 @@ def run_on_dask(settings: Settings, address: str, force: bool = False) -> RunSum
     runner = DaskTaskRunner(address=address, client_kwargs={"timeout": DASK_CONNECT_TIMEOUT_S})
     try:
         # prefect-dask's runner is typed over its own future class, not PrefectFuture.
-        return run_flow.with_options(task_runner=runner)(settings, force)  # type: ignore[arg-type]
+        return run_flow.with_options(task_runner=runner)(config, db, force)  # type: ignore[arg-type]
     except (OSError, TimeoutError) as exc:
         raise WirewatchError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
 
@@ -159,18 +168,19 @@ def run_on_dask(settings: Settings, address: str, force: bool = False) -> RunSum
 def scheduled_flow(config: str | None = None, db: str | None = None) -> RunSummary:
     """The deployed form of a run: parameters are paths (JSON for the Prefect API); the config
     is read afresh at each run, so edits to it apply from the next run on."""
-    settings = load_settings(config, db_override=db)
-    with demo_settings(settings) as ready:
+    with demo_settings(_settings(config, db)) as ready:
         return _run_pipeline(ready, False)
 
 
 @flow(name="wirewatch-ingest", log_prints=False)
-def ingest_flow(settings: Settings, paths: list[Path], source: str | None = None) -> RunSummary:
+def ingest_flow(
+    config: str | None, db: str | None, paths: list[Path], source: str | None = None
+) -> RunSummary:
     """Saved pages (.html, .txt) through the same extract, cluster, match and alert steps."""
-    return steps.ingest(settings, paths, source, get_run_logger())
+    return steps.ingest(_settings(config, db), paths, source, get_run_logger())
 
 
 @flow(name="wirewatch-deliver", log_prints=False)
-def deliver_flow(settings: Settings, force: bool = True) -> DeliveryReport:
+def deliver_flow(config: str | None = None, db: str | None = None, force: bool = True) -> DeliveryReport:
     """Deliver pending alerts now (`wirewatch alerts --retry`)."""
-    return deliver_task(settings, force)
+    return deliver_task(_settings(config, db), force)

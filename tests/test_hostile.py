@@ -831,3 +831,48 @@ def test_a_malformed_channel_url_in_the_config_is_named_by_key_and_shown_masked(
     line = one_error_line(wirewatch("alerts", "--config", str(config), cwd=tmp_path))
     assert line.startswith(f"Error: {config}: {key}: {shown} (need "), line
     assert _leaks(line) == []
+
+
+def test_flow_runs_store_paths_not_the_channels_secrets(
+    seed_paths: list[Path], tmp_path: Path, httpserver: Any, prefect_server: None
+) -> None:
+    """A flow run's parameters are kept in the Prefect server's database and shown in its UI:
+    they name the config and the database, never what the config holds."""
+    import asyncio
+    import json
+    import os
+
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    httpserver.expect_request("", method="POST").respond_with_data("ok")
+    config = tmp_path / "wirewatch.toml"
+    config.write_text(_channels_config(httpserver.port), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_API_URL=str(PREFECT_API_URL.value()), PREFECT_HOME=str(tmp_path / "prefect-home"))
+    for args in (["ingest", *map(str, seed_paths[:1])], ["alerts", "--retry"]):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "wirewatch.cli",
+                *args,
+                "--config",
+                str(config),
+                "--db",
+                str(tmp_path / "w.db"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+
+    async def parameters() -> list[dict[str, Any]]:
+        async with get_client() as client:
+            return [run.parameters for run in await client.read_flow_runs()]
+
+    stored = [p for p in asyncio.run(parameters()) if p.get("config") == str(config)]
+    assert len(stored) == 2  # the ingest and the delivery ran as flows
+    assert not _leaks(json.dumps(stored)), stored

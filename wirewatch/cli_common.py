@@ -31,6 +31,11 @@ def load_cli_settings(config: str | None, db: str | None, *, store: bool = True)
     return settings
 
 
+def absolute(path: str | None) -> str | None:
+    """A path as the flows get it: they may run in another directory (a worker, a served run)."""
+    return str(Path(path).resolve()) if path else None
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from wirewatch.cli_common import (
+    absolute,
     config_option,
     db_option,
     json_option,
@@ -42,15 +43,18 @@ def run(
     With no config at all it runs on the bundled demo corpus, served on loopback. Prints the
     run's summary and any problems; --verbose shows every log line.
     """
-    settings = load_cli_settings(config, db)
+    settings = load_cli_settings(config, db)  # checked here: one line before Prefect starts
     prepare_prefect(verbose)
-    from wirewatch.demo_server import demo_settings
     from wirewatch.flows.pipeline import run_flow, run_on_dask
 
     reporting = Reporting(verbose, as_json)
-    with reporting.active(), demo_settings(settings) as ready:
+    config = absolute(config)
+    with reporting.active():
         try:
-            summary = run_on_dask(ready, dask_address, force) if dask_address else run_flow(ready, force)
+            if dask_address:
+                summary = run_on_dask(config, absolute(db), dask_address, force)
+            else:
+                summary = run_flow(config, absolute(db), force)
         except WirewatchError as exc:
             raise click.ClickException(str(exc)) from exc
     print_summary(summary, as_json, settings.database)
@@ -115,7 +119,7 @@ def ingest(
     def as_flow() -> RunSummary:
         from wirewatch.flows.pipeline import ingest_flow
 
-        return ingest_flow(settings, list(files), source)
+        return ingest_flow(absolute(config), absolute(db), list(files), source)
 
     def directly(log: logging.Logger) -> RunSummary:
         from wirewatch.flows import steps

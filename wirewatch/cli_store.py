@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from wirewatch.cli_common import (
+    absolute,
     config_option,
     db_option,
     emit_json,
@@ -215,7 +216,7 @@ def _release_recorded(settings: Settings) -> int:
         store.close()
 
 
-def _deliver_now(settings: Settings, as_json: bool) -> None:
+def _deliver_now(settings: Settings, config: str | None, db: str | None, as_json: bool) -> None:
     """Pending and failed alerts delivered now: in this process, or as a Prefect flow when a
     Prefect server is configured (PREFECT_API_URL)."""
     reporting = Reporting(False, as_json)
@@ -223,7 +224,7 @@ def _deliver_now(settings: Settings, as_json: bool) -> None:
     def as_flow() -> DeliveryReport:
         from wirewatch.flows.pipeline import deliver_flow
 
-        return deliver_flow(settings)
+        return deliver_flow(absolute(config), absolute(db))
 
     def directly(log: logging.Logger) -> DeliveryReport:
         from wirewatch.flows import steps
@@ -261,7 +262,7 @@ def alerts(config: str | None, db: str | None, retry: bool, recorded_too: bool, 
         released = _release_recorded(settings)
         click.echo(f"{released} recorded {'alert' if released == 1 else 'alerts'} queued", err=True)
     if retry:
-        _deliver_now(settings, as_json)
+        _deliver_now(settings, config, db, as_json)
     from wirewatch.store import open_store
 
     store = open_store(settings.database)
