@@ -199,7 +199,7 @@ class ReviewApp:
 
     def topic_atom(self, request: Request, topic: str) -> Response:
         with self._store() as store:
-            clusters = store.clusters.listing(topic)
+            clusters = store.clusters.listing(topic, muted=False)  # a muted story leaves the feed
         if not clusters and topic not in {t.name for t in self.settings.topics}:
             return self._error(404, f"No topic named {topic!r}.")
         self_url = f"{request.base_url}/topics/{quote(topic, safe='')}.atom"
