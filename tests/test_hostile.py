@@ -17,6 +17,7 @@ import time
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,9 @@ import pytest
 
 from wirewatch.errors import FetchError
 from wirewatch.fetch.http import Fetcher
-from wirewatch.flows.commit import COMMIT_CHUNK
-from wirewatch.settings import FetchSettings
+from wirewatch.flows.commit import COMMIT_CHUNK, LiveIndex, commit_articles
+from wirewatch.flows.stages import extract_articles, fetch_pages, poll_feeds
+from wirewatch.settings import AlertSettings, FeedConfig, FetchSettings
 from wirewatch.store import open_store
 
 # --- network: servers that misbehave --------------------------------------------------------
@@ -42,6 +44,10 @@ class _Hostile(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         self.hits.append(self.path)
         self.routes[self.path.split("?")[0]](self)
+
+    def handle(self) -> None:
+        with contextlib.suppress(OSError):  # clients that hang up mid-response are the point here
+            super().handle()
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
@@ -109,6 +115,19 @@ def _slow_headers(handler: BaseHTTPRequestHandler) -> None:
             time.sleep(0.1)
 
 
+@_route("/slow-body")
+def _slow_body(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/rss+xml")
+    handler.send_header("Content-Length", "100000")
+    handler.end_headers()
+    with contextlib.suppress(OSError):
+        for _ in range(1000):  # a byte every 0.1 s: each read succeeds, the whole never ends
+            handler.wfile.write(b"<")
+            handler.wfile.flush()
+            time.sleep(0.1)
+
+
 for _scheme, _target in [
     ("js", "javascript:alert(1)"),
     ("data", "data:text/html,hi"),
@@ -146,6 +165,7 @@ PAGE_CAP = 5_000_000
         ("/bomb", f"larger than the {PAGE_CAP}-byte cap", 5, 3 * PAGE_CAP / 1e6),
         ("/endless", f"larger than the {PAGE_CAP}-byte cap", 5, 3 * PAGE_CAP / 1e6),
         ("/slow-headers", "timed out", 2.5, 5),
+        ("/slow-body", "timed out", 2.5, 5),
         ("/to-js", "refused: invalid or non-http URL", 2, 5),
         ("/to-data", "refused: invalid or non-http URL", 2, 5),
         ("/to-mail", "refused: invalid or non-http URL", 2, 5),
@@ -163,6 +183,7 @@ def test_a_hostile_response_is_one_bounded_fetch_error(
     assert isinstance(raised, FetchError), raised
     assert message in str(raised) and "\n" not in str(raised)
     assert str(raised).startswith(hostile), str(raised)  # names the URL
+    print(f"{path}: {took:.2f} s, peak {peak:.1f} MB traced")  # the figures of the closing note
     assert took < seconds, took
     assert peak < megabytes, peak
 
@@ -217,6 +238,53 @@ def test_a_rebinding_name_connects_only_to_the_address_that_was_checked(
 
 
 # --- feeds: entries without links, huge feeds -----------------------------------------------
+
+
+_LAUGHS = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+BILLION_LAUGHS = (
+    f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol0 "lol">{_LAUGHS}]>'
+    '<rss version="2.0"><channel><title>&lol9;</title>'
+    "<item><title>Laughs &lol9;</title><description>&lol9;</description></item></channel></rss>"
+).encode()
+EXTERNAL_ENTITY = (
+    b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    b'<rss version="2.0"><channel><title>T</title>'
+    b"<item><title>Entity &xxe;</title><description>Leak: &xxe;</description></item></channel></rss>"
+)
+
+
+def test_hostile_feeds_fail_alone_and_the_rest_of_the_run_is_stored(hostile: str, tmp_path: Path) -> None:
+    """One run polls hostile feeds beside a good one: each hostile one ends in a one-line error
+    on its feed (or a bounded, harmless parse), and the good feed's entries are stored."""
+    _Hostile.routes["/laughs"] = lambda h: _send(h, BILLION_LAUGHS)
+    _Hostile.routes["/xxe"] = lambda h: _send(h, EXTERNAL_ENTITY)
+    _Hostile.routes["/good"] = lambda h: _send(h, _synthetic_feed(30, seed=3))
+    hostile_paths = ["/bomb-stacked", "/bomb", "/slow-headers", "/slow-body", "/to-js", "/loop"]
+    feeds = [FeedConfig(p, hostile + p) for p in [*hostile_paths, "/laughs", "/xxe", "/good"]]
+    settings = FetchSettings(
+        allow_private_networks=True, total_timeout_s=2, read_timeout_s=1, max_redirects=5
+    )
+    store = open_store(tmp_path / "w.db")
+    with Fetcher(settings) as fetcher:
+        raised, took, peak = _timed(lambda: _run_once(feeds, store, fetcher))
+    assert raised is None, raised
+    print(f"hostile run: {took:.2f} s, peak {peak:.1f} MB traced")
+    assert took < 15 and peak < 150
+    states = {f.url.removeprefix(hostile): f for f in store.feeds.listing()}
+    for path in hostile_paths:
+        error = states[path].last_error or ""
+        assert error.startswith(hostile + path) and "\n" not in error, (path, error)
+    stored = store.articles.listing()
+    assert store.count("articles", f"WHERE feed_url = '{hostile}/good'") == 30
+    assert all("root:" not in a.text and len(a.text) < 10_000 for a in stored)  # no file, no expansion
+
+
+def _run_once(feeds: list[FeedConfig], store: Any, fetcher: Fetcher) -> None:
+    now = datetime.now(UTC)
+    poll = poll_feeds(feeds, store, fetcher, now, force=True)
+    pages, _ = fetch_pages(poll.entries, store, fetcher)
+    articles, _ = extract_articles(pages)
+    commit_articles(articles, store, LiveIndex(), (), AlertSettings(), now, poll.fetched)
 
 
 def _synthetic_feed(stories: int, seed: int, link: bool = False) -> bytes:
