@@ -52,6 +52,13 @@ RULES: tuple[Rule, ...] = (
         short_only=True,
     ),
     _rule("comments", r"^\W*(comments?|discussion)( \(\d+\))?\W*$"),
+    # The footer feed software appends to each entry (WordPress, Ghost, feed bridges).
+    _rule("feed", r"^\W*the post .{1,300} appeared first on\b"),
+    _rule(
+        "feed",
+        r"^\W*(continue|read( the)?( full| more| rest)?)( (reading|article|story|on|at)\b.*)?\W*$",
+        short_only=True,
+    ),
     # Navigation and page widgets.
     _rule(
         "widget",

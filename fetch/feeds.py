@@ -62,6 +62,13 @@ def _entry_identity(entry: feedparser.FeedParserDict, feed_url: str, title: str,
     return ENTRY_SCHEME + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:32]
 
 
+def _full_content(entry: feedparser.FeedParserDict) -> str:
+    """The entry's content (content:encoded, Atom content), sanitized by feedparser: the whole
+    article in many feeds. Its text is cleaned by the extract stage."""
+    contents = entry.get("content") or []
+    return max((str(c.get("value") or "") for c in contents), key=len, default="")
+
+
 def _content_of(entry: feedparser.FeedParserDict) -> str:
     summary = entry.get("summary") or ""
     if not summary and entry.get("content"):
@@ -107,6 +114,7 @@ def parse_feed(body: bytes, feed_url: str, source: str, content_type: str = "") 
                 published=_entry_time(entry),
                 author=plain_text(entry.get("author", "")) or None,
                 link=link,
+                content_html=_full_content(entry),
             )
         )
     ttl = str(parsed.feed.get("ttl", "")).strip()

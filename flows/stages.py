@@ -14,8 +14,9 @@ from datetime import datetime
 from pathlib import Path
 
 from wirewatch.errors import ExtractionError, WirewatchError
-from wirewatch.extractors import extract_page
-from wirewatch.extractors.article import read_file_page
+from wirewatch.extractors import MIN_ARTICLE_WORDS, extract_page
+from wirewatch.extractors.article import read_file_page, word_count
+from wirewatch.extractors.feed_content import feed_article_text
 from wirewatch.extractors.templates import TEMPLATE_MIN_PAGES, strip_template, template_candidates
 from wirewatch.fetch.feeds import ParsedFeed, parse_feed
 from wirewatch.fetch.http import Fetcher, FetchResult
@@ -235,58 +236,77 @@ def read_files(paths: Iterable[Path], source: str | None) -> tuple[list[Page], S
 # --- extract -------------------------------------------------------------------------------
 
 
+# The page's text gives way to the feed's own full text when it has less than this share of its
+# words: the page was a teaser, a consent wall or an app shell, and the feed carried the article.
+PAGE_SHARE_OF_FEED_TEXT = 0.5
+
+
 def extract_articles(pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
-    """Extract each page; a feed entry whose page failed or held no article is kept from the
-    feed's own title and summary, marked `from_feed_only`."""
+    """Extract each page. A feed entry whose page failed or held no article is kept from the
+    feed: its full text when the feed carries one, else its title and summary, marked
+    `from_feed_only` (the page is tried again later). A page that extracts to much less than the
+    feed's full text is stored with the feed's text."""
     report = StageReport()
     articles = []
     for page in pages:
         entry = page.entry
+        feed_text = feed_article_text(entry.content_html) if entry is not None else ""
+        if word_count(feed_text) < MIN_ARTICLE_WORDS:
+            feed_text = ""
         try:
             if page.error:
                 raise ExtractionError(page.url, page.error)
             extracted = extract_page(page)
         except WirewatchError as exc:
             if page.error == NO_LINK and entry is not None:
-                articles.append(_from_feed_entry(entry, NO_LINK))
+                articles.append(_from_feed_entry(entry, NO_LINK, feed_text))
                 report.done += 1
                 continue
             report.failed += 1
             if not page.error:
                 report.errors.append(f"extract {exc}")
             if entry is not None:
-                articles.append(_from_feed_entry(entry, page.error or str(exc)))
-                report.notes.append(f"{entry.url}: stored from its feed entry; its page is retried later")
+                articles.append(_from_feed_entry(entry, page.error or str(exc), feed_text))
+                kept = "its feed's full text" if feed_text else "its feed entry"
+                report.notes.append(f"{entry.url}: stored from {kept}; its page is retried later")
             continue
+        text, source = extracted.text, "page"
+        if feed_text and word_count(text) < PAGE_SHARE_OF_FEED_TEXT * word_count(feed_text):
+            text, source = feed_text, "feed"
+            report.notes.append(
+                f"{page.url}: the page held a fraction of the feed's text; the feed's is kept"
+            )
         articles.append(
             NewArticle(
                 url=page.url,
                 source=page.source,
                 title=extracted.title or (entry.title if entry else page.url),
-                text=extracted.text,
+                text=text,
                 # The feed's date is the publisher's own statement; the page's is a fallback.
                 published=(entry.published if entry and entry.published else extracted.date),
                 author=extracted.author or (entry.author if entry else None),
                 sitename=extracted.sitename,
                 feed_url=entry.feed_url if entry else None,
-                paragraph_keys=template_candidates(extracted.text),
+                paragraph_keys=template_candidates(text),
+                text_source=source,
             )
         )
         report.done += 1
     return articles, report
 
 
-def _from_feed_entry(entry: FeedEntry, error: str) -> NewArticle:
+def _from_feed_entry(entry: FeedEntry, error: str, feed_text: str = "") -> NewArticle:
     return NewArticle(
         url=entry.url,
         source=entry.source,
         title=entry.title,
-        text=entry.summary,
+        text=feed_text or entry.summary,
         published=entry.published,
         author=entry.author,
         feed_url=entry.feed_url,
         from_feed_only=True,
         page_error=error,
+        text_source="feed",
     )
 
 

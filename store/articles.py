@@ -32,6 +32,7 @@ class ArticleQueries(Queries):
                 "from_feed_only": int(article.from_feed_only),
                 "page_attempts": int(article.from_feed_only),
                 "page_error": article.page_error,
+                "text_source": article.text_source,
             },
         )
         return new_id
@@ -51,6 +52,7 @@ class ArticleQueries(Queries):
                 "fetched": to_iso(fetched),
                 "from_feed_only": 0,
                 "page_error": None,
+                "text_source": article.text_source,
             },
         )
         return int(rows[0]["id"])
@@ -59,7 +61,8 @@ class ArticleQueries(Queries):
         """Every article, or a cluster's, oldest first."""
         where, params = ("WHERE cluster_id = ?", (cluster_id,)) if cluster_id is not None else ("", ())
         rows = self._rows(
-            f"""SELECT id, url, title, source, published, cluster_id, tier, text, from_feed_only
+            f"""SELECT id, url, title, source, published, cluster_id, tier, text, from_feed_only,
+                       text_source
                 FROM articles {where} ORDER BY COALESCE(published, fetched), id""",
             params,
         )

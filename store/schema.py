@@ -177,7 +177,13 @@ def _v6(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE articles ADD COLUMN match_scores TEXT")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(db: sqlite_utils.Database) -> None:
+    # Where an article's text came from: "page" (extracted) or "feed" (its summary or full text).
+    db.execute("ALTER TABLE articles ADD COLUMN text_source TEXT NOT NULL DEFAULT 'page'")
+    db.execute("UPDATE articles SET text_source = 'feed' WHERE from_feed_only = 1")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

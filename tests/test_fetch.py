@@ -340,3 +340,55 @@ def test_a_server_that_stalls_is_a_timeout_not_a_hang() -> None:
         server.shutdown()
         server.server_close()
     assert time.monotonic() - started < 2.5
+
+
+def _paragraphs(topic: str, count: int) -> list[str]:
+    return [
+        f"{topic} paragraph {n}: inspectors counted the vessels, the cargo and the crews at anchor, "
+        f"and the ministry said figure {n * 17} would be published with the quarterly report."
+        for n in range(count)
+    ]
+
+
+def test_the_feeds_own_full_text_stands_in_for_a_page_that_fails_or_holds_less(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """A feed that carries each article (content:encoded): its text, cleaned by the boilerplate
+    rules, is stored when the page is refused, is not HTML, or is a teaser; a full page wins."""
+    stories = {"paywalled": "Tanker", "pdf": "Pilots", "teaser": "Dredging", "full": "Customs"}
+    items = "".join(
+        f"<item><title>{topic} report</title><link>/{slug}</link><description>Short.</description>"
+        "<content:encoded><![CDATA[<p>"
+        + "</p><p>".join([*_paragraphs(topic, 6), "Share this: Twitter Facebook"])
+        + f"</p><p>The post {topic} report appeared first on Harbour Daily.</p>]]></content:encoded></item>"
+        for slug, topic in stories.items()
+    )
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        f"<channel><title>T</title>{items}</channel></rss>"
+    )
+    httpserver.expect_request("/f.xml").respond_with_data(feed, content_type="application/rss+xml")
+    httpserver.expect_request("/paywalled").respond_with_data("subscribe", status=403)
+    httpserver.expect_request("/pdf").respond_with_data(b"%PDF-1.7", content_type="application/pdf")
+
+    def page(topic: str, count: int) -> str:
+        body = "".join(f"<p>{p}</p>" for p in _paragraphs(topic, count))
+        return f"<html><body><article><h1>{topic} report</h1>{body}</article></body></html>"
+
+    httpserver.expect_request("/teaser").respond_with_data(page("Dredging", 2), content_type="text/html")
+    httpserver.expect_request("/full").respond_with_data(page("Customs", 12), content_type="text/html")
+    store = open_store(tmp_path / "w.db")
+    with Fetcher(LOOPBACK) as fetcher:
+        poll = poll_feeds([FeedConfig("F", httpserver.url_for("/f.xml"))], store, fetcher, NOW)
+        pages, _ = fetch_pages(poll.entries, store, fetcher)
+    articles, _ = extract_articles(pages)
+    commit_articles(articles, store, load_index(store), (), AlertSettings(), NOW, poll.fetched)
+    stored = {a.url.rsplit("/", 1)[1]: a for a in store.articles.listing()}
+    for slug in ("paywalled", "pdf", "teaser"):
+        article = stored[slug]
+        assert article.text_source == "feed", slug
+        assert article.text.count("\n") == 5 and "paragraph 5" in article.text  # six paragraphs
+        assert "appeared first on" not in article.text and "Share this" not in article.text
+    assert stored["paywalled"].from_feed_only and stored["pdf"].from_feed_only  # pages retried
+    assert not stored["teaser"].from_feed_only  # its page was read: nothing more to get
+    assert stored["full"].text_source == "page" and "paragraph 11" in stored["full"].text

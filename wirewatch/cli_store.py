@@ -192,6 +192,7 @@ def articles(config: str | None, db: str | None, as_json: bool) -> None:
                     "cluster_id": a.cluster_id,
                     "tier": a.tier,
                     "text": a.text,
+                    "text_source": a.text_source,
                 }
                 for a in found
             ]

@@ -18,6 +18,7 @@ class FeedEntry:
     published: datetime | None
     author: str | None = None
     link: str | None = None  # as the feed gave it: what is fetched
+    content_html: str = ""  # the article itself when the feed carries it (content:encoded, Atom content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class NewArticle:
     # Keys of the page's short paragraphs before template stripping (extractors.templates).
     paragraph_keys: tuple[str, ...] = ()
     page_error: str | None = None  # set when the article is stored from its feed entry alone
+    text_source: str = "page"  # "page" (extracted) or "feed" (the feed's summary or full text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,7 @@ class StoredArticle:
     tier: str | None
     text: str
     from_feed_only: bool = False
+    text_source: str = "page"
 
 
 @dataclass(frozen=True, slots=True)
