@@ -438,6 +438,13 @@ def one_error_line(done: Any) -> str:
     return lines[0]
 
 
+def config_error(tmp_path: Path, toml: str, command: str) -> tuple[Path, str]:
+    """A config of `toml` given to `wirewatch COMMAND`: its path and the one error line."""
+    config = tmp_path / "wirewatch.toml"
+    config.write_text(toml + "\n", encoding="utf-8")
+    return config, one_error_line(wirewatch(command, "--config", str(config), cwd=tmp_path))
+
+
 def test_config_in_invalid_utf8_is_one_line_naming_the_file(tmp_path: Path) -> None:
     config = tmp_path / "latin1.toml"
     config.write_bytes("# Zürich desk\n[stories]\nwindow_days = 3\n".encode("latin-1"))
@@ -478,9 +485,7 @@ SECONDS = "greater than 0 and at most 3600"
 def test_absurd_numbers_in_the_config_stop_with_the_key_and_its_range(
     tmp_path: Path, toml: str, key: str, allowed: str
 ) -> None:
-    config = tmp_path / "wirewatch.toml"
-    config.write_text(toml + "\n", encoding="utf-8")
-    line = one_error_line(wirewatch("run", "--config", str(config), cwd=tmp_path))
+    config, line = config_error(tmp_path, toml, "run")
     assert line.startswith(f"Error: {config}: {key}: must be "), line
     assert allowed in line and "(got " in line, line
 
@@ -894,9 +899,7 @@ def test_channel_secrets_stay_out_of_output_the_database_and_logs(
 def test_a_malformed_channel_url_in_the_config_is_named_by_key_and_shown_masked(
     tmp_path: Path, toml: str, key: str, shown: str
 ) -> None:
-    config = tmp_path / "wirewatch.toml"
-    config.write_text(toml + "\n", encoding="utf-8")
-    line = one_error_line(wirewatch("alerts", "--config", str(config), cwd=tmp_path))
+    config, line = config_error(tmp_path, toml, "alerts")
     assert line.startswith(f"Error: {config}: {key}: {shown} (need "), line
     assert _leaks(line) == []
 
