@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -127,39 +128,42 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        end: float | None = None  # one deadline for every hop, from when the first one starts
         for _ in range(self.settings.max_redirects + 1):
             self.check_target(url)
             try:
-                with (
-                    self._host_slot(url),
-                    deadline(self.settings.total_timeout_s),
-                    self.client.stream("GET", url, headers=headers) as response,
-                ):
-                    if response.is_redirect and "location" in response.headers:
-                        url = urljoin(url, response.headers["location"])
-                        continue
-                    if response.status_code == 304:
-                        return FetchResult(url, 304, b"", "", etag, last_modified, not_modified=True)
-                    if response.status_code >= 400:
-                        raise FetchError(
-                            url,
-                            f"HTTP {response.status_code} {response.reason_phrase}",
+                with self._host_slot(url):  # waiting for a turn at a busy host is not the request's time
+                    end = end or time.monotonic() + self.settings.total_timeout_s
+                    with deadline(end), self.client.stream("GET", url, headers=headers) as response:
+                        if response.is_redirect and "location" in response.headers:
+                            url = urljoin(url, response.headers["location"])
+                            continue
+                        if response.status_code == 304:
+                            return FetchResult(url, 304, b"", "", etag, last_modified, not_modified=True)
+                        if response.status_code >= 400:
+                            raise FetchError(
+                                url,
+                                f"HTTP {response.status_code} {response.reason_phrase}",
+                                status=response.status_code,
+                                retry_after_s=parse_retry_after(
+                                    response.headers.get("retry-after"), utc_now()
+                                ),
+                            )
+                        coding = content_coding(response.headers.get("content-encoding", ""), url)
+                        body = read_decoded(response.iter_raw(), coding, max_bytes, url)
+                        return FetchResult(
+                            url=url,
                             status=response.status_code,
-                            retry_after_s=parse_retry_after(response.headers.get("retry-after"), utc_now()),
+                            body=body,
+                            content_type=response.headers.get("content-type", ""),
+                            etag=response.headers.get("etag"),
+                            last_modified=response.headers.get("last-modified"),
+                            max_age_s=parse_max_age(
+                                response.headers.get("cache-control"),
+                                response.headers.get("expires"),
+                                utc_now(),
+                            ),
                         )
-                    coding = content_coding(response.headers.get("content-encoding", ""), url)
-                    body = read_decoded(response.iter_raw(), coding, max_bytes, url)
-                    return FetchResult(
-                        url=url,
-                        status=response.status_code,
-                        body=body,
-                        content_type=response.headers.get("content-type", ""),
-                        etag=response.headers.get("etag"),
-                        last_modified=response.headers.get("last-modified"),
-                        max_age_s=parse_max_age(
-                            response.headers.get("cache-control"), response.headers.get("expires"), utc_now()
-                        ),
-                    )
             except httpx.TimeoutException as exc:
                 raise FetchError(url, f"timed out ({type(exc).__name__}: {exc})") from exc
             except RefusedAddress as exc:

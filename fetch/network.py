@@ -30,10 +30,10 @@ class RefusedAddress(Exception):
 
 
 @contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Bound every socket operation of this thread's request to `seconds` from now."""
+def deadline(end: float) -> Iterator[None]:
+    """Bound every socket operation of this thread's request by `end` (time.monotonic())."""
     previous = getattr(_request, "deadline", None)
-    _request.deadline = time.monotonic() + seconds
+    _request.deadline = end
     try:
         yield
     finally:

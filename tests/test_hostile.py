@@ -115,6 +115,15 @@ def _slow_headers(handler: BaseHTTPRequestHandler) -> None:
             time.sleep(0.1)
 
 
+@_route("/slow-hops")
+def _slow_hops(handler: BaseHTTPRequestHandler) -> None:
+    time.sleep(0.6)
+    handler.send_response(302)
+    handler.send_header("Location", "/slow-hops")
+    handler.send_header("Content-Length", "0")
+    handler.end_headers()
+
+
 @_route("/slow-body")
 def _slow_body(handler: BaseHTTPRequestHandler) -> None:
     handler.send_response(200)
@@ -166,6 +175,7 @@ PAGE_CAP = 5_000_000
         ("/endless", f"larger than the {PAGE_CAP}-byte cap", 5, 3 * PAGE_CAP / 1e6),
         ("/slow-headers", "timed out", 2.5, 5),
         ("/slow-body", "timed out", 2.5, 5),
+        ("/slow-hops", "timed out", 2.5, 5),  # each hop in time, the chain not
         ("/to-js", "refused: invalid or non-http URL", 2, 5),
         ("/to-data", "refused: invalid or non-http URL", 2, 5),
         ("/to-mail", "refused: invalid or non-http URL", 2, 5),
