@@ -123,6 +123,9 @@ def commit_articles(
         chunk = ordered[start : start + COMMIT_CHUNK]
         last = start + COMMIT_CHUNK >= len(ordered)
         with store.atomic():
+            if not chunk:  # a run with nothing new records its feeds without opening the index
+                store.feeds.record_outcomes(feed_outcomes or [])
+                break
             story_index = live.under_lock(store)
             pairs = zip(chunk, islice(fingerprints, len(chunk)), strict=True)
             grown: set[int] = set()  # clusters that gained an article: their headline is chosen again
