@@ -10,6 +10,7 @@ import math
 import multiprocessing
 import os
 import sys
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -106,6 +107,7 @@ class WorkerStream(Generic[Item, Result]):
         doing: str,
         on_chunk: Callable[[Result], None] | None = None,
         pool: ProcessPoolExecutor | None = None,
+        ahead: int | None = None,
     ) -> None:
         self._work = work
         self._workers = workers
@@ -114,8 +116,12 @@ class WorkerStream(Generic[Item, Result]):
         self._doing = doing
         self._pool = pool
         self._own_pool = pool is None  # shut down at exit; a pool given is its owner's
+        # At most `ahead` chunks handed to workers before their results are taken: results wait
+        # in memory until then, and 100,000 fingerprints done long before their turn took a GB.
+        self._ahead = ahead
         self._buffer: list[Item] = []
-        self._chunks: list[tuple[list[Item], Future[Result] | None]] = []
+        self._queued: deque[list[Item]] = deque()
+        self._chunks: deque[tuple[list[Item], Future[Result] | None]] = deque()
         self.fallback: str | None = None
 
     def __enter__(self) -> WorkerStream[Item, Result]:
@@ -128,24 +134,40 @@ class WorkerStream(Generic[Item, Result]):
     def add(self, item: Item) -> None:
         self._buffer.append(item)
         if len(self._buffer) >= self._chunk_size:
-            self._submit()
+            self._queue()
+
+    def _queue(self) -> None:
+        chunk, self._buffer = self._buffer, []
+        self._queued.append(chunk)
+        self._fill()
+
+    def _fill(self) -> None:
+        """Hand queued chunks to the workers while fewer than `ahead` wait to be taken."""
+        while self._queued and (self._ahead is None or len(self._chunks) < self._ahead):
+            self._submit(self._queued.popleft())
+
+    @property
+    def in_flight(self) -> int:
+        """Chunks handed to the workers whose results have not been taken yet."""
+        return len(self._chunks)
 
     def results(self) -> list[Result]:
         """Every chunk's result, in the order the items were added."""
         return list(self.each_result())
 
     def each_result(self) -> Iterator[Result]:
-        """results(), each as soon as it and those before it are done."""
+        """results(), each as soon as it and those before it are done (and then let go)."""
         if self._buffer:
-            self._submit()
-        for items, future in self._chunks:
+            self._queue()
+        while self._chunks:
+            items, future = self._chunks.popleft()
+            self._fill()
             result = self._result(items, future)
             if self._on_chunk is not None:
                 self._on_chunk(result)
             yield result
 
-    def _submit(self) -> None:
-        chunk, self._buffer = self._buffer, []
+    def _submit(self, chunk: list[Item]) -> None:
         future = None
         if self.fallback is None:
             try:
@@ -219,7 +241,10 @@ class FingerprintsOnCores:
         if self._pool is None:
             self._pool = _pool(self._workers)
         size = _chunk_size(len(items), self._workers, 32, FINGERPRINT_CHUNK)
-        stream = WorkerStream(fingerprint_many, self._workers, size, "fingerprinting", pool=self._pool)
+        # Two chunks a worker ahead of placing: the cores stay busy, and what waits stays small.
+        stream = WorkerStream(
+            fingerprint_many, self._workers, size, "fingerprinting", pool=self._pool, ahead=2 * self._workers
+        )
         for item in items:
             stream.add(item)
         for chunk in stream.each_result():

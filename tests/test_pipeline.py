@@ -332,3 +332,31 @@ def test_many_articles_are_fingerprinted_on_worker_processes_as_in_one() -> None
     with FingerprintsOnCores(2, few.append) as on_workers:
         assert len(list(on_workers(items[:10]))) == 10
     assert few == []  # a scheduled run's few articles stay in the flow's process
+
+
+def test_fingerprints_on_workers_are_the_same_and_run_at_most_two_chunks_a_worker_ahead() -> None:
+    """A commit of many articles fingerprints them on worker processes: the same fingerprints as
+    in the flow's process, and never more than two chunks a worker done before placing takes
+    them (100,000 fingerprints finished long before their turn took a GB of memory)."""
+    from wirewatch.dedup.fingerprint import fingerprint_in_chunks, fingerprint_many
+    from wirewatch.flows.extract_pool import FingerprintsOnCores, WorkerStream
+
+    items = [
+        (f"Harbour report {n}", f"Pilots at berth {n} counted {n * 7} vessels. " * 12) for n in range(1200)
+    ]
+    with FingerprintsOnCores(2) as on_cores:
+        theirs = list(on_cores(items))
+    ours = list(fingerprint_in_chunks(items))
+    assert [f.word_hashes.tolist() for f in theirs] == [f.word_hashes.tolist() for f in ours]
+    assert [f.shingle_hash.hashvalues.tolist() for f in theirs] == [
+        f.shingle_hash.hashvalues.tolist() for f in ours
+    ]
+    with WorkerStream(fingerprint_many, 2, 50, "fingerprinting", ahead=4) as stream:
+        for item in items:
+            stream.add(item)
+        assert stream.in_flight == 4  # 24 chunks added, 4 handed over
+        taken = 0
+        for chunk in stream.each_result():
+            assert stream.in_flight <= 4
+            taken += len(chunk)
+    assert taken == len(items)
