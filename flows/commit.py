@@ -21,6 +21,7 @@ from wirewatch.records import FeedOutcome, NewArticle, Placement, StoredAlert
 from wirewatch.settings import AlertSettings, TopicConfig
 from wirewatch.store import Store
 from wirewatch.timeutil import parse_iso, to_iso, utc_now
+from wirewatch.watchlists import Screen
 
 Fingerprinter = Callable[[list[tuple[str, str]]], Iterable[Fingerprint]]
 
@@ -39,6 +40,7 @@ class CommitReport:
     duplicates_skipped: int = 0
     new_clusters: int = 0
     topic_matches: int = 0
+    watchlist_hits: int = 0
     alerts_queued: int = 0
     article_ids: list[int] = field(default_factory=list)
     alert_ids: list[int] = field(default_factory=list)
@@ -102,6 +104,7 @@ def commit_articles(
     now: datetime,
     feed_outcomes: list[FeedOutcome] | None = None,
     fingerprinter: Fingerprinter = fingerprint_in_chunks,
+    screen: Screen | None = None,
 ) -> CommitReport:
     """Store new articles and everything they cause, COMMIT_CHUNK articles per transaction.
 
@@ -137,6 +140,8 @@ def commit_articles(
                 if joined:
                     grown.add(cluster_id)
                 _match_topics(article_id, cluster_id, placement, store, topics, initial_status, now, report)
+                if screen is not None:
+                    _screen_names(article, article_id, cluster_id, store, screen, initial_status, now, report)
             _refresh_headlines(grown, store)
             if last:
                 store.feeds.record_outcomes(feed_outcomes or [])
@@ -263,6 +268,33 @@ def _match_topics(
         if key is None or store.review.is_muted(cluster_id):
             continue
         alert_id = store.outbox.queue(key, topic, modes[topic], cluster_id, article_id, initial_status, now)
+        if alert_id is not None:
+            report.alerts_queued += 1
+            report.alert_ids.append(alert_id)
+
+
+def _screen_names(
+    article: NewArticle,
+    article_id: int,
+    cluster_id: int,
+    store: Store,
+    screen: Screen,
+    initial_status: str,
+    now: datetime,
+    report: CommitReport,
+) -> None:
+    """Record each listed entity the article names; the first article of a story to name an
+    entity raises that watchlist's alert for it, later ones join its article list."""
+    for hit in screen.hits(article.title, article.text):
+        if not store.outbox.record_entity_hit(hit, article_id, cluster_id, now):
+            continue
+        report.watchlist_hits += 1
+        if store.review.is_muted(cluster_id):
+            continue
+        key = f"watchlist:{hit.list_name}:{hit.entity_id}:{cluster_id}"
+        alert_id = store.outbox.queue(
+            key, hit.list_name, "watchlist", cluster_id, article_id, initial_status, now, hit
+        )
         if alert_id is not None:
             report.alerts_queued += 1
             report.alert_ids.append(alert_id)

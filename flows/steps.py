@@ -33,6 +33,7 @@ from wirewatch.flows.stages import (
     read_files,
     strip_source_templates,
 )
+from wirewatch.flows.watchlist_screens import screen_of
 from wirewatch.records import FeedEntry, FeedOutcome, NewArticle, Page, RunSummary
 from wirewatch.settings import Settings
 from wirewatch.store import Store, open_store
@@ -181,6 +182,7 @@ def commit(
     # overlapping run's articles are then in it.
     index = LiveIndex(settings.stories.window_days * 86400)
     with opened(settings) as store:
+        screen = screen_of(settings.watchlists, log.warning)
         with FingerprintsOnCores(fingerprint_workers, log.info, log.warning) as fingerprinter:
             report = commit_articles(
                 articles,
@@ -191,6 +193,7 @@ def commit(
                 utc_now(),
                 feed_outcomes,
                 fingerprinter,
+                screen,
             )
     for articles_in, seconds in index.loads:
         log.info(

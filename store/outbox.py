@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from wirewatch.records import AlertSubject, StoredAlert
+from wirewatch.records import AlertSubject, EntityHit, StoredAlert
 from wirewatch.store.queries import Queries
 from wirewatch.timeutil import to_iso
 
@@ -48,6 +48,36 @@ class OutboxQueries(Queries):
             self._rows("SELECT 1 FROM alerts WHERE topic = ? AND article_id = ?", (topic, article_id))
         )
 
+    # --- watchlist hits -------------------------------------------------------------------
+
+    def record_entity_hit(self, hit: EntityHit, article_id: int, cluster_id: int, now: datetime) -> bool:
+        """Record that an article names an entity; False when it was recorded before."""
+        cursor = self.db.execute(
+            """INSERT OR IGNORE INTO entity_matches
+               (list_name, entity_id, name, matched, sentence, article_id, cluster_id, matched_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                hit.list_name,
+                hit.entity_id,
+                hit.name,
+                hit.matched,
+                hit.sentence,
+                article_id,
+                cluster_id,
+                to_iso(now),
+            ),
+        )
+        return cursor.rowcount == 1
+
+    def entities_of_articles(self, article_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        """The entities each article names (list, id, name, matched), by article."""
+        found: dict[int, list[dict[str, Any]]] = {}
+        sql = """SELECT article_id, list_name AS list, entity_id AS id, name, matched
+                 FROM entity_matches WHERE article_id IN ({marks}) ORDER BY list_name, entity_id"""
+        for row in self._rows_in(sql, article_ids):
+            found.setdefault(row.pop("article_id"), []).append(row)
+        return found
+
     # --- alerts ---------------------------------------------------------------------------
 
     def queue(
@@ -59,6 +89,7 @@ class OutboxQueries(Queries):
         article_id: int,
         status: str,
         now: datetime,
+        entity: EntityHit | None = None,
     ) -> int | None:
         """Queue an alert unless one with the same key exists; the UNIQUE key makes doubles impossible."""
         if self._rows("SELECT 1 FROM alerts WHERE key = ?", (key,)):
@@ -74,6 +105,8 @@ class OutboxQueries(Queries):
                 "status": status,
                 "created": to_iso(now),
                 "attempts": 0,
+                "entity_id": entity.entity_id if entity else None,
+                "entity_name": entity.name if entity else None,
             },
         )
         return new_id
@@ -105,6 +138,14 @@ class OutboxQueries(Queries):
 
     def articles(self, alert: StoredAlert) -> list[dict[str, Any]]:
         """Articles of the alert's development matching its topic, as they arrived (first = cause)."""
+        if alert.entity_id is not None:  # a watchlist's: the story's articles naming the entity
+            return self._rows(
+                """SELECT a.id, a.url, a.source, a.title, m.matched_at
+                   FROM entity_matches m JOIN articles a ON a.id = m.article_id
+                   WHERE m.list_name = ? AND m.entity_id = ? AND m.cluster_id = ?
+                   ORDER BY m.matched_at, a.id""",
+                (alert.topic, alert.entity_id, alert.cluster_id),
+            )
         if alert.mode == "every_article" or alert.cluster_id is None:
             scope, value = "m.article_id = ?", alert.article_id
         else:
@@ -124,11 +165,20 @@ class OutboxQueries(Queries):
         sources = self._rows(
             "SELECT COUNT(DISTINCT source) AS n FROM articles WHERE cluster_id = ?", (cluster_id,)
         )
+        text = article["text"]
+        if alert.entity_id is not None:  # a watchlist's alert says whom and where
+            named = self._rows(
+                """SELECT sentence FROM entity_matches
+                   WHERE list_name = ? AND entity_id = ? AND article_id = ?""",
+                (alert.topic, alert.entity_id, alert.article_id),
+            )
+            where = named[0]["sentence"] if named else ""
+            text = f"{alert.entity_name} ({alert.topic} {alert.entity_id}) named: {where}"
         return AlertSubject(
             title=article["title"],
             source=article["source"],
             url=article["url"],
-            text=article["text"],
+            text=text,
             headline=cluster[0]["headline"] if cluster else None,
             sources_count=int(sources[0]["n"]) if sources else 1,
         )

@@ -183,7 +183,29 @@ def _v7(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE articles SET text_source = 'feed' WHERE from_feed_only = 1")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+def _v8(db: sqlite_utils.Database) -> None:
+    # Watchlists: each listed entity an article names, with the sentence that names it; an
+    # alert of a watchlist is about one entity (topic = the list's name).
+    db.execute(
+        """CREATE TABLE entity_matches (
+               list_name TEXT NOT NULL,
+               entity_id TEXT NOT NULL,
+               name TEXT NOT NULL,
+               matched TEXT NOT NULL,
+               sentence TEXT NOT NULL,
+               article_id INTEGER NOT NULL REFERENCES articles(id),
+               cluster_id INTEGER,
+               matched_at TEXT NOT NULL,
+               PRIMARY KEY (list_name, entity_id, article_id)
+           )"""
+    )
+    db.execute("CREATE INDEX entity_matches_article ON entity_matches(article_id)")
+    db.execute("CREATE INDEX entity_matches_cluster ON entity_matches(cluster_id)")
+    db.execute("ALTER TABLE alerts ADD COLUMN entity_id TEXT")
+    db.execute("ALTER TABLE alerts ADD COLUMN entity_name TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

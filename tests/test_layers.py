@@ -23,6 +23,7 @@ FOLDERS = {
     "fetch": "wirewatch.fetch",
     "web": "wirewatch.web",
     "exports": "wirewatch.exports",
+    "watchlists": "wirewatch.watchlists",
 }
 GROUND = {
     "wirewatch.records",
@@ -31,7 +32,7 @@ GROUND = {
     "wirewatch.settings",
     "wirewatch.query",
 }
-PARTS = ("fetch", "extractors", "dedup", "alerts", "store")
+PARTS = ("fetch", "extractors", "dedup", "alerts", "store", "watchlists")
 # What each layer may import besides itself; the CLI, the web page and exports (the top) may
 # import anything.
 ALLOWED = {

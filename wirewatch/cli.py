@@ -11,6 +11,7 @@ import click
 from wirewatch.cli_pipeline import extract, ingest, run, serve
 from wirewatch.cli_review import export, feeds, ui
 from wirewatch.cli_store import alerts, articles, clusters, search
+from wirewatch.cli_watchlist import watchlist
 
 
 @click.group()
@@ -19,7 +20,20 @@ def main() -> None:
     """wirewatch: watch news feeds, cluster wire stories, alert once per development."""
 
 
-for command in (run, serve, ingest, extract, clusters, search, articles, alerts, feeds, export, ui):
+for command in (
+    run,
+    serve,
+    ingest,
+    extract,
+    clusters,
+    search,
+    articles,
+    alerts,
+    feeds,
+    export,
+    ui,
+    watchlist,
+):
     main.add_command(command)
 
 

@@ -75,6 +75,7 @@ def clusters(
         return
     store = open_cli_store(config, db)
     found = store.clusters.listing(topic)
+    entities = store.outbox.entities_of_articles([a.id for c in found for a in c.articles])
     store.close()
     if as_json:
         emit_json(
@@ -86,6 +87,7 @@ def clusters(
                     "last_seen": c.last_seen,
                     "sources": c.sources_count,
                     "topics": list(c.topics),
+                    "entities": _unique_entities(entities, [a.id for a in c.articles]),
                     "articles": [
                         {
                             "id": a.id,
@@ -179,6 +181,7 @@ def articles(config: str | None, db: str | None, as_json: bool) -> None:
     """
     store = open_cli_store(config, db)
     found = store.articles.listing()
+    entities = store.outbox.entities_of_articles([a.id for a in found])
     store.close()
     if as_json:
         emit_json(
@@ -193,6 +196,7 @@ def articles(config: str | None, db: str | None, as_json: bool) -> None:
                     "tier": a.tier,
                     "text": a.text,
                     "text_source": a.text_source,
+                    "entities": entities.get(a.id, []),
                 }
                 for a in found
             ]
@@ -272,7 +276,17 @@ def alerts(config: str | None, db: str | None, retry: bool, recorded_too: bool, 
     store.close()
     if as_json:
         emit_json(
-            [{**asdict(a), "last_error": _masked(a.last_error), "articles": members[a.id]} for a in found]
+            [
+                {
+                    **{k: v for k, v in asdict(a).items() if k not in ("entity_id", "entity_name")},
+                    "last_error": _masked(a.last_error),
+                    "entity": (
+                        {"list": a.topic, "id": a.entity_id, "name": a.entity_name} if a.entity_id else None
+                    ),
+                    "articles": members[a.id],
+                }
+                for a in found
+            ]
         )
         return
     rows = [
@@ -298,3 +312,14 @@ def _masked(error: str | None) -> str | None:
     from wirewatch.alerts.masking import mask_text
 
     return None if error is None else mask_text(error)
+
+
+def _unique_entities(
+    by_article: dict[int, list[dict[str, Any]]], article_ids: list[int]
+) -> list[dict[str, Any]]:
+    """The entities a story's articles name, each once (as its first article names it)."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for article_id in article_ids:
+        for entity in by_article.get(article_id, []):
+            seen.setdefault((entity["list"], entity["id"]), entity)
+    return sorted(seen.values(), key=lambda e: (e["list"], e["id"]))

@@ -28,6 +28,7 @@ from wirewatch.settings import (
     DEFAULT_STORY_WINDOW_DAYS,
     DEMO_BASE_URL,
     TOPIC_MODES,
+    WATCHLIST_FORMATS,
     AlertSettings,
     ExtractSettings,
     FeedConfig,
@@ -36,6 +37,7 @@ from wirewatch.settings import (
     Settings,
     StorySettings,
     TopicConfig,
+    WatchlistConfig,
     WebhookConfig,
     mask_url,
 )
@@ -172,10 +174,13 @@ class _Reader:
 def parse_settings(data: dict[str, Any], path: str, *, is_demo: bool = False) -> Settings:
     r = _Reader(path)
     r.check_keys(
-        data, {"feeds", "topics", "alerts", "fetch", "schedule", "stories", "extract", "database"}, ""
+        data,
+        {"feeds", "topics", "watchlists", "alerts", "fetch", "schedule", "stories", "extract", "database"},
+        "",
     )
     feeds = tuple(_parse_feeds(r, data.get("feeds", [])))
     topics = tuple(_parse_topics(r, data.get("topics", [])))
+    watchlists = tuple(_parse_watchlists(r, data.get("watchlists", []), {t.name for t in topics}))
     alerts = _parse_alerts(r, data.get("alerts", {}))
     fetch = _parse_fetch(r, data.get("fetch", {}))
     schedule = _parse_schedule(r, data.get("schedule", {}))
@@ -185,6 +190,7 @@ def parse_settings(data: dict[str, Any], path: str, *, is_demo: bool = False) ->
     return Settings(
         feeds=feeds,
         topics=topics,
+        watchlists=watchlists,
         alerts=alerts,
         fetch=fetch,
         schedule=schedule,
@@ -243,6 +249,35 @@ def _parse_topics(r: _Reader, value: Any) -> list[TopicConfig]:
         names.add(name)
         topics.append(TopicConfig(name=name, query=query, mode=mode))
     return topics
+
+
+def _parse_watchlists(r: _Reader, value: Any, topic_names: set[str]) -> list[WatchlistConfig]:
+    """Each list's file must be there and readable now: a run must not find out at its end."""
+    lists: list[WatchlistConfig] = []
+    names: set[str] = set()
+    for i, table in enumerate(_array_of_tables(r, value, "watchlists")):
+        prefix = f"watchlists[{i}]"
+        r.check_keys(table, {"name", "path", "format"}, prefix)
+        name = r.typed(table, "name", str, prefix, required=True).strip()
+        raw_path = r.typed(table, "path", str, prefix, required=True)
+        list_format = r.typed(table, "format", str, prefix, required=True)
+        if not name or name in names or name in topic_names:
+            raise ConfigError(r.path, f"{prefix}.name", f"watchlist name {name!r} is empty or already used")
+        if list_format not in WATCHLIST_FORMATS:
+            raise ConfigError(
+                r.path,
+                f"{prefix}.format",
+                f"unknown format {list_format!r} (use {', '.join(WATCHLIST_FORMATS)})",
+            )
+        path = Path(raw_path).expanduser()
+        if not path.is_absolute():  # relative to the config file, as a user reads it
+            path = Path(r.path).resolve().parent / path
+        if not path.is_file() or not os.access(path, os.R_OK):
+            why = "does not exist" if not path.exists() else "is not a readable file"
+            raise ConfigError(r.path, f"{prefix}.path", f"watchlist {path} {why}")
+        names.add(name)
+        lists.append(WatchlistConfig(name=name, path=str(path), format=list_format))
+    return lists
 
 
 def _parse_alerts(r: _Reader, value: Any) -> AlertSettings:

@@ -207,6 +207,8 @@ class StoredAlert:
     attempts: int
     last_error: str | None
     next_attempt: str | None = None
+    entity_id: str | None = None  # a watchlist's alert: the entity it is about (topic = the list)
+    entity_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,3 +289,26 @@ class ClusterSummary:
     topics: tuple[str, ...]
     read: bool
     muted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEntity:
+    """A listed person, company, vessel...: its list, its id there, its names."""
+
+    list_name: str
+    entity_id: str
+    name: str
+    kind: str = ""  # individual, vessel, company, ... as the list says
+    aliases: tuple[str, ...] = ()
+    weak_aliases: tuple[str, ...] = ()  # short or common aliases: found only beside a strong name
+
+
+@dataclass(frozen=True, slots=True)
+class EntityHit:
+    """A listed entity named in an article: the words matched and the sentence they were in."""
+
+    list_name: str
+    entity_id: str
+    name: str
+    matched: str
+    sentence: str

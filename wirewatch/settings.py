@@ -80,6 +80,19 @@ class TopicConfig:
     mode: str = "new_story"
 
 
+WATCHLIST_FORMATS = ("ofac-sdn", "ftm", "csv")
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistConfig:
+    """A sanctions list screened against every article (`[[watchlists]]`); its hits alert like a
+    topic named `name`, once per entity and story."""
+
+    name: str
+    path: str  # absolute
+    format: str
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookConfig:
     url: str
@@ -144,6 +157,7 @@ class ExtractSettings:
 class Settings:
     feeds: tuple[FeedConfig, ...] = ()
     topics: tuple[TopicConfig, ...] = ()
+    watchlists: tuple[WatchlistConfig, ...] = ()
     alerts: AlertSettings = field(default_factory=AlertSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
