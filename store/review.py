@@ -37,9 +37,12 @@ class ReviewQueries(Queries):
         """Live clusters newest first, optionally only a topic's, those seen since a time, or `ids`."""
         where = ["c.merged_into IS NULL"]
         params: list[Any] = []
-        if topic:
-            where.append("c.id IN (SELECT cluster_id FROM topic_matches WHERE topic = ?)")
-            params.append(topic)
+        if topic:  # a topic's stories, or a watchlist's: those naming one of its entities
+            where.append(
+                """c.id IN (SELECT cluster_id FROM topic_matches WHERE topic = ?
+                            UNION SELECT cluster_id FROM entity_matches WHERE list_name = ?)"""
+            )
+            params.extend([topic, topic])
         if since is not None:
             # Stored times are UTC ISO 8601 with one offset, so text order is time order.
             where.append("c.last_seen >= ?")
@@ -57,6 +60,9 @@ class ReviewQueries(Queries):
                        (SELECT group_concat(topic, char(10)) FROM (
                             SELECT DISTINCT topic FROM topic_matches m WHERE m.cluster_id = c.id
                             ORDER BY topic)) AS topics,
+                       (SELECT group_concat(name, char(10)) FROM (
+                            SELECT DISTINCT name FROM entity_matches e WHERE e.cluster_id = c.id
+                            ORDER BY name)) AS entities,
                        COALESCE(s.read, 0) AS read
                 FROM clusters c LEFT JOIN cluster_state s ON s.cluster_id = c.id
                 WHERE {" AND ".join(where)}
@@ -73,6 +79,7 @@ class ReviewQueries(Queries):
                 sources_count=r["sources_count"],
                 articles_count=r["articles_count"],
                 topics=tuple(r["topics"].split("\n")) if r["topics"] else (),
+                entities=tuple(r["entities"].split("\n")) if r["entities"] else (),
                 read=bool(r["read"]),
                 muted=r["id"] in muted,
             )
@@ -85,7 +92,14 @@ class ReviewQueries(Queries):
         return found[0] if found else None
 
     def topic_names(self) -> list[str]:
-        return [r["topic"] for r in self._rows("SELECT DISTINCT topic FROM topic_matches ORDER BY topic")]
+        """Topics and watchlists that matched something (the review page filters by either)."""
+        return [
+            r["topic"]
+            for r in self._rows(
+                """SELECT topic FROM topic_matches UNION SELECT list_name FROM entity_matches
+                   ORDER BY 1"""
+            )
+        ]
 
     def is_muted(self, cluster_id: int) -> bool:
         """Whether this story was muted, under its own id or that of a cluster merged into it."""

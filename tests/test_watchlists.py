@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmarks.watchlist_cases import CASES, ENTITIES
+from tests.test_web import call
 from wirewatch.cli import main
 from wirewatch.config import load_settings
 from wirewatch.errors import ConfigError
@@ -22,6 +23,7 @@ from wirewatch.records import NewArticle
 from wirewatch.settings import AlertSettings
 from wirewatch.store import open_store
 from wirewatch.watchlists import Screen, load_watchlist
+from wirewatch.web import ReviewApp
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 # The SDN list's CSV edition: no header, -0- for empty, Latin-1 in older editions.
@@ -195,6 +197,12 @@ def test_one_alert_per_entity_and_story_and_the_entities_in_json(tmp_path: Path)
     council = by_headline["UN council clashes over North Korea sanctions enforcement"]
     assert [(e["list"], e["id"]) for e in council] == [("people", "P1"), ("sdn", "1001")]
     articles = json.loads(CliRunner().invoke(main, ["articles", "--config", str(config), "--json"]).stdout)
+    # The review page: entity badges on the story, and a watchlist filters like a topic.
+    review = ReviewApp(settings, clock=lambda: NOW + timedelta(days=3))
+    people = call(review, "/", {"topic": "people"})
+    assert people.headlines() == ["UN council clashes over North Korea sanctions enforcement"]
+    assert '<span class="badge entity" title="named in a watchlist">KIM, Jong Un</span>' in people.text
+    assert '<option value="sdn"' in call(review, "/").text
     assert [e["matched"] for e in articles[0]["entities"]] == ["Choe Son Hui", "KIM, Jong Un"]  # as listed
 
 

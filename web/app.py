@@ -141,7 +141,8 @@ class ReviewApp:
         since = self.clock() - delta if delta else None
         error, snippets = None, {}
         with self._store() as store:
-            topics = sorted({t.name for t in self.settings.topics} | set(store.review.topic_names()))
+            configured = {t.name for t in self.settings.topics} | {w.name for w in self.settings.watchlists}
+            topics = sorted(configured | set(store.review.topic_names()))
             if query:
                 try:
                     hits = store.review.search(query)

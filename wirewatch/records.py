@@ -289,6 +289,7 @@ class ClusterSummary:
     topics: tuple[str, ...]
     read: bool
     muted: bool
+    entities: tuple[str, ...] = ()  # the listed entities its articles name (watchlists)
 
 
 @dataclass(frozen=True, slots=True)
