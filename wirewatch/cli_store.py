@@ -292,7 +292,7 @@ def alerts(config: str | None, db: str | None, retry: bool, recorded_too: bool, 
     rows = [
         (
             a.id,
-            a.topic,
+            f"{a.topic}: {a.entity_name}" if a.entity_name else a.topic,
             a.cluster_id,
             len(members[a.id]),
             a.status,

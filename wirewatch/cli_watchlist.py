@@ -12,7 +12,10 @@ from wirewatch.settings import WATCHLIST_FORMATS
 
 @click.group()
 def watchlist() -> None:
-    """Sanctions lists screened against every article ([[watchlists]] in the config)."""
+    """Sanctions lists screened against every article ([[watchlists]] in the config).
+
+    Example: wirewatch watchlist check sdn.csv --format ofac-sdn
+    """
 
 
 @watchlist.command()
