@@ -1,7 +1,8 @@
 """Names and text in one comparable form: lower-case ASCII words, so that "KIM, Jong Un",
 "Kim Jong-un" and "Ким Чен Ын" can meet.
 
-normality transliterates any script to Latin and drops punctuation (hyphens become spaces).
+normality transliterates any script to Latin (text-unidecode: normality 3's ICU would need a
+compiled PyICU) and drops punctuation (hyphens become spaces).
 On top of it each word is folded the same way on both sides, so the common spellings of one
 transliterated name meet (Nebenzia / Nebenzya, Zelensky / Zelenskiy / Zelenskyy): y and j read
 as i, doubled letters as one, kh as h."""
@@ -9,9 +10,13 @@ as i, doubled letters as one, kh as h."""
 from __future__ import annotations
 
 import re
+import warnings
 from functools import lru_cache
 
 from normality import normalize
+
+# normality suggests installing PyICU once per process; unidecode's transliteration is our choice.
+warnings.filterwarnings("ignore", message="Install 'pyicu'")
 
 # Company forms that papers drop: "Korea Mining Development Trading Corporation" is "Korea
 # Mining Development Trading" in a headline. Folded like every word.
