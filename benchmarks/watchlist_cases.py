@@ -88,3 +88,73 @@ CASES: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("Kim Jong-nam was killed in Kuala Lumpur in 2017.", ""),
     )
 )
+
+
+# Written after the rules were settled and not used to change them: a check on names and
+# sentences the rules were not built around.
+HELD_OUT_ENTITIES = (
+    WatchEntity(LIST, "2001", "RI, Pyong Chol", "individual"),
+    WatchEntity(LIST, "2002", "PRIGOZHIN, Yevgeniy Viktorovich", "individual", ("PRIGOZHIN, Evgeny",)),
+    WatchEntity(LIST, "2003", "CHONGCHONGANG SHIPPING COMPANY", "entity", ("Chongchongang Shipping Co.",)),
+    WatchEntity(LIST, "2004", "YUK TUNG ENERGY PTE LTD", "entity"),
+    WatchEntity(LIST, "2005", "WISE HONEST", "vessel"),
+    WatchEntity(LIST, "2006", "ZOLOTOV, Viktor Vasilyevich", "individual"),
+    WatchEntity(LIST, "2007", "KOREA KWANGSON BANKING CORP", "entity", ("KKBC",)),
+)
+HELD_OUT_CASES: tuple[tuple[str, frozenset[str]], ...] = tuple(
+    (text, frozenset(ids.split()) if ids else frozenset())
+    for text, ids in (
+        ("Ri Pyong-chol oversaw the launch from a nearby hill.", "2001"),
+        ("Marshal Ri Pyong Chol was promoted on Sunday.", "2001"),
+        ("Yevgeny Prigozhin's fighters withdrew from the town.", "2002"),
+        ("Prigozhin Yevgeniy Viktorovich was named in the filing.", "2002"),
+        ("Evgeny Prigozhin said his men would stay.", "2002"),
+        ("The Chongchongang Shipping Company operated the freighter.", "2003"),
+        ("Records list Chongchongang Shipping as the manager.", "2003"),
+        ("Yuk Tung Energy Pte. Ltd. chartered the tanker.", "2004"),
+        ("A Singapore firm, Yuk Tung Energy, denied wrongdoing.", "2004"),
+        ("US marshals seized the bulk carrier Wise Honest.", "2005"),
+        ("The ship Wise Honest was carrying coal.", "2005"),
+        ("Viktor Zolotov, head of the National Guard, spoke.", "2006"),
+        ("Korea Kwangson Banking Corp handled the transfers.", "2007"),
+        ("KKBC, the Korea Kwangson Banking Corporation, was listed in 2009.", "2007"),
+        # Decoys
+        ("Ri said the test had succeeded.", ""),
+        ("Ri Il Hwan gave a speech.", ""),
+        ("A wise, honest answer was expected from the minister.", ""),
+        ("Yuk Tung Road in Hong Kong was closed.", ""),
+        ("KKBC stands for a cricket club in the notice.", ""),
+        ("Viktor Orban met the delegation.", ""),
+        ("Prigozhin Street was renamed.", ""),
+        ("The shipping company Chongjin Line opened a route.", ""),
+    )
+)
+
+
+# A second check, written after the changes the first one led to (patronymics, vessel names)
+# and run once: names, spellings and decoys of kinds not seen above.
+FRESH_ENTITIES = (
+    WatchEntity(LIST, "3001", "SHAMANOV, Vladimir Anatolyevich", "individual"),
+    WatchEntity(LIST, "3002", "KO, Chol Man", "individual"),
+    WatchEntity(LIST, "3003", "GLOCOM", "entity", (), ("Global Communications Co",)),
+    WatchEntity(LIST, "3004", "NEW REGENT", "vessel"),
+    WatchEntity(LIST, "3005", "DALIAN ZHENGHUA TRADE CO., LTD.", "entity"),
+)
+FRESH_CASES: tuple[tuple[str, frozenset[str]], ...] = tuple(
+    (text, frozenset(ids.split()) if ids else frozenset())
+    for text, ids in (
+        ("Vladimir Shamanov chaired the defence committee.", "3001"),
+        ("General Shamanov Vladimir Anatolyevich retired.", "3001"),
+        ("Ko Chol-man was named as the bank's representative.", "3002"),
+        ("Dalian Zhenghua Trade Co. Ltd. shipped the coal.", "3005"),
+        ("A firm called Dalian Zhenghua Trade was fined.", "3005"),
+        ("The tanker New Regent was seen off Nampo.", "3004"),
+        ("Glocom, also known as Global Communications Co, sold radios.", "3003"),
+        ("The new regent of the province was sworn in.", ""),
+        ("Ko said the deal was done.", ""),
+        ("Glocom was a brand name in an unrelated report.", ""),
+        # Labelled a decoy at first, wrongly: "Chol Man Ko" is Ko Chol Man in Western order.
+        ("Vladimir Putin met Chol Man Ko's family.", "3002"),
+        ("Dalian port handled record trade this year.", ""),
+    )
+)

@@ -12,14 +12,21 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from benchmarks.watchlist_cases import CASES, ENTITIES
+from benchmarks.watchlist_cases import (
+    CASES,
+    ENTITIES,
+    FRESH_CASES,
+    FRESH_ENTITIES,
+    HELD_OUT_CASES,
+    HELD_OUT_ENTITIES,
+)
 from tests.test_web import call
 from wirewatch.cli import main
 from wirewatch.config import load_settings
 from wirewatch.errors import ConfigError
 from wirewatch.flows.commit import commit_articles, load_index
 from wirewatch.flows.watchlist_screens import screen_of
-from wirewatch.records import NewArticle
+from wirewatch.records import NewArticle, WatchEntity
 from wirewatch.settings import AlertSettings
 from wirewatch.store import open_store
 from wirewatch.watchlists import Screen, load_watchlist
@@ -116,20 +123,31 @@ def test_watchlist_check_prints_names_aliases_and_skipped_rows(tmp_path: Path) -
     assert f"{tmp_path / 'nope.csv'}: cannot read the watchlist" in missing.stderr
 
 
-def test_names_are_found_under_news_spellings_and_decoys_are_not() -> None:
-    screen = Screen(ENTITIES)
+@pytest.mark.parametrize(
+    ("entities", "cases"),
+    [(ENTITIES, CASES), (HELD_OUT_ENTITIES, HELD_OUT_CASES), (FRESH_ENTITIES, FRESH_CASES)],
+    ids=["development", "held-out", "fresh"],
+)
+def test_names_are_found_under_news_spellings_and_decoys_are_not(
+    entities: tuple[WatchEntity, ...], cases: tuple[tuple[str, frozenset[str]], ...]
+) -> None:
+    screen = Screen(entities)
     wrong = []
-    for text, gold in CASES:
+    for text, gold in cases:
         found = {hit.entity_id for hit in screen.hits("", text)}
         if found != gold:
             wrong.append((text, sorted(found), sorted(gold)))
     assert not wrong
+
+
+def test_the_sentence_of_a_hit_and_the_listed_spelling_it_matched() -> None:
+    screen = Screen(ENTITIES)
     hit = screen.hits("Envoy speaks", "The council met. Ambassador Vasily Nebenzya said no. Then it rained.")[
         0
     ]
     assert (hit.entity_id, hit.matched, hit.sentence) == (
         "1003",
-        "NEBENZIA, Vassily",
+        "NEBENZIA, Vassily Alekseevich",  # the patronymic dropped, as news writes it
         "Ambassador Vasily Nebenzya said no.",
     )
 

@@ -24,6 +24,9 @@ LEGAL_FORMS = frozenset(
     "co company corp corporation inc incorporated llc ltd limited plc gmbh ag sa spa srl bv nv "
     "jsc ojsc pjsc cjsc ooo zao oao llp lp pte sdn bhd group holding holdings".split()
 )
+# Russian, Ukrainian and Belarusian patronymics (folded): lists give "SURNAME, Given Patronymic",
+# news mostly "Given Surname".
+_PATRONYMIC = re.compile(r"(ovich|evich|ich|ovna|evna|ichna|inichna)$")
 _FOLDS = (("kh", "h"), ("ph", "f"), ("ck", "k"), ("tz", "z"), ("y", "i"), ("j", "i"), ("w", "v"))
 _DOUBLED = re.compile(r"(.)\1+")
 
@@ -48,6 +51,8 @@ def name_forms(name: str) -> set[tuple[str, ...]]:
     if "," in name:
         surname, given = (words_of(part) for part in name.split(",", 1))
         orders = [surname + given, given + surname] if surname and given else [surname or given]
+        if len(given) >= 2 and _PATRONYMIC.search(given[-1]):
+            orders += [surname + given[:-1], given[:-1] + surname]
     else:
         orders = [words_of(name)]
     forms: set[tuple[str, ...]] = set()

@@ -37,7 +37,9 @@ COMMON_WORDS = frozenset(
 KIND_WORDS = {
     "vessel": frozenset(
         fold_word(w)
-        for w in "vessel vessels ship ships tanker tankers freighter mv cargo flagged imo".split()
+        for w in (
+            "vessel vessels ship ships tanker tankers freighter carrier boat barge trawler mv cargo imo"
+        ).split()
     ),
     "aircraft": frozenset(fold_word(w) for w in "aircraft plane jet airliner tail".split()),
 }
@@ -63,8 +65,16 @@ class Screen:
             names = [(entity.name, True), *((a, True) for a in entity.aliases)]
             names += [(a, False) for a in entity.weak_aliases]
             for name, listed_strong in names:
+                # A vessel's or an aircraft's name is made of ordinary words ("Wise Honest"): it
+                # counts only in a sentence that says what it is.
+                named_by_kind = entity.kind in KIND_WORDS
                 for words in name_forms(name):
-                    strong = listed_strong and len(words) >= 2 and not all(w in COMMON_WORDS for w in words)
+                    strong = (
+                        listed_strong
+                        and not named_by_kind
+                        and len(words) >= 2
+                        and not all(w in COMMON_WORDS for w in words)
+                    )
                     key = " " + " ".join(words) + " "
                     forms.setdefault(key, []).append(_Form(index, key.strip(), strong, name))
         for key, found in forms.items():
