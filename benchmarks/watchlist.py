@@ -42,6 +42,7 @@ def synthetic_entities(count: int, seed: int = 5) -> list[WatchEntity]:
 
     entities = []
     for n in range(count):
+        aliases: tuple[str, ...]
         if n % 3:
             name, aliases = f"{word().upper()}, {word()} {word()}", ()
         else:
