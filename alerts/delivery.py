@@ -71,6 +71,9 @@ def payload_of(messages: list[AlertMessage]) -> dict[str, object]:
             "url": m.url,
             "snippet": m.snippet,
             "sources": m.sources_count,
+            **(
+                {"entity": {"list": m.topic, "id": m.entity_id, "name": m.entity_name}} if m.entity_id else {}
+            ),
         }
         for m in messages
     ]

@@ -24,4 +24,6 @@ def alert_message(alert: StoredAlert, subject: AlertSubject) -> AlertMessage:
         url=subject.url,
         snippet=snippet(subject.text),
         sources_count=subject.sources_count,
+        entity_id=alert.entity_id,
+        entity_name=alert.entity_name,
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pytest_httpserver import HTTPServer
 
 from benchmarks.watchlist_cases import (
     CASES,
@@ -24,10 +25,10 @@ from tests.test_web import call
 from wirewatch.cli import main
 from wirewatch.config import load_settings
 from wirewatch.errors import ConfigError
-from wirewatch.flows.commit import commit_articles, load_index
+from wirewatch.flows.commit import commit_articles, deliver_alerts, load_index
 from wirewatch.flows.watchlist_screens import screen_of
 from wirewatch.records import NewArticle, WatchEntity
-from wirewatch.settings import AlertSettings
+from wirewatch.settings import AlertSettings, WebhookConfig
 from wirewatch.store import open_store
 from wirewatch.watchlists import Screen, load_watchlist
 from wirewatch.web import ReviewApp
@@ -239,3 +240,23 @@ def test_a_missing_list_stops_the_config_and_a_changed_one_is_read_again(tmp_pat
     with pytest.raises(ConfigError) as raised:
         load_settings(str(config))
     assert str(raised.value) == (f"{config}: watchlists[1].path: watchlist {lists['csv']} does not exist")
+
+
+def test_a_watchlist_alert_reaches_a_webhook_with_the_entity_and_its_sentence(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    store = open_store(tmp_path / "w.db")
+    screen = Screen(ENTITIES)
+    article = _report(1, "Ambassador Vasily Nebenzya told the council the panel was biased.", 0)
+    channels = AlertSettings(webhooks=(WebhookConfig(httpserver.url_for("/hook")),))
+    commit_articles([article], store, load_index(store), (), channels, NOW, None, screen=screen)
+    report = deliver_alerts(store, channels, NOW)
+    assert report.sent == 1
+    sent = json.loads(httpserver.log[0][0].get_data())["alerts"][0]
+    assert sent["topic"] == "test-sdn"
+    assert sent["entity"] == {"list": "test-sdn", "id": "1003", "name": "NEBENZIA, Vassily Alekseevich"}
+    assert sent["snippet"] == (
+        "NEBENZIA, Vassily Alekseevich (test-sdn 1003) named: "
+        "Ambassador Vasily Nebenzya told the council the panel was biased."
+    )

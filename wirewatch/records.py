@@ -148,6 +148,8 @@ class AlertMessage:
     url: str
     snippet: str
     sources_count: int
+    entity_id: str | None = None  # a watchlist's alert: the entity (its list is the topic)
+    entity_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
