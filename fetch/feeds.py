@@ -62,6 +62,15 @@ def _entry_identity(entry: feedparser.FeedParserDict, feed_url: str, title: str,
     return ENTRY_SCHEME + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:32]
 
 
+def _declared_language(entry: feedparser.FeedParserDict, feed: feedparser.FeedParserDict) -> str | None:
+    """An entry's declared language: its own (Atom xml:lang on its content or title), else the
+    feed's (RSS <language>, Atom xml:lang). The extract stage checks the tag."""
+    for detail in (*(entry.get("content") or []), entry.get("summary_detail"), entry.get("title_detail")):
+        if detail and detail.get("language"):
+            return str(detail["language"])
+    return str(feed.get("language") or "") or None
+
+
 def _full_content(entry: feedparser.FeedParserDict) -> str:
     """The entry's content (content:encoded, Atom content), sanitized by feedparser: the whole
     article in many feeds. Its text is cleaned by the extract stage."""
@@ -115,6 +124,7 @@ def parse_feed(body: bytes, feed_url: str, source: str, content_type: str = "") 
                 author=plain_text(entry.get("author", "")) or None,
                 link=link,
                 content_html=_full_content(entry),
+                language=_declared_language(entry, parsed.feed),
             )
         )
     ttl = str(parsed.feed.get("ttl", "")).strip()

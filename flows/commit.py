@@ -139,7 +139,8 @@ def commit_articles(
                 article_id, cluster_id, placement, joined = placed
                 if joined:
                     grown.add(cluster_id)
-                _match_topics(article_id, cluster_id, placement, store, topics, initial_status, now, report)
+                matching = tuple(t for t in topics if not t.languages or article.language in t.languages)
+                _match_topics(article_id, cluster_id, placement, store, matching, initial_status, now, report)
                 if screen is not None:
                     _screen_names(article, article_id, cluster_id, store, screen, initial_status, now, report)
             _refresh_headlines(grown, store)

@@ -17,6 +17,7 @@ from wirewatch.errors import ExtractionError, WirewatchError
 from wirewatch.extractors import MIN_ARTICLE_WORDS, extract_page
 from wirewatch.extractors.article import read_file_page, word_count
 from wirewatch.extractors.feed_content import feed_article_text
+from wirewatch.extractors.language import language_of
 from wirewatch.extractors.templates import TEMPLATE_MIN_PAGES, strip_template, template_candidates
 from wirewatch.fetch.feeds import ParsedFeed, parse_feed
 from wirewatch.fetch.http import Fetcher, FetchResult
@@ -288,6 +289,7 @@ def extract_articles(pages: list[Page]) -> tuple[list[NewArticle], StageReport]:
                 sitename=extracted.sitename,
                 feed_url=entry.feed_url if entry else None,
                 paragraph_keys=template_candidates(text),
+                language=language_of(extracted.language or (entry.language if entry else None), text),
                 text_source=source,
             )
         )
@@ -307,6 +309,7 @@ def _from_feed_entry(entry: FeedEntry, error: str, feed_text: str = "") -> NewAr
         from_feed_only=True,
         page_error=error,
         text_source="feed",
+        language=language_of(entry.language, f"{entry.title}. {feed_text or entry.summary}"),
     )
 
 

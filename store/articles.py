@@ -33,6 +33,7 @@ class ArticleQueries(Queries):
                 "page_attempts": int(article.from_feed_only),
                 "page_error": article.page_error,
                 "text_source": article.text_source,
+                "language": article.language,
             },
         )
         return new_id
@@ -53,6 +54,7 @@ class ArticleQueries(Queries):
                 "from_feed_only": 0,
                 "page_error": None,
                 "text_source": article.text_source,
+                "language": article.language,
             },
         )
         return int(rows[0]["id"])
@@ -62,7 +64,7 @@ class ArticleQueries(Queries):
         where, params = ("WHERE cluster_id = ?", (cluster_id,)) if cluster_id is not None else ("", ())
         rows = self._rows(
             f"""SELECT id, url, title, source, published, cluster_id, tier, text, from_feed_only,
-                       text_source
+                       text_source, language
                 FROM articles {where} ORDER BY COALESCE(published, fetched), id""",
             params,
         )

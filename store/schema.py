@@ -205,7 +205,12 @@ def _v8(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE alerts ADD COLUMN entity_name TEXT")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+def _v9(db: sqlite_utils.Database) -> None:
+    # The article's language (declared by its page or feed, else detected); NULL when unknown.
+    db.execute("ALTER TABLE articles ADD COLUMN language TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

@@ -183,16 +183,18 @@ def test_cluster_page_lists_every_article_with_tier_source_time_and_text(app: Re
     page = call(app, f"/clusters/{cluster}")
     assert page.status == 200
     rows = re.findall(
-        r'tier-(\w+)">[^<]*</span>\s*<strong class="source">([^<]*)</strong>\s*<time>([^<]*)</time>',
+        r'tier-(\w+)">[^<]*</span>\s*<strong class="source">([^<]*)</strong>\s*'
+        r'(?:<span class="badge lang" title="language">(\w+)</span>\s*)?<time>([^<]*)</time>',
         page.text,
     )
-    assert [(tier, source) for tier, source, _ in rows] == [
+    assert {language for _, _, language, _ in rows} == {"en"}  # the demo's pages declare lang="en"
+    assert [(tier, source) for tier, source, _, _ in rows] == [
         ("original", "Meridian Press"),
         ("near_duplicate", "Harbor Daily"),
         ("near_duplicate", "The Capital Ledger"),
         ("related", "Northern Gazette"),
     ]
-    assert rows[0][2] == "2026-11-19 08:30 UTC"
+    assert rows[0][3] == "2026-11-19 08:30 UTC"
     assert page.text.count("<details>") == 4
     first_text = page.text[page.text.index("<details>") : page.text.index("</details>")]
     assert "pass fuel from ship to ship on the open sea" in first_text

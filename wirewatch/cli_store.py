@@ -196,6 +196,7 @@ def articles(config: str | None, db: str | None, as_json: bool) -> None:
                     "tier": a.tier,
                     "text": a.text,
                     "text_source": a.text_source,
+                    "language": a.language,
                     "entities": entities.get(a.id, []),
                 }
                 for a in found

@@ -39,6 +39,7 @@ from wirewatch.settings import (
     TopicConfig,
     WatchlistConfig,
     WebhookConfig,
+    declared_language,
     mask_url,
 )
 
@@ -231,7 +232,7 @@ def _parse_topics(r: _Reader, value: Any) -> list[TopicConfig]:
     names: set[str] = set()
     for i, table in enumerate(_array_of_tables(r, value, "topics")):
         prefix = f"topics[{i}]"
-        r.check_keys(table, {"name", "query", "mode"}, prefix)
+        r.check_keys(table, {"name", "query", "mode", "languages"}, prefix)
         name = r.typed(table, "name", str, prefix, required=True).strip()
         query = r.typed(table, "query", str, prefix, required=True).strip()
         mode = r.typed(table, "mode", str, prefix, "new_story")
@@ -246,8 +247,15 @@ def _parse_topics(r: _Reader, value: Any) -> list[TopicConfig]:
         problem = check_fts_query(query)
         if problem:
             raise ConfigError(r.path, f"{prefix}.query", f"topic {name!r}: invalid query: {problem}")
+        languages = r.typed(table, "languages", list, prefix, [])
+        if not all(isinstance(code, str) and declared_language(code) == code.lower() for code in languages):
+            raise ConfigError(
+                r.path, f"{prefix}.languages", 'expected language codes such as ["en", "de", "ja"]'
+            )
         names.add(name)
-        topics.append(TopicConfig(name=name, query=query, mode=mode))
+        topics.append(
+            TopicConfig(name=name, query=query, mode=mode, languages=tuple(c.lower() for c in languages))
+        )
     return topics
 
 

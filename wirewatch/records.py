@@ -19,6 +19,7 @@ class FeedEntry:
     author: str | None = None
     link: str | None = None  # as the feed gave it: what is fetched
     content_html: str = ""  # the article itself when the feed carries it (content:encoded, Atom content)
+    language: str | None = None  # as the feed declares it (RSS <language>, Atom xml:lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class NewArticle:
     paragraph_keys: tuple[str, ...] = ()
     page_error: str | None = None  # set when the article is stored from its feed entry alone
     text_source: str = "page"  # "page" (extracted) or "feed" (the feed's summary or full text)
+    language: str | None = None  # ISO 639-1 (or -3) code: declared by the page or feed, else detected
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +184,7 @@ class StoredArticle:
     text: str
     from_feed_only: bool = False
     text_source: str = "page"
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

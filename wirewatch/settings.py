@@ -78,9 +78,19 @@ class TopicConfig:
     name: str
     query: str
     mode: str = "new_story"
+    languages: tuple[str, ...] = ()  # only articles in these languages match (all when empty)
 
 
 WATCHLIST_FORMATS = ("ofac-sdn", "ftm", "csv")
+# A declared language is a BCP 47 tag; its primary subtag (two or three letters) is kept.
+_LANGUAGE_TAG = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*\s*$")
+
+
+def declared_language(tag: str | None) -> str | None:
+    """The primary language of a declared tag ("de-CH" -> "de"); None if it is not one (pages,
+    feeds and a topic's `languages` are read with it)."""
+    match = _LANGUAGE_TAG.match(tag or "")
+    return match.group(1).lower() if match else None
 
 
 @dataclass(frozen=True, slots=True)
