@@ -30,8 +30,37 @@ STOP_WORDS = frozenset(
 SHINGLE_WORDS = 3
 
 
+# Scripts written without spaces between words (Han, Kana) and Hangul, whose words carry their
+# particles ("북한이", "북한을"): their runs are read as overlapping character pairs, as CJK search
+# engines do, so a copy or a light edit shares most "words" however the run is segmented.
+_CJK = re.compile(
+    r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+"
+)
+
+
 def words_of(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+    words = _WORD.findall(text.lower())
+    if not _CJK.search(text):
+        return words  # most news: no CJK at all
+    out: list[str] = []
+    for word in words:
+        out.extend(_cjk_pairs(word) if _CJK.search(word) else (word,))
+    return out
+
+
+def _cjk_pairs(word: str) -> list[str]:
+    """A word's CJK runs as overlapping character pairs (a lone character as itself), the rest as is."""
+    out: list[str] = []
+    at = 0
+    for run in _CJK.finditer(word):
+        if run.start() > at:
+            out.append(word[at : run.start()])
+        chars = run.group()
+        out.extend([chars] if len(chars) == 1 else [chars[i : i + 2] for i in range(len(chars) - 1)])
+        at = run.end()
+    if at < len(word):
+        out.append(word[at:])
+    return out
 
 
 def content_words(text: str) -> set[str]:

@@ -82,3 +82,63 @@ def test_a_topics_languages_must_be_language_codes(tmp_path: Path, value: str) -
     config.write_text(f'[[topics]]\nname = "t"\nquery = "kim"\nlanguages = {value}\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"topics\[0\]\.languages"):
         load_settings(str(config))
+
+
+JA_PANEL = (
+    "国連安全保障理事会は火曜日、北朝鮮に対する制裁の監視を続ける専門家パネルの任期延長を採決した。"
+    "ロシアが拒否権を行使し、決議案は否決された。専門家パネルは二〇〇九年から活動しており、石油の海上での"
+    "受け渡しや武器取引について報告してきた。米国と韓国は採決の結果に失望を表明し、日本政府も遺憾の意を示した。"
+)
+JA_TYPHOON = (
+    "大型の台風十号は水曜日、九州南部に上陸し、鹿児島県と宮崎県で激しい雨を降らせた。気象庁は土砂災害や"
+    "河川の氾濫に厳重な警戒を呼びかけている。交通機関にも影響が広がり、新幹線は一部区間で運転を見合わせた。"
+    "停電は両県で合わせて十万戸を超え、電力会社が復旧作業を急いでいる。"
+)
+ZH_PANEL = (
+    "联合国安理会周二就延长负责监督对朝鲜制裁的专家小组任期进行表决。俄罗斯投了否决票，决议草案未获通过。"
+    "该专家小组自二〇〇九年以来一直在运作，曾就海上石油转运和武器交易提交报告。美国和韩国对表决结果表示失望。"
+)
+ZH_HARVEST = (
+    "今年秋季全国粮食总产量再创新高，东北地区玉米和大豆喜获丰收。农业部门表示，良种推广和农机作业水平提高"
+    "是增产的主要原因。多地粮食收购价格保持稳定，农民收入持续增长，冬小麦播种工作也已基本完成。"
+)
+KO_PANEL = (
+    "유엔 안전보장이사회는 화요일 북한에 대한 제재 이행을 감시하는 전문가 패널의 "
+    "임기 연장안을 표결에 부쳤다. 러시아가 거부권을 행사해 결의안은 부결됐다. 전문가 "
+    "패널은 2009년부터 활동하며 해상 유류 환적과 무기 거래에 관한 보고서를 내왔다. "
+    "미국과 한국은 표결 결과에 유감을 표명했다."
+)
+
+
+def test_cjk_copies_and_light_edits_are_one_story_and_different_stories_are_not(tmp_path: Path) -> None:
+    """Japanese and Chinese are written without spaces, Korean words carry their particles: their
+    runs are read as character pairs, so copies and light edits meet and other stories do not."""
+    from wirewatch.records import NewArticle
+
+    edited = (
+        JA_PANEL.replace("火曜日", "二十八日")
+        + "外交筋によると、今後は別の監視の枠組みが検討される見通しだ。"
+    )
+    texts = {
+        "ja-a": ("安保理、北朝鮮制裁パネルの延長を否決", JA_PANEL),
+        "ja-copy": ("安保理、北朝鮮制裁パネルの延長を否決", JA_PANEL),
+        "ja-edit": ("北朝鮮制裁の専門家パネル、延長否決", edited),
+        "ja-other": ("台風十号が九州に上陸", JA_TYPHOON),
+        "zh-a": ("安理会否决延长朝鲜制裁专家小组任期", ZH_PANEL),
+        "zh-copy": ("安理会否决延长朝鲜制裁专家小组任期", ZH_PANEL),
+        "zh-other": ("全国粮食总产量再创新高", ZH_HARVEST),
+        "ko-a": ("안보리, 대북제재 전문가 패널 연장 부결", KO_PANEL),
+        "ko-copy": ("안보리 대북제재 전문가패널 연장안 부결", KO_PANEL),
+    }
+    store = open_store(tmp_path / "w.db")
+    articles = [
+        NewArticle(url=f"https://{key}.example/1", source=key, title=title, text=text, published=NOW)
+        for key, (title, text) in texts.items()
+    ]
+    commit_articles(articles, store, load_index(store), (), AlertSettings(), NOW)
+    cluster = {a.url.split("/")[2].removesuffix(".example"): a.cluster_id for a in store.articles.listing()}
+    assert cluster["ja-a"] == cluster["ja-copy"] == cluster["ja-edit"]
+    assert cluster["zh-a"] == cluster["zh-copy"]
+    assert cluster["ko-a"] == cluster["ko-copy"]
+    assert len({cluster["ja-a"], cluster["ja-other"], cluster["zh-other"]}) == 3
+    assert cluster["ja-other"] != cluster["zh-a"] and cluster["zh-other"] != cluster["ko-a"]
