@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import astuple
 from datetime import datetime
 
+from wirewatch.query import cjk_index_text, has_cjk
 from wirewatch.records import NewArticle, StoredArticle, StoredFingerprint, StoredWindow
 from wirewatch.store.queries import Queries
 from wirewatch.timeutil import to_iso
@@ -36,7 +37,17 @@ class ArticleQueries(Queries):
                 "language": article.language,
             },
         )
+        self._index_cjk(new_id, article.title, article.text)
         return new_id
+
+    def _index_cjk(self, article_id: int, title: str, text: str) -> None:
+        """Keep the article's entry in the CJK index (articles_cjk) in step with its text."""
+        self.db.execute("DELETE FROM articles_cjk WHERE rowid = ?", (article_id,))
+        if has_cjk(title) or has_cjk(text):
+            self.db.execute(
+                "INSERT INTO articles_cjk (rowid, title, text) VALUES (?, ?, ?)",
+                (article_id, cjk_index_text(title), cjk_index_text(text)),
+            )
 
     def upgrade_feed_only(self, article: NewArticle, fetched: datetime) -> int | None:
         """Give a feed-only article its page's text; None when the stored one has its page already."""
@@ -57,6 +68,7 @@ class ArticleQueries(Queries):
                 "language": article.language,
             },
         )
+        self._index_cjk(int(rows[0]["id"]), article.title, article.text)
         return int(rows[0]["id"])
 
     def listing(self, cluster_id: int | None = None) -> list[StoredArticle]:

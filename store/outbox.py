@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from wirewatch.query import cjk_query, has_cjk
 from wirewatch.records import AlertSubject, EntityHit, StoredAlert
 from wirewatch.store.queries import Queries
 from wirewatch.timeutil import to_iso
@@ -25,6 +26,11 @@ class OutboxQueries(Queries):
                 "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid = ?",
                 (query, article_id),
             )
+            if not hit and has_cjk(query):  # its CJK words, in the index of character pairs
+                hit = self._rows(
+                    "SELECT rowid FROM articles_cjk WHERE articles_cjk MATCH ? AND rowid = ?",
+                    (cjk_query(query), article_id),
+                )
             if hit:
                 matched.append(name)
         return matched

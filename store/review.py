@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from wirewatch.errors import QueryError
-from wirewatch.query import check_fts_query
+from wirewatch.query import CJK_RUN, check_fts_query, cjk_query, has_cjk
 from wirewatch.records import ClusterSummary, SearchHit
 from wirewatch.store.clusters import merge_chain
 from wirewatch.store.queries import Queries
@@ -134,6 +134,20 @@ class ReviewQueries(Queries):
         """Live clusters whose story is muted: each muted cluster followed along its merges."""
         return {r["id"] for r in self._rows(f"{_MUTED_CHAIN} SELECT id FROM chain WHERE up IS NULL")}
 
+    def _cjk_rows(self, query: str, limit: int) -> list[dict[str, Any]]:
+        rows = self._rows(
+            """SELECT a.id, a.cluster_id, c.headline, a.title, a.source, a.url, a.published, a.text,
+                      bm25(articles_cjk, 4.0, 1.0) AS rank
+               FROM articles_cjk JOIN articles a ON a.id = articles_cjk.rowid
+               LEFT JOIN clusters c ON c.id = a.cluster_id
+               WHERE articles_cjk MATCH ? ORDER BY rank LIMIT ?""",
+            (cjk_query(query), limit),
+        )
+        words = CJK_RUN.findall(query)
+        for row in rows:
+            row["snippet"] = _cjk_snippet(row.pop("text"), words)
+        return rows
+
     def search(self, query: str, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
         """Articles matching an FTS5 query, best first (bm25, title weighted above body)."""
         problem = check_fts_query(query)
@@ -148,6 +162,9 @@ class ReviewQueries(Queries):
                WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?""",
             (query, limit),
         )
+        if has_cjk(query):  # CJK words are found in the index of character pairs
+            seen = {r["id"] for r in rows}
+            rows += [r for r in self._cjk_rows(query, limit) if r["id"] not in seen][: limit - len(rows)]
         return [
             SearchHit(
                 article_id=r["id"],
@@ -162,3 +179,19 @@ class ReviewQueries(Queries):
             )
             for r in rows
         ]
+
+
+def _cjk_snippet(text: str, words: list[str], around: int = 40) -> str:
+    """Text around the first query word found, marked [like this] as FTS5's snippet() marks."""
+    found = [(text.find(w), w) for w in words if w in text]
+    if not found:
+        return text[: 2 * around]
+    at, word = min(found)
+    start, end = max(0, at - around), min(len(text), at + len(word) + around)
+    return (
+        ("… " if start else "")
+        + text[start:at]
+        + f"[{word}]"
+        + text[at + len(word) : end]
+        + (" …" if end < len(text) else "")
+    )

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from wirewatch.query import cjk_index_text, has_cjk
+
 _V1 = """
 CREATE TABLE IF NOT EXISTS feeds (
     url TEXT PRIMARY KEY,
@@ -210,7 +212,30 @@ def _v9(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE articles ADD COLUMN language TEXT")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v10(db: sqlite_utils.Database) -> None:
+    # A second full-text index for articles with CJK text, each CJK run as its character pairs
+    # (wirewatch.query.cjk_index_text): FTS5's unicode61 takes a whole run for one word.
+    db.execute("CREATE VIRTUAL TABLE articles_cjk USING fts5(title, text, tokenize='unicode61')")
+    for row in db.execute("SELECT id, title, text FROM articles").fetchall():
+        if has_cjk(row[1]) or has_cjk(row[2]):
+            db.execute(
+                "INSERT INTO articles_cjk (rowid, title, text) VALUES (?, ?, ?)",
+                (row[0], cjk_index_text(row[1]), cjk_index_text(row[2])),
+            )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+    _v6,
+    _v7,
+    _v8,
+    _v9,
+    _v10,
+]
 
 
 def migrate(db: sqlite_utils.Database) -> None:

@@ -142,3 +142,37 @@ def test_cjk_copies_and_light_edits_are_one_story_and_different_stories_are_not(
     assert cluster["ko-a"] == cluster["ko-copy"]
     assert len({cluster["ja-a"], cluster["ja-other"], cluster["zh-other"]}) == 3
     assert cluster["ja-other"] != cluster["zh-a"] and cluster["zh-other"] != cluster["ko-a"]
+
+
+def test_search_and_topics_find_cjk_words_of_two_or_more_characters(tmp_path: Path) -> None:
+    """FTS5 takes a run of CJK characters for one word: 制裁 inside 北朝鮮に対する制裁 was never found.
+    A second index holds each run as its character pairs, and a query's runs become phrases."""
+    from wirewatch.records import NewArticle
+
+    db = tmp_path / "w.db"
+    store = open_store(db)
+    articles = [
+        NewArticle(url=f"https://{k}.example/1", source=k, title=t, text=x, published=NOW)
+        for k, t, x in (
+            ("ja", "安保理、北朝鮮制裁パネルの延長を否決", JA_PANEL),
+            ("zh", "全国粮食总产量再创新高", ZH_HARVEST),
+            ("ko", "안보리, 대북제재 전문가 패널 연장 부결", KO_PANEL),
+            ("en", "Council vetoes sanctions panel", ENGLISH),
+        )
+    ]
+    topics = (TopicConfig("nk-ja", "北朝鮮 AND 制裁"), TopicConfig("harvest", '"粮食" AND 玉米'))
+    commit_articles(articles, store, load_index(store), topics, AlertSettings(), NOW)
+    matched = dict(store.db.execute("SELECT topic, COUNT(*) FROM topic_matches GROUP BY topic").fetchall())
+    assert matched == {"nk-ja": 1, "harvest": 1}
+
+    def found(query: str) -> list[str]:
+        done = CliRunner().invoke(main, ["search", query, "--db", str(db), "--json"])
+        assert done.exit_code == 0, done.output
+        return sorted(a["source"] for c in json.loads(done.stdout) for a in c["articles"])
+
+    assert found("制裁") == ["ja"]
+    assert found("北朝鮮") == ["ja"]
+    assert found("제재") == ["ko"]  # inside 대북제재 and 제재
+    assert found("粮食 OR 制裁") == ["ja", "zh"]
+    assert found("sanctions") == ["en"]  # English as before (porter: sanctions, sanctioned)
+    store.close()

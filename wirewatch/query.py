@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 
@@ -16,3 +17,40 @@ def check_fts_query(query: str) -> str | None:
     finally:
         conn.close()
     return None
+
+
+# --- CJK: Han, Kana and Hangul runs searched as overlapping character pairs ----------------------
+# FTS5's unicode61 tokenizer takes a whole run of CJK characters as one token, so 制裁 inside
+# 北朝鮮への制裁 is never found. Articles with CJK text get a second index of their text with each
+# run written as its character pairs; a query's runs become phrases of pairs (北朝鮮 -> "北朝 朝鮮").
+CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
+
+
+def has_cjk(text: str) -> bool:
+    return CJK_RUN.search(text) is not None
+
+
+def _pairs(run: str) -> str:
+    return run if len(run) == 1 else " ".join(run[i : i + 2] for i in range(len(run) - 1))
+
+
+def cjk_index_text(text: str) -> str:
+    """The text as the CJK index holds it: each CJK run as its character pairs."""
+    return CJK_RUN.sub(lambda m: f" {_pairs(m.group())} ", text)
+
+
+def cjk_query(query: str) -> str:
+    """The query for the CJK index: each CJK run a phrase of its pairs (inside a phrase, the
+    pairs continue it); the rest of the FTS5 syntax as written."""
+    out: list[str] = []
+    in_phrase = False
+    at = 0
+    for match in CJK_RUN.finditer(query):
+        before = query[at : match.start()]
+        in_phrase ^= before.count('"') % 2 == 1
+        out.append(before)
+        pairs = _pairs(match.group())
+        out.append(f" {pairs} " if in_phrase else f'"{pairs}"')
+        at = match.end()
+    out.append(query[at:])
+    return "".join(out)
