@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import astuple
 from datetime import datetime
 
-from wirewatch.query import cjk_index_text, has_cjk
+from wirewatch.query import SNOWBALL, cjk_index_text, has_cjk, stemmed_text
 from wirewatch.records import NewArticle, StoredArticle, StoredFingerprint, StoredWindow
 from wirewatch.store.queries import Queries
 from wirewatch.timeutil import to_iso
@@ -38,7 +38,17 @@ class ArticleQueries(Queries):
             },
         )
         self._index_cjk(new_id, article.title, article.text)
+        self._index_stems(new_id, article.title, article.text, article.language)
         return new_id
+
+    def _index_stems(self, article_id: int, title: str, text: str, language: str | None) -> None:
+        """Keep the article's entry in the index stemmed in its language (articles_stem)."""
+        self.db.execute("DELETE FROM articles_stem WHERE rowid = ?", (article_id,))
+        if language in SNOWBALL:
+            self.db.execute(
+                "INSERT INTO articles_stem (rowid, title, text, language) VALUES (?, ?, ?, ?)",
+                (article_id, stemmed_text(title, language), stemmed_text(text, language), language),
+            )
 
     def _index_cjk(self, article_id: int, title: str, text: str) -> None:
         """Keep the article's entry in the CJK index (articles_cjk) in step with its text."""
@@ -69,6 +79,7 @@ class ArticleQueries(Queries):
             },
         )
         self._index_cjk(int(rows[0]["id"]), article.title, article.text)
+        self._index_stems(int(rows[0]["id"]), article.title, article.text, article.language)
         return int(rows[0]["id"])
 
     def listing(self, cluster_id: int | None = None) -> list[StoredArticle]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from wirewatch.query import cjk_query, has_cjk
+from wirewatch.query import SNOWBALL, cjk_query, has_cjk, stemmed_query
 from wirewatch.records import AlertSubject, EntityHit, StoredAlert
 from wirewatch.store.queries import Queries
 from wirewatch.timeutil import to_iso
@@ -20,7 +20,11 @@ class OutboxQueries(Queries):
 
     def matching_topics(self, article_id: int, queries: dict[str, str]) -> list[str]:
         """Names of the topics whose FTS5 query matches this article."""
-        matched = []
+        matched: list[str] = []
+        if not queries:
+            return matched
+        found = self._rows("SELECT language FROM articles WHERE id = ?", (article_id,))
+        language = found[0]["language"] if found else None
         for name, query in queries.items():
             hit = self._rows(
                 "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid = ?",
@@ -30,6 +34,12 @@ class OutboxQueries(Queries):
                 hit = self._rows(
                     "SELECT rowid FROM articles_cjk WHERE articles_cjk MATCH ? AND rowid = ?",
                     (cjk_query(query), article_id),
+                )
+            stemmed = stemmed_query(query, language) if language in SNOWBALL else None
+            if not hit and stemmed:  # its words by their stems in the article's language
+                hit = self._rows(
+                    "SELECT rowid FROM articles_stem WHERE articles_stem MATCH ? AND rowid = ?",
+                    (stemmed, article_id),
                 )
             if hit:
                 matched.append(name)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from wirewatch.errors import QueryError
-from wirewatch.query import CJK_RUN, check_fts_query, cjk_query, has_cjk
+from wirewatch.query import CJK_RUN, SNOWBALL, check_fts_query, cjk_query, has_cjk, stemmed_query
 from wirewatch.records import ClusterSummary, SearchHit
 from wirewatch.store.clusters import merge_chain
 from wirewatch.store.queries import Queries
@@ -145,7 +145,28 @@ class ReviewQueries(Queries):
         )
         words = CJK_RUN.findall(query)
         for row in rows:
-            row["snippet"] = _cjk_snippet(row.pop("text"), words)
+            row["snippet"] = _snippet(row.pop("text"), words)
+        return rows
+
+    def _stem_rows(self, query: str, limit: int) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        languages = [r["language"] for r in self._rows("SELECT DISTINCT language FROM articles_stem")]
+        for language in languages:
+            stemmed = stemmed_query(query, language) if language in SNOWBALL else None
+            if not stemmed:
+                continue
+            rows += self._rows(
+                """SELECT a.id, a.cluster_id, c.headline, a.title, a.source, a.url, a.published, a.text,
+                          bm25(articles_stem, 4.0, 1.0) AS rank
+                   FROM articles_stem JOIN articles a ON a.id = articles_stem.rowid
+                   LEFT JOIN clusters c ON c.id = a.cluster_id
+                   WHERE articles_stem MATCH ? AND articles_stem.language = ? ORDER BY rank LIMIT ?""",
+                (stemmed, language, limit),
+            )
+            words = stemmed.replace('"', " ").split()
+            for row in rows[-limit:]:
+                if "text" in row:
+                    row["snippet"] = _snippet(row.pop("text"), words)
         return rows
 
     def search(self, query: str, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
@@ -162,9 +183,13 @@ class ReviewQueries(Queries):
                WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?""",
             (query, limit),
         )
-        if has_cjk(query):  # CJK words are found in the index of character pairs
-            seen = {r["id"] for r in rows}
-            rows += [r for r in self._cjk_rows(query, limit) if r["id"] not in seen][: limit - len(rows)]
+        more = self._cjk_rows(query, limit) if has_cjk(query) else []  # the index of character pairs
+        more += self._stem_rows(query, limit)  # the indexes stemmed in each language
+        seen = {r["id"] for r in rows}
+        for row in more:
+            if row["id"] not in seen and len(rows) < limit:
+                seen.add(row["id"])
+                rows.append(row)
         return [
             SearchHit(
                 article_id=r["id"],
@@ -181,12 +206,17 @@ class ReviewQueries(Queries):
         ]
 
 
-def _cjk_snippet(text: str, words: list[str], around: int = 40) -> str:
-    """Text around the first query word found, marked [like this] as FTS5's snippet() marks."""
-    found = [(text.find(w), w) for w in words if w in text]
+def _snippet(text: str, words: list[str], around: int = 40) -> str:
+    """Text around the first query word (or stem) found, marked [like this] as FTS5's snippet()
+    marks its matches."""
+    lower = text.lower()
+    found = [
+        (lower.find(w.lower()), w) for w in words if w not in ("AND", "OR", "NOT") and w.lower() in lower
+    ]
     if not found:
         return text[: 2 * around]
     at, word = min(found)
+    word = text[at : at + len(word)]
     start, end = max(0, at - around), min(len(text), at + len(word) + around)
     return (
         ("… " if start else "")

@@ -224,6 +224,15 @@ def _v10(db: sqlite_utils.Database) -> None:
             )
 
 
+def _v11(db: sqlite_utils.Database) -> None:
+    # A third full-text index for articles in languages with a Snowball stemmer other than English
+    # (wirewatch.query.SNOWBALL), their words stemmed in their own language: Porter is English-only.
+    # Articles stored before their language was known (v9) have none and are not in it.
+    db.execute(
+        "CREATE VIRTUAL TABLE articles_stem USING fts5(title, text, language UNINDEXED, tokenize='unicode61')"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2,
@@ -235,6 +244,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v8,
     _v9,
     _v10,
+    _v11,
 ]
 
 

@@ -176,3 +176,42 @@ def test_search_and_topics_find_cjk_words_of_two_or_more_characters(tmp_path: Pa
     assert found("粮食 OR 制裁") == ["ja", "zh"]
     assert found("sanctions") == ["en"]  # English as before (porter: sanctions, sanctioned)
     store.close()
+
+
+RUSSIAN = (
+    "Совет Безопасности ООН во вторник обсудил санкции против КНДР. Россия заблокировала продление "
+    "мандата группы экспертов, которая следила за соблюдением санкций, и заявила, что санкциями "
+    "проблему не решить. США и Южная Корея выразили сожаление. "
+)
+
+
+def test_inflected_words_are_found_by_their_stem_in_the_articles_language(tmp_path: Path) -> None:
+    """Porter stems English only: "Sanktion" missed "Sanktionen". Articles in other languages
+    with a Snowball stemmer are also indexed by their stems, and queries looked up the same way."""
+    from wirewatch.records import NewArticle
+
+    db = tmp_path / "w.db"
+    store = open_store(db)
+    articles = [
+        NewArticle(url=f"https://{k}.example/1", source=k, title=t, text=x, published=NOW, language=k)
+        for k, t, x in (
+            ("de", "Sicherheitsrat berät über Nordkorea", GERMAN),
+            ("ru", "Совбез ООН обсудил КНДР", RUSSIAN),
+            ("en", "Council vetoes sanctions panel", ENGLISH),
+        )
+    ]
+    topics = (TopicConfig("de", "Sanktion AND Nordkorea"), TopicConfig("ru", "санкция AND КНДР"))
+    commit_articles(articles, store, load_index(store), topics, AlertSettings(), NOW)
+    matched = dict(store.db.execute("SELECT topic, COUNT(*) FROM topic_matches GROUP BY topic").fetchall())
+    assert matched == {"de": 1, "ru": 1}
+
+    def found(query: str) -> list[str]:
+        done = CliRunner().invoke(main, ["search", query, "--db", str(db), "--json"])
+        assert done.exit_code == 0, done.output
+        return sorted(a["source"] for c in json.loads(done.stdout) for a in c["articles"])
+
+    assert found("Sanktion") == ["de"]  # "Sanktionen" in the text
+    assert found("санкция") == ["ru"]  # "санкции", "санкций", "санкциями"
+    assert found('"Vereinte Nation"') == ["de"]  # a phrase, each word by its stem
+    assert found("sanction") == ["en"]  # English through Porter, as before
+    store.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from functools import lru_cache
+from typing import Any
 
 
 def check_fts_query(query: str) -> str | None:
@@ -54,3 +56,66 @@ def cjk_query(query: str) -> str:
         at = match.end()
     out.append(query[at:])
     return "".join(out)
+
+
+# --- Inflected languages: words searched by their Snowball stems ------------------------------------
+# The main index stems with Porter, for English. Articles in these languages are also indexed with
+# their own language's Snowball stemmer, and a query's words are looked up by their stems in each
+# of them: "Sanktion" finds "Sanktionen", "санкции" finds "санкций".
+SNOWBALL = {
+    "de": "german",
+    "fr": "french",
+    "es": "spanish",
+    "it": "italian",
+    "pt": "portuguese",
+    "nl": "dutch",
+    "sv": "swedish",
+    "da": "danish",
+    "no": "norwegian",
+    "nb": "norwegian",
+    "fi": "finnish",
+    "ru": "russian",
+    "pl": "polish",
+    "cs": "czech",
+    "ro": "romanian",
+    "hu": "hungarian",
+    "tr": "turkish",
+    "el": "greek",
+    "ca": "catalan",
+}
+_WORD = re.compile(r"\w+")
+_QUERY_TOKEN = re.compile(r'"(?:[^"]|"")*"|\w+:|\w+\*?|\S')
+_OPERATORS = {"AND", "OR", "NOT"}
+
+
+@lru_cache(maxsize=32)
+def _stemmer(language: str) -> Any:
+    import Stemmer  # PyStemmer: the Snowball stemmers in C
+
+    return Stemmer.Stemmer(SNOWBALL[language])
+
+
+def stemmed_text(text: str, language: str) -> str:
+    """The text's words, lower-cased and stemmed for the index of `language`."""
+    return " ".join(_stemmer(language).stemWords(_WORD.findall(text.lower())))
+
+
+def stemmed_query(query: str, language: str) -> str | None:
+    """The query for the stemmed index of `language`'s articles: each word and each phrase's
+    words by their stems in that language; None for a query it does not rewrite (NEAR)."""
+    stem = _stemmer(language)
+    out: list[str] = []
+    for token in _QUERY_TOKEN.findall(query):
+        if token == "NEAR":
+            return None
+        if token in _OPERATORS or token in "()" or token.endswith(":"):
+            out.append(token)
+        elif token.endswith("*"):
+            out.append(token.lower())
+        elif token.startswith('"'):
+            out.append('"' + " ".join(stem.stemWords(_WORD.findall(token.lower()))) + '"')
+        elif _WORD.fullmatch(token):
+            out.append(stem.stemWord(token.lower()))
+        else:
+            out.append(token)
+    return " ".join(out)
