@@ -160,10 +160,14 @@ def test_search_and_topics_find_cjk_words_of_two_or_more_characters(tmp_path: Pa
             ("en", "Council vetoes sanctions panel", ENGLISH),
         )
     ]
-    topics = (TopicConfig("nk-ja", "北朝鮮 AND 制裁"), TopicConfig("harvest", '"粮食" AND 玉米'))
+    topics = (
+        TopicConfig("nk-ja", "北朝鮮 AND 制裁"),
+        TopicConfig("harvest", '"粮食" AND 玉米'),
+        TopicConfig("nk-ko", "북한 AND 거부권"),
+    )
     commit_articles(articles, store, load_index(store), topics, AlertSettings(), NOW)
     matched = dict(store.db.execute("SELECT topic, COUNT(*) FROM topic_matches GROUP BY topic").fetchall())
-    assert matched == {"nk-ja": 1, "harvest": 1}
+    assert matched == {"nk-ja": 1, "harvest": 1, "nk-ko": 1}
 
     def found(query: str) -> list[str]:
         done = CliRunner().invoke(main, ["search", query, "--db", str(db), "--json"])
