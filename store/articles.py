@@ -37,22 +37,28 @@ class ArticleQueries(Queries):
                 "language": article.language,
             },
         )
-        self._index_cjk(new_id, article.title, article.text)
-        self._index_stems(new_id, article.title, article.text, article.language)
+        self._index_cjk(new_id, article.title, article.text, fresh=True)
+        self._index_stems(new_id, article.title, article.text, article.language, fresh=True)
         return new_id
 
-    def _index_stems(self, article_id: int, title: str, text: str, language: str | None) -> None:
-        """Keep the article's entry in the index stemmed in its language (articles_stem)."""
-        self.db.execute("DELETE FROM articles_stem WHERE rowid = ?", (article_id,))
+    def _index_stems(
+        self, article_id: int, title: str, text: str, language: str | None, fresh: bool = False
+    ) -> None:
+        """Keep the article's entry in the index stemmed in its language (articles_stem); a
+        `fresh` article has none yet."""
+        if not fresh:
+            self.db.execute("DELETE FROM articles_stem WHERE rowid = ?", (article_id,))
         if language in SNOWBALL:
             self.db.execute(
                 "INSERT INTO articles_stem (rowid, title, text, language) VALUES (?, ?, ?, ?)",
                 (article_id, stemmed_text(title, language), stemmed_text(text, language), language),
             )
 
-    def _index_cjk(self, article_id: int, title: str, text: str) -> None:
-        """Keep the article's entry in the CJK index (articles_cjk) in step with its text."""
-        self.db.execute("DELETE FROM articles_cjk WHERE rowid = ?", (article_id,))
+    def _index_cjk(self, article_id: int, title: str, text: str, fresh: bool = False) -> None:
+        """Keep the article's entry in the CJK index (articles_cjk) in step with its text; a
+        `fresh` article has none yet."""
+        if not fresh:
+            self.db.execute("DELETE FROM articles_cjk WHERE rowid = ?", (article_id,))
         if has_cjk(title) or has_cjk(text):
             self.db.execute(
                 "INSERT INTO articles_cjk (rowid, title, text) VALUES (?, ?, ?)",
