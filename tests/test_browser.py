@@ -108,10 +108,10 @@ def test_filter_by_topic_open_a_story_and_mark_it_read(page: Page, site: str) ->
     assert page.locator("h1.headline").inner_text() == NK_OIL
     heads = [" ".join(t.split()) for t in page.locator("li.article .article-head").all_inner_texts()]
     assert heads == [
-        "original Meridian Press 2026-11-19 08:30 UTC",
-        "near duplicate Harbor Daily 2026-11-19 10:05 UTC",
-        "near duplicate The Capital Ledger 2026-11-19 14:20 UTC",
-        "related Northern Gazette 2026-11-20 07:45 UTC",
+        "original Meridian Press en 2026-11-19 08:30 UTC",
+        "near duplicate Harbor Daily en 2026-11-19 10:05 UTC",
+        "near duplicate The Capital Ledger en 2026-11-19 14:20 UTC",
+        "related Northern Gazette en 2026-11-20 07:45 UTC",
     ]
     timeline = page.locator("svg.timeline")
     assert timeline.locator("circle.dot").count() == 4
