@@ -7,7 +7,7 @@ import json
 import os
 from typing import Any
 
-from wirewatch.records import FeedOutcome, FeedState
+from wirewatch.records import FeedOutcome, FeedState, StoredRun
 from wirewatch.store.queries import Queries
 from wirewatch.timeutil import to_iso, utc_now
 
@@ -92,6 +92,14 @@ class FeedQueries(Queries):
                 {"finished": to_iso(utc_now()), "status": status, "summary": json.dumps(summary)},
             )
         self._release_run_lock(run_id)  # after the commit: until then the run is still running
+
+    def runs(self, limit: int = 50) -> list[StoredRun]:
+        """The latest runs, newest first; those whose process is gone shown as interrupted."""
+        self.close_dead_runs()
+        rows = self._rows("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+        return [
+            StoredRun(**{**r, "summary": json.loads(r["summary"]) if r["summary"] else None}) for r in rows
+        ]
 
     def close_dead_runs(self) -> list[int]:
         """Mark 'interrupted' (ended now) every run still 'running' whose process has died; the

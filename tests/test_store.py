@@ -285,3 +285,27 @@ def test_a_snippet_is_cut_at_a_word() -> None:
     assert snippet("  short\n text ") == "short text"
     cut = snippet("word " * 100)
     assert cut.endswith(" …") and len(cut) <= SNIPPET_CHARS + 2 and "wor …" not in cut
+
+
+def test_runs_lists_each_run_and_shows_a_dead_one_as_interrupted(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from wirewatch.cli import main
+
+    db = tmp_path / "runs.db"
+    store = open_store(db)
+    done = store.feeds.start_run("ingest")
+    store.feeds.finish_run(done, "completed", {"new_articles": 3, "errors": []})
+    # A run whose process died before it finished: its row says running, no process holds its lock.
+    store.db.execute(
+        "INSERT INTO runs (kind, started, status) VALUES ('run', '2026-11-30T06:00:00+00:00', 'running')"
+    )
+    store.db.conn.commit()
+    store.close()
+    listed = json.loads(CliRunner().invoke(main, ["runs", "--db", str(db), "--json"]).stdout)
+    assert [(r["kind"], r["status"]) for r in listed] == [("run", "interrupted"), ("ingest", "completed")]
+    assert listed[0]["finished"] and listed[1]["summary"]["new_articles"] == 3
+    table = CliRunner().invoke(main, ["runs", "--db", str(db)]).stdout
+    assert "interrupted" in table and table.splitlines()[0].split()[:3] == ["id", "kind", "status"]

@@ -10,7 +10,7 @@ import click
 
 from wirewatch.cli_pipeline import extract, ingest, run, serve
 from wirewatch.cli_review import export, feeds, ui
-from wirewatch.cli_store import alerts, articles, clusters, search
+from wirewatch.cli_store import alerts, articles, clusters, runs, search
 from wirewatch.cli_watchlist import watchlist
 
 
@@ -33,6 +33,7 @@ for command in (
     export,
     ui,
     watchlist,
+    runs,
 ):
     main.add_command(command)
 

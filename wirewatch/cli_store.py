@@ -324,3 +324,35 @@ def _unique_entities(
         for entity in by_article.get(article_id, []):
             seen.setdefault((entity["list"], entity["id"]), entity)
     return sorted(seen.values(), key=lambda e: (e["list"], e["id"]))
+
+
+@click.command()
+@config_option
+@db_option
+@json_option
+def runs(config: str | None, db: str | None, as_json: bool) -> None:
+    """List the latest runs and ingests, newest first: status, times and what each stored.
+
+    Example: wirewatch runs
+
+    A run whose process is gone (killed, or the machine went down) shows as interrupted.
+    """
+    store = open_cli_store(config, db)
+    found = store.feeds.runs()
+    store.close()
+    if as_json:
+        emit_json([asdict(r) for r in found])
+        return
+    rows = [
+        (
+            r.id,
+            r.kind,
+            r.status,
+            r.started,
+            r.finished or "",
+            (r.summary or {}).get("new_articles", ""),
+            len((r.summary or {}).get("errors", ())) if r.summary else "",
+        )
+        for r in found
+    ]
+    click.echo(render_table(["id", "kind", "status", "started", "finished", "new articles", "errors"], rows))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,3 +319,15 @@ class EntityHit:
     name: str
     matched: str
     sentence: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRun:
+    """One run as the store records it: a scheduled or manual run, or an ingest."""
+
+    id: int
+    kind: str  # run, ingest
+    started: str
+    finished: str | None
+    status: str  # running, completed, completed_with_errors, interrupted
+    summary: dict[str, Any] | None  # the RunSummary's fields, once finished
