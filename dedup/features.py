@@ -7,6 +7,8 @@ from zlib import crc32
 
 import numpy as np
 
+from wirewatch.query import CJK_RUN, cjk_pairs, has_cjk
+
 # \w+ over lower-cased text, as the extraction benchmark tokenises: stable across languages.
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -33,18 +35,16 @@ SHINGLE_WORDS = 3
 # Scripts written without spaces between words (Han, Kana) and Hangul, whose words carry their
 # particles ("북한이", "북한을"): their runs are read as overlapping character pairs, as CJK search
 # engines do, so a copy or a light edit shares most "words" however the run is segmented.
-_CJK = re.compile(
-    r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+"
-)
+# The runs are wirewatch.query's, which search reads the same way.
 
 
 def words_of(text: str) -> list[str]:
     words = _WORD.findall(text.lower())
-    if not _CJK.search(text):
+    if not has_cjk(text):
         return words  # most news: no CJK at all
     out: list[str] = []
     for word in words:
-        out.extend(_cjk_pairs(word) if _CJK.search(word) else (word,))
+        out.extend(_cjk_pairs(word) if has_cjk(word) else (word,))
     return out
 
 
@@ -52,11 +52,10 @@ def _cjk_pairs(word: str) -> list[str]:
     """A word's CJK runs as overlapping character pairs (a lone character as itself), the rest as is."""
     out: list[str] = []
     at = 0
-    for run in _CJK.finditer(word):
+    for run in CJK_RUN.finditer(word):
         if run.start() > at:
             out.append(word[at : run.start()])
-        chars = run.group()
-        out.extend([chars] if len(chars) == 1 else [chars[i : i + 2] for i in range(len(chars) - 1)])
+        out.extend(cjk_pairs(run.group()))
         at = run.end()
     if at < len(word):
         out.append(word[at:])

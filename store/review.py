@@ -135,38 +135,35 @@ class ReviewQueries(Queries):
         return {r["id"] for r in self._rows(f"{_MUTED_CHAIN} SELECT id FROM chain WHERE up IS NULL")}
 
     def _cjk_rows(self, query: str, limit: int) -> list[dict[str, Any]]:
-        rows = self._rows(
-            """SELECT a.id, a.cluster_id, c.headline, a.title, a.source, a.url, a.published, a.text,
-                      bm25(articles_cjk, 4.0, 1.0) AS rank
-               FROM articles_cjk JOIN articles a ON a.id = articles_cjk.rowid
-               LEFT JOIN clusters c ON c.id = a.cluster_id
-               WHERE articles_cjk MATCH ? ORDER BY rank LIMIT ?""",
-            (cjk_query(query), limit),
-        )
-        words = CJK_RUN.findall(query)
-        for row in rows:
-            row["snippet"] = _snippet(row.pop("text"), words)
-        return rows
+        return self._side_hits("articles_cjk", cjk_query(query), None, CJK_RUN.findall(query), limit)
 
     def _stem_rows(self, query: str, limit: int) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
-        languages = [r["language"] for r in self._rows("SELECT DISTINCT language FROM articles_stem")]
-        for language in languages:
-            stemmed = stemmed_query(query, language) if language in SNOWBALL else None
-            if not stemmed:
-                continue
-            rows += self._rows(
-                """SELECT a.id, a.cluster_id, c.headline, a.title, a.source, a.url, a.published, a.text,
-                          bm25(articles_stem, 4.0, 1.0) AS rank
-                   FROM articles_stem JOIN articles a ON a.id = articles_stem.rowid
-                   LEFT JOIN clusters c ON c.id = a.cluster_id
-                   WHERE articles_stem MATCH ? AND articles_stem.language = ? ORDER BY rank LIMIT ?""",
-                (stemmed, language, limit),
-            )
-            words = stemmed.replace('"', " ").split()
-            for row in rows[-limit:]:
-                if "text" in row:
-                    row["snippet"] = _snippet(row.pop("text"), words)
+        for row in self._rows("SELECT DISTINCT language FROM articles_stem"):
+            stemmed = stemmed_query(query, row["language"]) if row["language"] in SNOWBALL else None
+            if stemmed:
+                words = stemmed.replace('"', " ").split()
+                rows += self._side_hits("articles_stem", stemmed, row["language"], words, limit)
+        return rows
+
+    def _side_hits(
+        self, table: str, match: str, language: str | None, words: list[str], limit: int
+    ) -> list[dict[str, Any]]:
+        """Hits of the CJK or the stemmed index (`table`), shaped as search()'s rows, each with a
+        snippet around the first of `words` found (these indexes do not hold the text as shown)."""
+        where, params = (f"{table} MATCH ?", [match])
+        if language is not None:
+            where, params = (f"{where} AND {table}.language = ?", [match, language])
+        rows = self._rows(
+            f"""SELECT a.id, a.cluster_id, c.headline, a.title, a.source, a.url, a.published, a.text,
+                       bm25({table}, 4.0, 1.0) AS rank
+                FROM {table} JOIN articles a ON a.id = {table}.rowid
+                LEFT JOIN clusters c ON c.id = a.cluster_id
+                WHERE {where} ORDER BY rank LIMIT ?""",
+            (*params, limit),
+        )
+        for row in rows:
+            row["snippet"] = _snippet(row.pop("text"), words)
         return rows
 
     def search(self, query: str, limit: int = SEARCH_LIMIT) -> list[SearchHit]:

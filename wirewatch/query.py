@@ -25,15 +25,23 @@ def check_fts_query(query: str) -> str | None:
 # FTS5's unicode61 tokenizer takes a whole run of CJK characters as one token, so 制裁 inside
 # 北朝鮮への制裁 is never found. Articles with CJK text get a second index of their text with each
 # run written as its character pairs; a query's runs become phrases of pairs (北朝鮮 -> "北朝 朝鮮").
-CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
+# One definition for search and for story grouping (dedup.features): Hangul jamo included.
+CJK_RUN = re.compile(
+    r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+"
+)
 
 
 def has_cjk(text: str) -> bool:
     return CJK_RUN.search(text) is not None
 
 
+def cjk_pairs(run: str) -> list[str]:
+    """A CJK run as its overlapping character pairs (a lone character as itself)."""
+    return [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+
+
 def _pairs(run: str) -> str:
-    return run if len(run) == 1 else " ".join(run[i : i + 2] for i in range(len(run) - 1))
+    return " ".join(cjk_pairs(run))
 
 
 def cjk_index_text(text: str) -> str:
