@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from wirewatch.fetch.urls import is_openable
 from wirewatch.records import StoredCluster
 from wirewatch.timeutil import parse_iso
 
@@ -72,7 +73,7 @@ def _entry(feed: ET.Element, cluster: StoredCluster, now: datetime, ui_base: str
     _text(entry, "title", cluster.headline)
     _text(entry, "updated", _stamp(cluster.last_seen, now))
     _text(entry, "published", _stamp(cluster.first_seen, now))
-    linked = [a.url for a in cluster.articles if _openable(a.url)]
+    linked = [a.url for a in cluster.articles if is_openable(a.url)]
     if linked:  # entries of a feed without links have only an identity
         _link(entry, linked[0], "alternate", "text/html")
     if ui_base:
@@ -112,12 +113,8 @@ def _text(parent: ET.Element, tag: str, value: str) -> ET.Element:
     return element
 
 
-def _openable(url: str) -> bool:
-    return url.lower().startswith(("http://", "https://", "file://"))  # file: ingested pages
-
-
 def _source_html(url: str, source: str) -> str:
-    if not _openable(url):
+    if not is_openable(url):
         return html.escape(source)
     return f'<a href="{html.escape(url)}">{html.escape(source)}</a>'
 

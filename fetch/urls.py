@@ -86,3 +86,12 @@ def canonical_url(url: str) -> str:
     )
     main = urlsplit(normalize_url(SplitResult(parts.scheme, host, "/", "", "")))
     return urlunsplit((main.scheme, main.netloc, path or "/", urlencode(query), ""))
+
+
+# Links shown to a reader (review page, Atom): the web, and the file: URIs of ingested pages.
+# Anything else is either an identity (urn:wirewatch:entry:...) or a hazard (javascript:).
+OPENABLE_SCHEMES = ("http://", "https://", "file://")
+
+
+def is_openable(url: str) -> bool:
+    return url.lower().startswith(OPENABLE_SCHEMES)

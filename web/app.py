@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from wirewatch.errors import QueryError
 from wirewatch.exports.atom import render_atom
+from wirewatch.fetch.urls import is_openable
 from wirewatch.records import SearchHit
 from wirewatch.settings import Settings
 from wirewatch.store import Store, open_store
@@ -261,7 +262,7 @@ def format_when(stored: str | None) -> str:
 
 def safe_href(url: str) -> str:
     """Escaping keeps markup out of a link but not a `javascript:` scheme: allow only these."""
-    return url if url.lower().startswith(("http://", "https://", "file://")) else "#"
+    return url if is_openable(url) else "#"
 
 
 def _snippets_by_cluster(hits: list[SearchHit]) -> dict[int, list[list[tuple[str, bool]]]]:
