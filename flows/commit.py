@@ -139,8 +139,9 @@ def commit_articles(
                 article_id, cluster_id, placement, joined = placed
                 if joined:
                     grown.add(cluster_id)
-                matching = tuple(t for t in topics if not t.languages or article.language in t.languages)
-                _match_topics(article_id, cluster_id, placement, store, matching, initial_status, now, report)
+                _match_topics(
+                    article, article_id, cluster_id, placement, store, topics, initial_status, now, report
+                )
                 if screen is not None:
                     _screen_names(article, article_id, cluster_id, store, screen, initial_status, now, report)
             _refresh_headlines(grown, store)
@@ -241,6 +242,7 @@ def _revisit_stored(
 
 
 def _match_topics(
+    article: NewArticle,
     article_id: int,
     cluster_id: int,
     placement: Placement,
@@ -250,8 +252,11 @@ def _match_topics(
     now: datetime,
     report: CommitReport,
 ) -> None:
+    # A topic with `languages` takes articles in those only.
+    topics = tuple(t for t in topics if not t.languages or article.language in t.languages)
     modes = {t.name: t.mode for t in topics}
-    for topic in store.outbox.matching_topics(article_id, {t.name: t.query for t in topics}):
+    queries = {t.name: t.query for t in topics}
+    for topic in store.outbox.matching_topics(article_id, queries, article.language):
         if not store.outbox.record_match(topic, article_id, cluster_id, now):
             continue  # matched before (an upgraded article): its alert, if any, exists
         report.topic_matches += 1

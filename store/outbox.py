@@ -18,13 +18,10 @@ from wirewatch.timeutil import to_iso
 class OutboxQueries(Queries):
     # --- topic matches --------------------------------------------------------------------
 
-    def matching_topics(self, article_id: int, queries: dict[str, str]) -> list[str]:
-        """Names of the topics whose FTS5 query matches this article."""
+    def matching_topics(self, article_id: int, queries: dict[str, str], language: str | None) -> list[str]:
+        """Names of the topics whose FTS5 query matches this article (in `language`: its stemmed
+        index is searched with that language's stems)."""
         matched: list[str] = []
-        if not queries:
-            return matched
-        found = self._rows("SELECT language FROM articles WHERE id = ?", (article_id,))
-        language = found[0]["language"] if found else None
         for name, query in queries.items():
             hit = self._rows(
                 "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid = ?",
