@@ -668,6 +668,9 @@ def _runs(db: Path) -> list[tuple[int, str, str, bool]]:
     import sqlite3
 
     with sqlite3.connect(db) as conn:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone():
+            conn.close()
+            return []  # the file exists but the run is still creating the schema
         rows = conn.execute("SELECT id, kind, status, finished IS NOT NULL FROM runs ORDER BY id").fetchall()
     conn.close()
     return [(int(i), str(k), str(s), bool(f)) for i, k, s, f in rows]
