@@ -17,6 +17,7 @@ from wirewatch.dedup.fingerprint import fingerprint_in_chunks, fingerprint_many
 from wirewatch.dedup.headline import MAX_TITLES, representative_title
 from wirewatch.dedup.index import STORY_WINDOW_SECONDS, article_time, new_entry, stored_fingerprint
 from wirewatch.dedup.merges import surviving_cluster
+from wirewatch.flows.story_links import link_stories, save_anchors
 from wirewatch.records import FeedOutcome, NewArticle, Placement, StoredAlert
 from wirewatch.settings import AlertSettings, TopicConfig
 from wirewatch.store import Store
@@ -132,6 +133,7 @@ def commit_articles(
             story_index = live.under_lock(store)
             pairs = zip(chunk, islice(fingerprints, len(chunk)), strict=True)
             grown: set[int] = set()  # clusters that gained an article: their headline is chosen again
+            touched: set[int] = set()  # clusters new or grown: their cross-language links are found again
             for article, fp in pairs:
                 placed = _commit_one(article, fp, store, story_index, now, report)
                 if placed is None:
@@ -139,12 +141,15 @@ def commit_articles(
                 article_id, cluster_id, placement, joined = placed
                 if joined:
                     grown.add(cluster_id)
+                touched.add(cluster_id)
+                save_anchors(article_id, article, store)
                 _match_topics(
                     article, article_id, cluster_id, placement, store, topics, initial_status, now, report
                 )
                 if screen is not None:
                     _screen_names(article, article_id, cluster_id, store, screen, initial_status, now, report)
             _refresh_headlines(grown, store)
+            link_stories(touched, store)
             if last:
                 store.feeds.record_outcomes(feed_outcomes or [])
     return report

@@ -1,7 +1,7 @@
 """Persistence: the only package that writes SQL. One SQLite file, WAL mode, foreign keys on.
 
 `open_store(path)` gives a Store; its query classes are `feeds`, `articles`, `clusters`,
-`outbox` and `review`.
+`outbox`, `review` and `links`.
 """
 
 from wirewatch.store.database import Store, open_store

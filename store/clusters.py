@@ -59,6 +59,8 @@ class ClusterQueries(Queries):
         self.db.execute("UPDATE articles SET cluster_id = ? WHERE cluster_id = ?", (into, source))
         self.db.execute("UPDATE topic_matches SET cluster_id = ? WHERE cluster_id = ?", (into, source))
         self.db.execute("UPDATE alerts SET cluster_id = ? WHERE cluster_id = ?", (into, source))
+        # Its cross-language links go; the surviving story's are found again as it grew.
+        self.db.execute("DELETE FROM story_links WHERE cluster_id = ? OR related_id = ?", (source, source))
         self.db.execute(
             """UPDATE clusters SET
                  first_seen = MIN(first_seen, (SELECT first_seen FROM clusters WHERE id = ?)),

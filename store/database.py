@@ -18,6 +18,7 @@ import sqlite_utils
 from wirewatch.store.articles import ArticleQueries
 from wirewatch.store.clusters import ClusterQueries
 from wirewatch.store.feeds import FeedQueries
+from wirewatch.store.links import LinkQueries
 from wirewatch.store.outbox import OutboxQueries
 from wirewatch.store.queries import atomic
 from wirewatch.store.review import ReviewQueries
@@ -76,6 +77,7 @@ class Store:
         self.clusters = ClusterQueries(db)
         self.outbox = OutboxQueries(db)
         self.review = ReviewQueries(db)
+        self.links = LinkQueries(db)
 
     def atomic(self) -> AbstractContextManager[None]:
         """One write transaction (BEGIN IMMEDIATE) around whatever the query classes do in it;

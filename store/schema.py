@@ -233,6 +233,23 @@ def _v11(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v12(db: sqlite_utils.Database) -> None:
+    # Cross-language links (dedup.related): each article's anchors (numbers, dates, places, names
+    # that read the same in every language), looked up by anchor to find a story's candidates; and
+    # the links themselves, one row per direction. Articles stored before this have no anchors:
+    # links start with the stories that arrive after the upgrade.
+    db.execute(
+        "CREATE TABLE article_anchors (anchor TEXT NOT NULL, article_id INTEGER NOT NULL "
+        "REFERENCES articles(id) ON DELETE CASCADE, PRIMARY KEY (anchor, article_id)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX article_anchors_article ON article_anchors(article_id)")
+    db.execute(
+        "CREATE TABLE story_links (cluster_id INTEGER NOT NULL, related_id INTEGER NOT NULL, "
+        "language TEXT NOT NULL, score REAL NOT NULL, shared TEXT NOT NULL, PRIMARY KEY (cluster_id, related_id))"
+    )
+    db.execute("CREATE INDEX story_links_related ON story_links(related_id)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2,
@@ -245,6 +262,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v9,
     _v10,
     _v11,
+    _v12,
 ]
 
 

@@ -179,10 +179,12 @@ class ReviewApp:
             if summary is None:
                 return self._error(404, f"No story cluster {cluster_id}.")
             articles = store.articles.listing(cluster_id)
+            related = store.links.related(cluster_id)
         page = self._render(
             "cluster.html",
             cluster=summary,
             articles=articles,
+            related=related,
             timeline=build_timeline(articles),
             here=f"/clusters/{cluster_id}",
         )

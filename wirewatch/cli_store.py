@@ -76,6 +76,7 @@ def clusters(
     store = open_cli_store(config, db)
     found = store.clusters.listing(topic)
     entities = store.outbox.entities_of_articles([a.id for c in found for a in c.articles])
+    related = {c.id: store.links.related(c.id) for c in found} if as_json else {}
     store.close()
     if as_json:
         emit_json(
@@ -88,6 +89,11 @@ def clusters(
                     "sources": c.sources_count,
                     "topics": list(c.topics),
                     "entities": _unique_entities(entities, [a.id for a in c.articles]),
+                    # The same event in other languages (linked, not merged: dedup.related).
+                    "related": [
+                        {"id": r.story, "language": r.language, "score": r.score, "shared": list(r.shared)}
+                        for r in related[c.id]
+                    ],
                     "articles": [
                         {
                             "id": a.id,

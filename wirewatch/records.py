@@ -331,3 +331,24 @@ class StoredRun:
     finished: str | None
     status: str  # running, completed, completed_with_errors, interrupted
     summary: dict[str, Any] | None  # the RunSummary's fields, once finished
+
+
+@dataclass(frozen=True)
+class StoryEvidence:
+    """A story as the cross-language linker sees it (dedup.related): its members' language,
+    when it was first reported, and the anchors its members tell (dedup.anchors)."""
+
+    story: int
+    language: str
+    first_seen: datetime
+    anchors: frozenset[str]
+
+
+@dataclass(frozen=True)
+class RelatedStory:
+    """A story in another language linked to this one, with the anchors both tell (rarest first)."""
+
+    story: int
+    language: str
+    score: float
+    shared: tuple[str, ...]

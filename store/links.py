@@ -1,0 +1,121 @@
+"""Cross-language links between stories: each article's anchors and the links dedup.related finds.
+
+The anchors table answers "which stories of these days tell this number / date / name" by its
+primary key; links are kept one row per direction, so a story's related stories are one lookup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+
+from wirewatch.records import RelatedStory, StoryEvidence
+from wirewatch.store.queries import Queries
+from wirewatch.timeutil import parse_iso, to_iso
+
+
+class LinkQueries(Queries):
+    def save_anchors(self, article_id: int, anchors: frozenset[str]) -> None:
+        """Replace an article's anchors (a feed-only article gets its page's later)."""
+        self.db.execute("DELETE FROM article_anchors WHERE article_id = ?", (article_id,))
+        self.db.conn.executemany(
+            "INSERT INTO article_anchors (anchor, article_id) VALUES (?, ?)",
+            [(anchor, article_id) for anchor in sorted(anchors)],
+        )
+
+    def evidence(self, cluster_ids: list[int]) -> dict[int, StoryEvidence]:
+        """Each live cluster's evidence: its members' anchors, their most common language and its
+        first-seen time. Clusters whose members have no language or no anchors are left out."""
+        languages: dict[int, Counter[str]] = {}
+        for row in self._rows_in(
+            "SELECT cluster_id, language FROM articles WHERE cluster_id IN ({marks}) AND language NOT NULL",
+            cluster_ids,
+        ):
+            languages.setdefault(row["cluster_id"], Counter())[row["language"]] += 1
+        anchors: dict[int, set[str]] = {}
+        for row in self._rows_in(
+            """SELECT a.cluster_id, x.anchor FROM articles a JOIN article_anchors x ON x.article_id = a.id
+               WHERE a.cluster_id IN ({marks})""",
+            cluster_ids,
+        ):
+            anchors.setdefault(row["cluster_id"], set()).add(row["anchor"])
+        first_seen: dict[int, datetime] = {}
+        for row in self._rows_in("SELECT id, first_seen FROM clusters WHERE id IN ({marks})", cluster_ids):
+            if (seen := parse_iso(row["first_seen"])) is not None:
+                first_seen[row["id"]] = seen
+        return {
+            cid: StoryEvidence(
+                cid, languages[cid].most_common(1)[0][0], first_seen[cid], frozenset(anchors[cid])
+            )
+            for cid in cluster_ids
+            if cid in languages and cid in anchors and cid in first_seen
+        }
+
+    def candidates(
+        self, anchors: frozenset[str], since: datetime, until: datetime, exclude: int
+    ) -> list[int]:
+        """Live clusters first seen in [since, until] that tell at least one of these anchors."""
+        found: set[int] = set()
+        for row in self._rows_in(
+            """SELECT DISTINCT c.id FROM article_anchors x JOIN articles a ON a.id = x.article_id
+               JOIN clusters c ON c.id = a.cluster_id
+               WHERE x.anchor IN ({marks}) AND c.merged_into IS NULL AND c.first_seen BETWEEN ? AND ?
+                 AND c.id != ?""",
+            sorted(anchors),
+            after=(to_iso(since), to_iso(until), exclude),
+        ):
+            found.add(int(row["id"]))
+        return sorted(found)
+
+    def rarity(self, anchors: frozenset[str], since: datetime, until: datetime) -> tuple[dict[str, int], int]:
+        """How many live clusters first seen in [since, until] tell each anchor, and how many
+        clusters were first seen then."""
+        window = (to_iso(since), to_iso(until))
+        counts = {
+            row["anchor"]: int(row["told"])
+            for row in self._rows_in(
+                """SELECT x.anchor, COUNT(DISTINCT a.cluster_id) AS told
+                   FROM article_anchors x JOIN articles a ON a.id = x.article_id
+                   JOIN clusters c ON c.id = a.cluster_id
+                   WHERE x.anchor IN ({marks}) AND c.merged_into IS NULL AND c.first_seen BETWEEN ? AND ?
+                   GROUP BY x.anchor""",
+                sorted(anchors),
+                after=window,
+            )
+        }
+        total = self.db.execute(
+            "SELECT COUNT(*) FROM clusters WHERE merged_into IS NULL AND first_seen BETWEEN ? AND ?", window
+        ).fetchone()[0]
+        return counts, int(total)
+
+    def replace_links(self, cluster_id: int, related: list[RelatedStory], language: str) -> None:
+        """Set a story's links (both directions) to `related`; links it no longer has are dropped."""
+        self.db.execute(
+            "DELETE FROM story_links WHERE cluster_id = ? OR related_id = ?", (cluster_id, cluster_id)
+        )
+        rows = []
+        for link in related:
+            shared = json.dumps(list(link.shared), ensure_ascii=False)
+            rows.append((cluster_id, link.story, link.language, link.score, shared))
+            rows.append((link.story, cluster_id, language, link.score, shared))
+        self.db.conn.executemany(
+            "INSERT OR REPLACE INTO story_links (cluster_id, related_id, language, score, shared) "
+            "VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def related(self, cluster_id: int) -> list[RelatedStory]:
+        """The live stories in other languages linked to this one, the strongest first."""
+        rows = self._rows(
+            """SELECT l.related_id, l.language, l.score, l.shared FROM story_links l
+               JOIN clusters c ON c.id = l.related_id AND c.merged_into IS NULL
+               WHERE l.cluster_id = ? ORDER BY l.score DESC, l.related_id""",
+            (cluster_id,),
+        )
+        return [
+            RelatedStory(
+                int(r["related_id"]), r["language"], float(r["score"]), tuple(json.loads(r["shared"]))
+            )
+            for r in rows
+        ]
