@@ -49,7 +49,7 @@ def rarity(stories: Iterable[StoryEvidence]) -> Rarity:
     return Rarity(told, totals)
 
 
-def _rare_in(anchor: str, language: str, counts: Rarity) -> float:
+def rare_in(anchor: str, language: str, counts: Rarity) -> float:
     """1 for an anchor one story of the language tells, falling to 0 for one all of them tell: the
     IDF scaled by its largest value, so a threshold means about as many rare anchors in a week of
     100 stories as in one of 10,000."""
@@ -61,7 +61,7 @@ def _rare_in(anchor: str, language: str, counts: Rarity) -> float:
 
 
 def anchor_weight(anchor: str, a: StoryEvidence, b: StoryEvidence, counts: Rarity) -> float:
-    rare = (_rare_in(anchor, a.language, counts) + _rare_in(anchor, b.language, counts)) / 2
+    rare = (rare_in(anchor, a.language, counts) + rare_in(anchor, b.language, counts)) / 2
     return _KIND_WEIGHT.get(anchor[0], 1.0) * rare
 
 
@@ -93,6 +93,8 @@ def related_stories(
             continue
         score = link_score(story, other, counts)
         if score >= threshold:
-            shared = sorted(story.anchors & other.anchors, key=lambda a: -anchor_weight(a, story, other, counts))
+            shared = sorted(
+                story.anchors & other.anchors, key=lambda a: -anchor_weight(a, story, other, counts)
+            )
             found.append(RelatedStory(other.story, other.language, round(score, 2), tuple(shared)))
     return sorted(found, key=lambda r: -r.score)

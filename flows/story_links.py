@@ -9,11 +9,12 @@ replaced by what dedup.related decides now.
 from __future__ import annotations
 
 from wirewatch.dedup.anchors import anchors_of
-from wirewatch.dedup.related import RELATED_WINDOW, anchor_weight, related_stories
+from wirewatch.dedup.related import RELATED_WINDOW, Rarity, rare_in, related_stories
 from wirewatch.records import NewArticle
 from wirewatch.store import Store
 
-# Candidates are the stories sharing an anchor at least this rare (dedup.related.anchor_weight):
+# Candidates are the stories sharing an anchor at least this rare in the story's language
+# (dedup.related.rare_in):
 # one every story of the week tells ("n:2024", "p:RU") would make every story a candidate.
 CANDIDATE_WEIGHT = 0.5
 
@@ -27,10 +28,10 @@ def link_stories(clusters: set[int], store: Store) -> None:
     live = sorted({store.clusters.live(c) for c in clusters})
     for story in store.links.evidence(live).values():
         since, until = story.first_seen - RELATED_WINDOW, story.first_seen + RELATED_WINDOW
-        counts, total = store.links.rarity(story.anchors, since, until)
+        counts = Rarity(*store.links.rarity(story.anchors, since, until))
         rare = frozenset(
-            a for a in story.anchors if a[0] != "p" and anchor_weight(a, counts, total) >= CANDIDATE_WEIGHT
+            a for a in story.anchors if a[0] != "p" and rare_in(a, story.language, counts) >= CANDIDATE_WEIGHT
         )
         others = store.links.evidence(store.links.candidates(rare, since, until, story.story)) if rare else {}
-        related = related_stories(story, others.values(), counts, total)
+        related = related_stories(story, others.values(), counts)
         store.links.replace_links(story.story, related, story.language)

@@ -68,26 +68,36 @@ class LinkQueries(Queries):
             found.add(int(row["id"]))
         return sorted(found)
 
-    def rarity(self, anchors: frozenset[str], since: datetime, until: datetime) -> tuple[dict[str, int], int]:
-        """How many live clusters first seen in [since, until] tell each anchor, and how many
-        clusters were first seen then."""
+    def rarity(
+        self, anchors: frozenset[str], since: datetime, until: datetime
+    ) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+        """For live clusters first seen in [since, until]: how many of each language tell each
+        anchor, and how many each language has (dedup.related.Rarity)."""
         window = (to_iso(since), to_iso(until))
-        counts = {
-            row["anchor"]: int(row["told"])
+        told = {
+            (row["language"], row["anchor"]): int(row["told"])
             for row in self._rows_in(
-                """SELECT x.anchor, COUNT(DISTINCT a.cluster_id) AS told
+                """SELECT a.language, x.anchor, COUNT(DISTINCT a.cluster_id) AS told
                    FROM article_anchors x JOIN articles a ON a.id = x.article_id
                    JOIN clusters c ON c.id = a.cluster_id
                    WHERE x.anchor IN ({marks}) AND c.merged_into IS NULL AND c.first_seen BETWEEN ? AND ?
-                   GROUP BY x.anchor""",
+                     AND a.language NOT NULL
+                   GROUP BY a.language, x.anchor""",
                 sorted(anchors),
                 after=window,
             )
         }
-        total = self.db.execute(
-            "SELECT COUNT(*) FROM clusters WHERE merged_into IS NULL AND first_seen BETWEEN ? AND ?", window
-        ).fetchone()[0]
-        return counts, int(total)
+        stories = {
+            row["language"]: int(row["stories"])
+            for row in self._rows(
+                """SELECT a.language, COUNT(DISTINCT a.cluster_id) AS stories
+                   FROM clusters c JOIN articles a ON a.cluster_id = c.id
+                   WHERE c.merged_into IS NULL AND c.first_seen BETWEEN ? AND ? AND a.language NOT NULL
+                   GROUP BY a.language""",
+                window,
+            )
+        }
+        return told, stories
 
     def replace_links(self, cluster_id: int, related: list[RelatedStory], language: str) -> None:
         """Set a story's links (both directions) to `related`; links it no longer has are dropped."""

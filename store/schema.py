@@ -245,7 +245,8 @@ def _v12(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX article_anchors_article ON article_anchors(article_id)")
     db.execute(
         "CREATE TABLE story_links (cluster_id INTEGER NOT NULL, related_id INTEGER NOT NULL, "
-        "language TEXT NOT NULL, score REAL NOT NULL, shared TEXT NOT NULL, PRIMARY KEY (cluster_id, related_id))"
+        "language TEXT NOT NULL, score REAL NOT NULL, shared TEXT NOT NULL, "
+        "PRIMARY KEY (cluster_id, related_id))"
     )
     db.execute("CREATE INDEX story_links_related ON story_links(related_id)")
 

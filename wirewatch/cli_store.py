@@ -102,6 +102,7 @@ def clusters(
                             "source": a.source,
                             "published": a.published,
                             "tier": a.tier,
+                            "language": a.language,
                         }
                         for a in c.articles
                     ],
