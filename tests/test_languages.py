@@ -342,11 +342,13 @@ def test_cross_language_links_keep_their_precision_on_the_held_out_reports() -> 
         ("en", "On June 28, 2024 Vassily Nebenzia said $2.5 billion of oil reached Pyongyang; 1,718 tons."),
         (
             "de",
-            "Am 28. Juni 2024 sagte Wassili Nebensja, Öl für 2,5 Milliarden Dollar sei in Pjöngjang; 1.718 Tonnen.",
+            "Am 28. Juni 2024 sagte Wassili Nebensja, Öl für 2,5 Milliarden Dollar sei in Pjöngjang: "
+            "1.718 Tonnen.",
         ),
         (
             "ru",
-            "28 июня 2024 года Василий Небензя заявил, что нефть на 2,5 млрд долларов попала в Пхеньян; 1 718 тонн.",
+            "28 июня 2024 года Василий Небензя заявил, что нефть на 2,5 млрд долларов попала в Пхеньян: "
+            "1 718 тонн.",
         ),
         ("ja", "2024年6月28日、ネベンジャ大使は25億ドル相当の石油が平壌に届いたと述べた。1,718トン。"),
         ("zh", "2024年6月28日，涅边贾表示，价值25亿美元的石油运抵平壤。共计1718吨。"),
