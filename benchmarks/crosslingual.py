@@ -115,8 +115,7 @@ def main() -> None:
     folds = cross_validate(dev)
     for topic, threshold, precision, recall in folds:
         print(f"{topic:<10} {threshold:>9.2f} {precision:>9.3f} {recall:>7.3f}")
-    for label, column in (("precision", 2), ("recall", 3)):
-        values = [f[column] for f in folds]
+    for label, values in (("precision", [f[2] for f in folds]), ("recall", [f[3] for f in folds])):
         print(f"{label}: mean {statistics.mean(values):.3f}, min {min(values):.3f}, max {max(values):.3f}")
     chosen = choose_threshold(cases(dev))
     print(f"\nthreshold chosen on the whole development set: {chosen:.2f} (shipped: {args.threshold:.2f})")

@@ -285,8 +285,8 @@ _POSSESSIVE = re.compile(r"['’]s$")
 
 
 def _names(text: str, found: set[str], language: str | None) -> None:
-    for run in _KATAKANA.findall(text):
-        for part in run.split("・"):
+    for katakana in _KATAKANA.findall(text):
+        for part in katakana.split("・"):
             if len(key := name_key(part, katakana=True)) >= 3:
                 found.add(f"m:{key}")
     # Runs of capitalised words joined by spaces or hyphens: each word and the whole run (Kim Jong
