@@ -9,6 +9,8 @@ from wirewatch.records import ClusterMember, ClusterMerge
 
 
 def member_reason(member: ClusterMember) -> str:
+    if member.basis == "other_language":
+        return "first article of the story in its language (it retells a story in another language: linked)"
     if member.tier == "original" or member.matched_article_id is None:
         return "first article of the story"
     target = f"#{member.matched_article_id}"

@@ -76,6 +76,13 @@ def link_score(a: StoryEvidence, b: StoryEvidence, counts: Rarity) -> float:
     return (1.0 - TIME_DISCOUNT * apart) * sum(anchor_weight(anchor, a, b, counts) for anchor in shared)
 
 
+def other_languages(a: str | None, b: str | None) -> bool:
+    """Both languages known and different (de-CH and de are one language)."""
+    if not a or not b:
+        return False
+    return a.split("-")[0].lower() != b.split("-")[0].lower()
+
+
 def can_relate(a: StoryEvidence, b: StoryEvidence, window: timedelta = RELATED_WINDOW) -> bool:
     return a.story != b.story and a.language != b.language and abs(a.first_seen - b.first_seen) <= window
 

@@ -17,6 +17,7 @@ from wirewatch.dedup.fingerprint import fingerprint_in_chunks, fingerprint_many
 from wirewatch.dedup.headline import MAX_TITLES, representative_title
 from wirewatch.dedup.index import STORY_WINDOW_SECONDS, article_time, new_entry, stored_fingerprint
 from wirewatch.dedup.merges import surviving_cluster
+from wirewatch.dedup.related import other_languages
 from wirewatch.flows.story_links import link_stories, save_anchors
 from wirewatch.records import FeedOutcome, NewArticle, Placement, StoredAlert
 from wirewatch.settings import AlertSettings, TopicConfig
@@ -184,6 +185,11 @@ def _place(
     lsh_hash = index.lsh_hash(fp)
     arrived = now.timestamp()
     placement = index.place(fp, index.candidates(fp, lsh_hash, seen, arrived))
+    if placement.tier == "related" and placement.matched_article_id is not None:
+        if other_languages(article.language, store.articles.language_of(placement.matched_article_id)):
+            # A rewrite in another language is the same event told again, not the same story:
+            # it starts its own, linked to the other (flows.story_links). A copy stays a copy.
+            placement = Placement(matched_article_id=None, tier="original", score=0.0, basis="other_language")
     published = to_iso(article.published or now) or ""
     cluster_id, is_new, merged = place_article(store, article_id, published, placement)
     for other in merged:  # the index follows the merges of the clusters this article bridged

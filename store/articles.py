@@ -88,6 +88,10 @@ class ArticleQueries(Queries):
         self._index_stems(int(rows[0]["id"]), article.title, article.text, article.language)
         return int(rows[0]["id"])
 
+    def language_of(self, article_id: int) -> str | None:
+        row = self.db.execute("SELECT language FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return row[0] if row else None
+
     def listing(self, cluster_id: int | None = None) -> list[StoredArticle]:
         """Every article, or a cluster's, oldest first."""
         where, params = ("WHERE cluster_id = ?", (cluster_id,)) if cluster_id is not None else ("", ())

@@ -82,7 +82,8 @@ class Placement:
     also_matched: tuple[int, ...] = ()
     # What the score measures: "shingles" (a copy), "words" (a rewrite of one article),
     # "teaser_words" (the same, against or from a short text), "headlines" (a headline close to
-    # a story's headlines), "story_model" (the story model's probability: dedup.story_model).
+    # a story's headlines), "story_model" (the story model's probability: dedup.story_model),
+    # "other_language" (an original: it retold a story in another language, flows.commit._place).
     basis: str = ""
     # What decided a story-model match: each feature by name (dedup.story_model.FEATURES).
     scores: tuple[tuple[str, float], ...] = ()
