@@ -37,19 +37,18 @@ class Channel(Protocol):
 
 
 def render_message(message: AlertMessage) -> tuple[str, str]:
-    title = f"[wirewatch] {message.topic}: {message.headline}"
     sources = "1 source" if message.sources_count == 1 else f"{message.sources_count} sources"
-    body = "\n".join(
-        [
-            message.headline,
-            f"{message.source}: {message.url}",
-            "",
-            message.snippet,
-            "",
-            f"{sources} · topic {message.topic} · alert id {message.alert_key}",
-        ]
-    )
-    return title, body
+    summary = [f"In short: {' '.join(message.summary)}", ""] if message.summary else []
+    story = [f"Story: {message.story_url}"] if message.story_url else []
+    footer = ["", f"{sources} · topic {message.topic} · alert id {message.alert_key}"]
+    if message.kind == "development":
+        title = f"[wirewatch] {message.topic}: new in “{message.headline}”"
+        new = [f"• {s.text} ({s.source})" for s in message.new_sentences]
+        lines = [message.headline, *story, "", *summary, "New since the last alert:", *new]
+        return title, "\n".join(lines + footer)
+    title = f"[wirewatch] {message.topic}: {message.headline}"
+    lines = [message.headline, f"{message.source}: {message.url}", *story, "", *summary, message.snippet]
+    return title, "\n".join(lines + footer)
 
 
 def render_digest(topic: str, messages: list[AlertMessage]) -> tuple[str, str]:
@@ -71,6 +70,12 @@ def payload_of(messages: list[AlertMessage]) -> dict[str, object]:
             "url": m.url,
             "snippet": m.snippet,
             "sources": m.sources_count,
+            "kind": m.kind,
+            "story_url": m.story_url,
+            "summary": list(m.summary),
+            "new_sentences": [
+                {"text": s.text, "article_id": s.article_id, "source": s.source} for s in m.new_sentences
+            ],
             **(
                 {"entity": {"list": m.topic, "id": m.entity_id, "name": m.entity_name}} if m.entity_id else {}
             ),

@@ -46,12 +46,36 @@ def alert_key(
     new_story: the first match of a story cluster raises one alert; later copies and rewrites
     joining it raise none. every_article: each matching article raises one, except a near
     duplicate of an article already alerted. digest: alerts are queued per cluster like
-    new_story and sent together as one message per run.
+    new_story and sent together as one message per run. developments: the first match of a story
+    as new_story; what later members add is decided by is_development.
     """
-    if mode in ("new_story", "digest"):
+    if mode in ("new_story", "digest", "developments"):
         return None if cluster_alerted else f"{topic}:cluster:{cluster_id}"
     if mode == "every_article":
         if placement.tier == "near_duplicate" and match_alerted:
             return None
         return f"{topic}:article:{article_id}"
     raise ValueError(f"unknown topic mode {mode!r}")
+
+
+# How much news an article's new sentences must carry (dedup.novelty weights: a new name or
+# number is 1, a new quote 0.5, plus each new sentence's share of new words) for a development.
+# Chosen by leave-one-story-out cross-validation on benchmarks/data/developments
+# (`python -m benchmarks.developments`).
+DEVELOPMENT_WEIGHT = 2.0
+
+
+def is_development(weight: float, matching_sentences: int) -> bool:
+    """A later member raises a development alert when what it adds weighs enough and at least one
+    of its new sentences matches the topic itself (a story about sanctions may add sports news)."""
+    return weight >= DEVELOPMENT_WEIGHT and matching_sentences > 0
+
+
+def development_not_before(
+    last_alert: datetime | None, now: datetime, min_interval_minutes: float
+) -> datetime:
+    """When a new development alert may go: at once, or `min_interval_minutes` after the topic's
+    last alert on the story; until then it gathers what else arrives."""
+    if last_alert is None:
+        return now
+    return max(now, last_alert + timedelta(minutes=min_interval_minutes))

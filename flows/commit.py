@@ -17,7 +17,9 @@ from wirewatch.dedup.fingerprint import fingerprint_in_chunks, fingerprint_many
 from wirewatch.dedup.headline import MAX_TITLES, representative_title
 from wirewatch.dedup.index import STORY_WINDOW_SECONDS, article_time, new_entry, stored_fingerprint
 from wirewatch.dedup.merges import surviving_cluster
+from wirewatch.dedup.novelty import Novelty
 from wirewatch.dedup.related import other_languages
+from wirewatch.flows.developments import StoryStatements, queue_development
 from wirewatch.flows.story_links import link_stories, save_anchors
 from wirewatch.records import FeedOutcome, NewArticle, Placement, StoredAlert
 from wirewatch.settings import AlertSettings, TopicConfig
@@ -135,6 +137,7 @@ def commit_articles(
             pairs = zip(chunk, islice(fingerprints, len(chunk)), strict=True)
             grown: set[int] = set()  # clusters that gained an article: their headline is chosen again
             touched: set[int] = set()  # clusters new or grown: their cross-language links are found again
+            statements = StoryStatements(store)
             for article, fp in pairs:
                 placed = _commit_one(article, fp, store, story_index, now, report)
                 if placed is None:
@@ -144,8 +147,20 @@ def commit_articles(
                     grown.add(cluster_id)
                 touched.add(cluster_id)
                 save_anchors(article_id, article, store)
+                # What it adds to its story; an upgraded feed-only article was measured when stored.
+                is_new = bool(report.article_ids) and report.article_ids[-1] == article_id
+                found = statements.record(article, article_id, cluster_id, placement) if is_new else None
                 _match_topics(
-                    article, article_id, cluster_id, placement, store, topics, initial_status, now, report
+                    article,
+                    article_id,
+                    cluster_id,
+                    placement,
+                    store,
+                    topics,
+                    initial_status,
+                    now,
+                    report,
+                    found,
                 )
                 if screen is not None:
                     _screen_names(article, article_id, cluster_id, store, screen, initial_status, now, report)
@@ -262,15 +277,26 @@ def _match_topics(
     initial_status: str,
     now: datetime,
     report: CommitReport,
+    found: Novelty | None = None,
 ) -> None:
     # A topic with `languages` takes articles in those only.
     topics = tuple(t for t in topics if not t.languages or article.language in t.languages)
     modes = {t.name: t.mode for t in topics}
     queries = {t.name: t.query for t in topics}
+    by_name = {t.name: t for t in topics}
     for topic in store.outbox.matching_topics(article_id, queries, article.language):
         if not store.outbox.record_match(topic, article_id, cluster_id, now):
             continue  # matched before (an upgraded article): its alert, if any, exists
         report.topic_matches += 1
+        if modes[topic] == "developments" and store.outbox.topic_has_alert(topic, cluster_id):
+            if found is not None and placement.story is not None:
+                queued = queue_development(
+                    by_name[topic], article, article_id, cluster_id, found, store, initial_status, now
+                )
+                if queued is not None:
+                    report.alerts_queued += 1
+                    report.alert_ids.append(queued)
+            continue
         matched = placement.matched_article_id
         key = alert_key(
             topic,
@@ -284,10 +310,22 @@ def _match_topics(
         # A story the reader muted in the review page raises no further alerts.
         if key is None or store.review.is_muted(cluster_id):
             continue
-        alert_id = store.outbox.queue(key, topic, modes[topic], cluster_id, article_id, initial_status, now)
+        alert_id = store.outbox.queue(
+            key, topic, modes[topic], cluster_id, article_id, initial_status, now, kind=_KINDS[modes[topic]]
+        )
         if alert_id is not None:
             report.alerts_queued += 1
             report.alert_ids.append(alert_id)
+
+
+# What an alert of each topic mode is (alerts --json `kind`); developments' later ones are
+# "development" (flows.developments).
+_KINDS = {
+    "new_story": "new_story",
+    "developments": "new_story",
+    "digest": "digest",
+    "every_article": "article",
+}
 
 
 def _screen_names(
@@ -310,7 +348,15 @@ def _screen_names(
             continue
         key = f"watchlist:{hit.list_name}:{hit.entity_id}:{cluster_id}"
         alert_id = store.outbox.queue(
-            key, hit.list_name, "watchlist", cluster_id, article_id, initial_status, now, hit
+            key,
+            hit.list_name,
+            "watchlist",
+            cluster_id,
+            article_id,
+            initial_status,
+            now,
+            hit,
+            kind="watchlist",
         )
         if alert_id is not None:
             report.alerts_queued += 1
@@ -338,7 +384,7 @@ def deliver_alerts(
         key = f"digest:{alert.topic}" if alert.mode == "digest" else alert.key
         batches.setdefault(key, []).append(alert)
     for key, batch in batches.items():
-        messages = [alert_message(a, store.outbox.subject(a)) for a in batch]
+        messages = [alert_message(a, store.outbox.subject(a), alerts.review_url) for a in batch]
         if key.startswith("digest:"):
             title, body = render_digest(batch[0].topic, messages)
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import astuple
 from datetime import datetime
 
@@ -88,6 +89,27 @@ class ArticleQueries(Queries):
         self._index_stems(int(rows[0]["id"]), article.title, article.text, article.language)
         return int(rows[0]["id"])
 
+    def save_novelty(self, article_id: int, sentences: list[str], count: int, weight: float) -> None:
+        """What the article added to its story (dedup.novelty): its new sentences, how many (all of
+        its sentences for the first article of a story, with no list) and their weight."""
+        self.db.execute(
+            "UPDATE articles SET new_sentences = ?, new_count = ?, novelty = ? WHERE id = ?",
+            (json.dumps(sentences, ensure_ascii=False), count, weight, article_id),
+        )
+
+    def story_texts(
+        self, cluster_id: int, exclude: int | None = None, first: int = 10, last: int = 40
+    ) -> list[tuple[str, str]]:
+        """The (title, text) of a story's members but `exclude`, oldest first: its first `first`
+        and last `last` (what a new member is compared with; a story of hundreds is mostly copies)."""
+        rows = self.db.execute(
+            """SELECT title, text FROM articles WHERE cluster_id = ? AND id IS NOT ?
+               ORDER BY COALESCE(published, fetched), id""",
+            (cluster_id, exclude),
+        ).fetchall()
+        kept = rows if len(rows) <= first + last else rows[:first] + rows[-last:]
+        return [(r[0], r[1]) for r in kept]
+
     def language_of(self, article_id: int) -> str | None:
         row = self.db.execute("SELECT language FROM articles WHERE id = ?", (article_id,)).fetchone()
         return row[0] if row else None
@@ -97,11 +119,20 @@ class ArticleQueries(Queries):
         where, params = ("WHERE cluster_id = ?", (cluster_id,)) if cluster_id is not None else ("", ())
         rows = self._rows(
             f"""SELECT id, url, title, source, published, cluster_id, tier, text, from_feed_only,
-                       text_source, language
+                       text_source, language, new_sentences, new_count
                 FROM articles {where} ORDER BY COALESCE(published, fetched), id""",
             params,
         )
-        return [StoredArticle(**{**r, "from_feed_only": bool(r["from_feed_only"])}) for r in rows]
+        return [
+            StoredArticle(
+                **{
+                    **r,
+                    "from_feed_only": bool(r["from_feed_only"]),
+                    "new_sentences": tuple(json.loads(r["new_sentences"])) if r["new_sentences"] else None,
+                }
+            )
+            for r in rows
+        ]
 
     # --- a source's template paragraphs ---------------------------------------------------
 

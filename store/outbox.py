@@ -6,11 +6,12 @@ when it has failed for good, alerts.messages what its message says.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 from typing import Any
 
-from wirewatch.query import SNOWBALL, cjk_query, has_cjk, stemmed_query
-from wirewatch.records import AlertSubject, EntityHit, StoredAlert
+from wirewatch.query import SNOWBALL, cjk_index_text, cjk_query, has_cjk, stemmed_query, stemmed_text
+from wirewatch.records import AlertSentence, AlertSubject, EntityHit, StoredAlert
 from wirewatch.store.queries import Queries
 from wirewatch.timeutil import to_iso
 
@@ -103,8 +104,11 @@ class OutboxQueries(Queries):
         status: str,
         now: datetime,
         entity: EntityHit | None = None,
+        kind: str | None = None,
+        not_before: datetime | None = None,
     ) -> int | None:
-        """Queue an alert unless one with the same key exists; the UNIQUE key makes doubles impossible."""
+        """Queue an alert unless one with the same key exists; the UNIQUE key makes doubles impossible.
+        `not_before`: it is held (and may gather more) until then."""
         if self._rows("SELECT 1 FROM alerts WHERE key = ?", (key,)):
             return None
         new_id = self._insert(
@@ -120,9 +124,88 @@ class OutboxQueries(Queries):
                 "attempts": 0,
                 "entity_id": entity.entity_id if entity else None,
                 "entity_name": entity.name if entity else None,
+                "kind": kind,
+                "next_attempt": to_iso(not_before),
             },
         )
         return new_id
+
+    # --- developments ---------------------------------------------------------------------
+
+    def open_development(self, topic: str, cluster_id: int) -> int | None:
+        """The topic's development alert on this story that is still gathering: queued, and not
+        delivered to any channel yet (once one has it, what follows is a new development)."""
+        rows = self._rows(
+            """SELECT id FROM alerts WHERE topic = ? AND cluster_id = ? AND kind = 'development'
+                 AND status IN ('pending', 'recorded')
+                 AND NOT EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.alert_id = alerts.id)
+               ORDER BY id DESC LIMIT 1""",
+            (topic, cluster_id),
+        )
+        return int(rows[0]["id"]) if rows else None
+
+    def story_alerts(self, topic: str, cluster_id: int) -> tuple[int, str | None]:
+        """How many alerts the topic raised on this story, and when the last was created."""
+        row = self.db.execute(
+            "SELECT COUNT(*), MAX(created) FROM alerts WHERE topic = ? AND cluster_id = ?",
+            (topic, cluster_id),
+        ).fetchone()
+        return int(row[0]), row[1]
+
+    def attach_sentences(self, alert_id: int, article_id: int, sentences: list[tuple[int, str]]) -> None:
+        """The new sentences (position, text) of an article that a development alert carries."""
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO alert_sentences (alert_id, article_id, position, text) "
+            "VALUES (?, ?, ?, ?)",
+            [(alert_id, article_id, position, text) for position, text in sentences],
+        )
+
+    def alert_sentences(self, alert_id: int) -> list[AlertSentence]:
+        return [
+            AlertSentence(r["text"], int(r["article_id"]), r["source"])
+            for r in self._rows(
+                """SELECT s.text, s.article_id, a.source FROM alert_sentences s
+                   JOIN articles a ON a.id = s.article_id
+                   WHERE s.alert_id = ?
+                   ORDER BY COALESCE(a.published, a.fetched), s.article_id, s.position""",
+                (alert_id,),
+            )
+        ]
+
+    def sentences_matching(self, query: str, sentences: list[str], language: str | None) -> list[int]:
+        """Which of these sentences a topic's query matches, read as the article indexes read
+        them (Porter; CJK pairs; stems in the article's language). A query that cannot be read
+        against one sentence (a column filter) matches every one: the article matched it."""
+        probes: list[tuple[str, str, str, list[str]]] = [
+            ("sentence_probe", "porter", query, sentences),
+            ("sentence_probe_cjk", "unicode61", cjk_query(query), [cjk_index_text(s) for s in sentences]),
+        ]
+        stemmed = stemmed_query(query, language) if language in SNOWBALL else None
+        if stemmed and language:
+            stems = [stemmed_text(s, language) for s in sentences]
+            probes.append(("sentence_probe_stem", "unicode61", stemmed, stems))
+        matched: set[int] = set()
+        try:
+            for table, tokenizer, probe_query, texts in probes:
+                if table == "sentence_probe_cjk" and not has_cjk(query):
+                    continue
+                self.db.execute(
+                    f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table} "
+                    f"USING fts5(text, tokenize='{tokenizer}')"
+                )
+                self.db.execute(f"DELETE FROM temp.{table}")
+                self.db.conn.executemany(
+                    f"INSERT INTO temp.{table} (rowid, text) VALUES (?, ?)", list(enumerate(texts))
+                )
+                matched.update(
+                    int(r[0])
+                    for r in self.db.execute(
+                        f"SELECT rowid FROM temp.{table} WHERE {table} MATCH ?", (probe_query,)
+                    )
+                )
+        except sqlite3.OperationalError:
+            return list(range(len(sentences)))
+        return sorted(matched)
 
     def due(self, now: datetime, *, force: bool = False) -> list[StoredAlert]:
         """Pending alerts whose next attempt has come; with `force` also failed ones, at once."""
@@ -159,6 +242,14 @@ class OutboxQueries(Queries):
                    ORDER BY m.matched_at, a.id""",
                 (alert.topic, alert.entity_id, alert.cluster_id),
             )
+        if alert.kind == "development":  # the articles whose new sentences it carries
+            return self._rows(
+                """SELECT a.id, a.url, a.source, a.title, m.matched_at
+                   FROM topic_matches m JOIN articles a ON a.id = m.article_id
+                   WHERE m.topic = ? AND a.id IN (SELECT article_id FROM alert_sentences WHERE alert_id = ?)
+                   ORDER BY m.matched_at, a.id""",
+                (alert.topic, alert.id),
+            )
         if alert.mode == "every_article" or alert.cluster_id is None:
             scope, value = "m.article_id = ?", alert.article_id
         else:
@@ -194,6 +285,8 @@ class OutboxQueries(Queries):
             text=text,
             headline=cluster[0]["headline"] if cluster else None,
             sources_count=int(sources[0]["n"]) if sources else 1,
+            cluster_id=cluster_id,
+            new_sentences=tuple(self.alert_sentences(alert.id)) if alert.kind == "development" else (),
         )
 
     # --- delivery -------------------------------------------------------------------------

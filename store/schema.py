@@ -251,6 +251,27 @@ def _v12(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX story_links_related ON story_links(related_id)")
 
 
+def _v13(db: sqlite_utils.Database) -> None:
+    # Developments (dedup.novelty): each article's sentences its story had not said, their count
+    # and weight (NULL before this version; an empty list for the first article of a story, all of
+    # which is new). Alerts say what kind they are (new_story, development, digest, article,
+    # watchlist), and a development alert keeps the new sentences it carries.
+    db.execute("ALTER TABLE articles ADD COLUMN new_sentences TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN new_count INTEGER")
+    db.execute("ALTER TABLE articles ADD COLUMN novelty REAL")
+    db.execute("ALTER TABLE alerts ADD COLUMN kind TEXT")
+    db.execute(
+        """UPDATE alerts SET kind = CASE WHEN entity_id IS NOT NULL THEN 'watchlist'
+             WHEN mode = 'digest' THEN 'digest' WHEN mode = 'every_article' THEN 'article'
+             ELSE 'new_story' END"""
+    )
+    db.execute(
+        "CREATE TABLE alert_sentences (alert_id INTEGER NOT NULL REFERENCES alerts(id), "
+        "article_id INTEGER NOT NULL REFERENCES articles(id), position INTEGER NOT NULL, text TEXT NOT NULL, "
+        "PRIMARY KEY (alert_id, article_id, position))"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2,
@@ -264,6 +285,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v10,
     _v11,
     _v12,
+    _v13,
 ]
 
 

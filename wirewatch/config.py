@@ -232,7 +232,7 @@ def _parse_topics(r: _Reader, value: Any) -> list[TopicConfig]:
     names: set[str] = set()
     for i, table in enumerate(_array_of_tables(r, value, "topics")):
         prefix = f"topics[{i}]"
-        r.check_keys(table, {"name", "query", "mode", "languages"}, prefix)
+        r.check_keys(table, {"name", "query", "mode", "languages", "min_interval_minutes"}, prefix)
         name = r.typed(table, "name", str, prefix, required=True).strip()
         query = r.typed(table, "query", str, prefix, required=True).strip()
         mode = r.typed(table, "mode", str, prefix, "new_story")
@@ -252,9 +252,16 @@ def _parse_topics(r: _Reader, value: Any) -> list[TopicConfig]:
             raise ConfigError(
                 r.path, f"{prefix}.languages", 'expected language codes such as ["en", "de", "ja"]'
             )
+        interval = r.number(table, "min_interval_minutes", (int, float), prefix, 60)
         names.add(name)
         topics.append(
-            TopicConfig(name=name, query=query, mode=mode, languages=tuple(c.lower() for c in languages))
+            TopicConfig(
+                name=name,
+                query=query,
+                mode=mode,
+                languages=tuple(c.lower() for c in languages),
+                min_interval_minutes=float(interval),
+            )
         )
     return topics
 
@@ -290,7 +297,7 @@ def _parse_watchlists(r: _Reader, value: Any, topic_names: set[str]) -> list[Wat
 
 def _parse_alerts(r: _Reader, value: Any) -> AlertSettings:
     table = r.table(value, "alerts")
-    r.check_keys(table, {"urls", "webhooks", "max_attempts"}, "alerts")
+    r.check_keys(table, {"urls", "webhooks", "max_attempts", "review_url"}, "alerts")
     urls = r.typed(table, "urls", list, "alerts", [])
     for i, url in enumerate(urls):
         key = f"alerts.urls[{i}]"
@@ -305,7 +312,14 @@ def _parse_alerts(r: _Reader, value: Any) -> AlertSettings:
         url = r.http_url(r.typed(hook, "url", str, prefix, required=True), f"{prefix}.url")
         webhooks.append(WebhookConfig(url=url, secret=r.typed(hook, "secret", str, prefix)))
     max_attempts = r.number(table, "max_attempts", int, "alerts", 8)
-    return AlertSettings(urls=tuple(urls), webhooks=tuple(webhooks), max_attempts=max_attempts)
+    review_url = r.typed(table, "review_url", str, "alerts")
+    review_url = r.http_url(review_url, "alerts.review_url").rstrip("/") if review_url else None
+    return AlertSettings(
+        urls=tuple(urls),
+        webhooks=tuple(webhooks),
+        max_attempts=max_attempts,
+        **({"review_url": review_url} if review_url else {}),
+    )
 
 
 def _parse_fetch(r: _Reader, value: Any) -> FetchSettings:

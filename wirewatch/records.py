@@ -127,6 +127,15 @@ class StoredWindow:
         return len(self.article_ids)
 
 
+@dataclass(frozen=True)
+class AlertSentence:
+    """A new sentence a development alert carries, with the article and outlet that said it."""
+
+    text: str
+    article_id: int
+    source: str
+
+
 @dataclass(frozen=True, slots=True)
 class AlertSubject:
     """What an alert is about, as the store holds it: the article that raised it, its story's
@@ -138,6 +147,8 @@ class AlertSubject:
     text: str
     headline: str | None  # None: the story's cluster is gone (the article's title stands in)
     sources_count: int
+    cluster_id: int | None = None
+    new_sentences: tuple[AlertSentence, ...] = ()  # a development's, as they arrived
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +165,10 @@ class AlertMessage:
     sources_count: int
     entity_id: str | None = None  # a watchlist's alert: the entity (its list is the topic)
     entity_name: str | None = None
+    kind: str = "new_story"  # new_story, development, digest, article or watchlist
+    new_sentences: tuple[AlertSentence, ...] = ()  # a development's new sentences, with sources
+    story_url: str | None = None  # the story's page on the review server
+    summary: tuple[str, ...] = ()  # what most of the story's sources say (dedup.summary)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +202,10 @@ class StoredArticle:
     from_feed_only: bool = False
     text_source: str = "page"
     language: str | None = None
+    # Sentences its story had not said when it joined (dedup.novelty); None when not known (the
+    # first article of a story, all new, has an empty tuple and new_count its sentences).
+    new_sentences: tuple[str, ...] | None = None
+    new_count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +235,8 @@ class StoredAlert:
     next_attempt: str | None = None
     entity_id: str | None = None  # a watchlist's alert: the entity it is about (topic = the list)
     entity_name: str | None = None
+    # new_story, development, digest, article (every_article) or watchlist
+    kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

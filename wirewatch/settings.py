@@ -15,7 +15,7 @@ DEMO_BASE_URL = "http://demo.wirewatch.invalid"
 DEFAULT_INTERVAL_MINUTES = 15.0
 # Articles further apart than this never join one story (NewsBlur looks back 5 days).
 DEFAULT_STORY_WINDOW_DAYS = 7.0
-TOPIC_MODES = ("new_story", "every_article", "digest")
+TOPIC_MODES = ("new_story", "every_article", "digest", "developments")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,7 @@ _SECONDS = Range(0, 3600, low_excluded=True)  # an hour: no feed or page is wort
 _MINUTES = Range(0, 43_200, low_excluded=True)  # 30 days between polls
 CONFIG_RANGES: dict[str, Range] = {
     "feeds.interval_minutes": _MINUTES,
+    "topics.min_interval_minutes": Range(0, 43_200),  # 0: each development alone
     "alerts.max_attempts": Range(1, 100),
     "fetch.connect_timeout_s": _SECONDS,
     "fetch.read_timeout_s": _SECONDS,
@@ -79,6 +80,9 @@ class TopicConfig:
     query: str
     mode: str = "new_story"
     languages: tuple[str, ...] = ()  # only articles in these languages match (all when empty)
+    # developments: at most one development alert per story this often; what arrives meanwhile
+    # joins the one waiting.
+    min_interval_minutes: float = 60.0
 
 
 WATCHLIST_FORMATS = ("ofac-sdn", "ftm", "csv")
@@ -115,6 +119,8 @@ class AlertSettings:
     urls: tuple[str, ...] = ()
     webhooks: tuple[WebhookConfig, ...] = ()
     max_attempts: int = 8
+    # Where alerts link a story's page: the review page's address as readers reach it.
+    review_url: str = "http://127.0.0.1:8000"
 
     @property
     def has_channels(self) -> bool:

@@ -1,0 +1,89 @@
+"""What each article adds to its story, and the development alerts of `developments` topics.
+
+Each article that joins a story is compared with what the story has said (dedup.novelty); its new
+sentences, their count and weight are stored with it. A `developments` topic alerts on a story's
+first match like `new_story`, then again when a later member's new sentences weigh enough and
+one of them matches the topic (alerts.policy.is_development). Such an alert is held until
+`min_interval_minutes` after the topic's last alert on the story, and what else arrives meanwhile
+joins it: a burst of updates is one message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from wirewatch.alerts.policy import development_not_before, is_development
+from wirewatch.dedup.novelty import Novelty, novelty, story_statements
+from wirewatch.dedup.sentences import StatementIndex
+from wirewatch.records import NewArticle, Placement
+from wirewatch.settings import TopicConfig
+from wirewatch.store import Store
+from wirewatch.timeutil import parse_iso
+
+
+class StoryStatements:
+    """What each story touched in one commit chunk has said, read from the store once and
+    extended as members join (twenty copies in one poll cost one read)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._said: dict[int, StatementIndex] = {}
+
+    def record(self, article: NewArticle, article_id: int, cluster_id: int, placement: Placement) -> Novelty:
+        """Store what the article adds to its story, and return it."""
+        if placement.merges:  # stories merged into this one: what they said is read again
+            self._said.pop(cluster_id, None)
+        if placement.story is None:  # the first article of its story: all of it is new
+            said = self._said[cluster_id] = StatementIndex()
+            found = novelty(article.title, article.text, said)
+            self.store.articles.save_novelty(article_id, [], found.total, 0.0)
+            return Novelty((), 0.0, found.total)
+        known = self._said.get(cluster_id)
+        if known is None:
+            known = self._said[cluster_id] = story_statements(
+                self.store.articles.story_texts(cluster_id, exclude=article_id)
+            )
+        found = novelty(article.title, article.text, known)
+        self.store.articles.save_novelty(
+            article_id, [s.text for s in found.sentences], found.count, found.weight
+        )
+        return found
+
+
+def queue_development(
+    topic: TopicConfig,
+    article: NewArticle,
+    article_id: int,
+    cluster_id: int,
+    found: Novelty,
+    store: Store,
+    status: str,
+    now: datetime,
+) -> int | None:
+    """Queue (or add to the waiting) development alert for what the article adds; the id of a
+    newly queued alert, None when it raised none or joined one waiting."""
+    texts = [s.text for s in found.sentences]
+    matching = store.outbox.sentences_matching(topic.query, texts, article.language) if texts else []
+    if not is_development(found.weight, len(matching)) or store.review.is_muted(cluster_id):
+        return None
+    carried = [(s.position, s.text) for s in found.sentences]
+    waiting = store.outbox.open_development(topic.name, cluster_id)
+    if waiting is not None:
+        store.outbox.attach_sentences(waiting, article_id, carried)
+        return None
+    _, last = store.outbox.story_alerts(topic.name, cluster_id)
+    not_before = development_not_before(parse_iso(last), now, topic.min_interval_minutes)
+    alert_id = store.outbox.queue(
+        f"{topic.name}:development:{cluster_id}:{article_id}",
+        topic.name,
+        topic.mode,
+        cluster_id,
+        article_id,
+        status,
+        now,
+        kind="development",
+        not_before=not_before if not_before > now else None,
+    )
+    if alert_id is not None:
+        store.outbox.attach_sentences(alert_id, article_id, carried)
+    return alert_id
