@@ -58,11 +58,11 @@ def alert_key(
     raise ValueError(f"unknown topic mode {mode!r}")
 
 
-# How much news an article's new sentences must carry (dedup.novelty weights: a new name or
-# number is 1, a new quote 0.5, plus each new sentence's share of new words) for a development.
+# How much news an article's new sentences must carry for a development (dedup.novelty weights: a
+# new number 1, a new name or quote 0.5): a new number and a name, or three names.
 # Chosen by leave-one-story-out cross-validation on benchmarks/data/developments
 # (`python -m benchmarks.developments`).
-DEVELOPMENT_WEIGHT = 2.0
+DEVELOPMENT_WEIGHT = 1.25
 
 
 def is_development(weight: float, matching_sentences: int) -> bool:

@@ -2,17 +2,18 @@
 
 Outlets retelling a story reword, reorder and trim its sentences but keep most of their content
 words; two sentences make the same statement when most of the shorter one's content words are in
-the other. Names and numbers (features.salient_terms) are kept apart: a number or a name a story
+the other. Names and numbers (terms_of) are kept apart: a number or a name a story
 has not told before is what makes a sentence news.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from wirewatch.dedup.features import content_words, salient_terms
+from wirewatch.dedup.features import STOP_WORDS, content_words
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[^\s\da-z])|(?<=[。！？])|\n+")
 # Fewer content words than this is a dateline, a caption or a sign-off, not a statement.
@@ -21,12 +22,31 @@ MIN_WORDS = 3
 SAME_STATEMENT = 0.6
 
 
+_NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f]\d+)*")
+_WORD_TOKEN = re.compile(r"[^\W\d_][\w'’]*|[.!?。！？]")
+
+
 @dataclass(frozen=True)
 class Sentence:
     text: str
     words: frozenset[str]  # content words (CJK runs as character pairs)
-    terms: frozenset[str]  # names and numbers
+    terms: frozenset[str]  # names ("n:" + lower-case) and numbers ("#" + digits)
     quote: bool  # it quotes someone
+
+
+def terms_of(text: str) -> frozenset[str]:
+    """Numbers (digits only: "17,000-plus" and "17000" are one) and names (capitalised words not
+    opening the sentence and not function words), each with its kind."""
+    terms = {"#" + re.sub(r"\D", "", n) for n in _NUMBER.findall(unicodedata.normalize("NFKC", text))}
+    opening = True
+    for token in _WORD_TOKEN.findall(text):
+        if token in ".!?。！？":
+            opening = True
+            continue
+        if not opening and token[0].isupper() and (lower := token.lower()) not in STOP_WORDS:
+            terms.add("n:" + lower.removesuffix("'s").removesuffix("’s"))
+        opening = False
+    return frozenset(terms)
 
 
 def sentences_of(text: str) -> list[Sentence]:
@@ -37,7 +57,7 @@ def sentences_of(text: str) -> list[Sentence]:
         words = frozenset(content_words(part))
         if len(words) >= MIN_WORDS:
             quote = any(mark in part for mark in ('"', "“", "„", "«", "「"))
-            found.append(Sentence(part, words, frozenset(salient_terms(part)), quote))
+            found.append(Sentence(part, words, terms_of(part), quote))
     return found
 
 

@@ -113,6 +113,13 @@ RULES: tuple[Rule, ...] = (
     _rule("caption", r"\b(photo|image|picture)\s*(credit|courtesy|by)\b\s*:?", short_only=True),
     _rule("caption", r"\b(file photo|getty images|stock photo|photo illustration)\W*$"),
     _rule("caption", r"\b(photo|photograph|image|picture)\s*(by|:)\s*[\w .'-]{2,40}\W*$"),
+    # A wire story's sign-off, a line of its own under 250 characters: "Reporting by ...; Editing
+    # by ...", "Mitarbeit: ...; Redaktion: ...".
+    _rule(
+        "credit",
+        r"^\W*((additional |further )?(reporting|writing|editing) by|compiled by|"
+        r"(mitarbeit|redaktion|bearbeitung|rédaction|édition|redacción|edición)\s*:)(?!.{250})",
+    ),
     # A credit after the last sentence: ". AP-Yonhap", ". REUTERS/Jane Doe/File Photo".
     _rule("caption", r"[.!?]\s+[A-Z][A-Za-z]*(?:[-/][A-Z][\w.']*(?: [A-Z][\w.']*){0,3})+\s*$"),
     # Image and media addresses left as lines; other bare links can be the article's own content.
