@@ -150,12 +150,21 @@ def test_extract_prints_one_json_object_per_page(seed_paths: list[Path]) -> None
     assert wrapped["author"] == "Michelle Nichols" and wrapped["date"].startswith("2024-06-28")
 
 
+@pytest.mark.parametrize(
+    ("mode", "kinds"),
+    [("new_story", ["new_story", "new_story"]), ("developments", ["development", "new_story", "new_story"])],
+)
 def test_run_killed_between_storing_and_delivering_loses_and_doubles_nothing(
-    seed_paths: list[Path], tmp_path: Path, httpserver: HTTPServer
+    seed_paths: list[Path], tmp_path: Path, httpserver: HTTPServer, mode: str, kinds: list[str]
 ) -> None:
+    """Killed while delivering; the next delivery sends each alert once, development alerts too
+    (the seeds raise one: a later report of the June meeting adds to the story)."""
     from prefect.settings import PREFECT_API_URL
 
-    topic = '[[topics]]\nname = "nk"\nquery = \'"north korea" AND sanction*\'\n\n'
+    topic = (
+        f'[[topics]]\nname = "nk"\nquery = \'"north korea" AND sanction*\'\nmode = "{mode}"\n'
+        "min_interval_minutes = 0\n\n"
+    )
     db = tmp_path / "w.db"
     # An endpoint that accepts and never answers: when it is reached, everything is stored and
     # the run is delivering. That is where the run is killed.
@@ -189,7 +198,7 @@ def test_run_killed_between_storing_and_delivering_loses_and_doubles_nothing(
         connection.close()
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 5
-        assert conn.execute("SELECT status FROM alerts").fetchall() == [("pending",), ("pending",)]
+        assert conn.execute("SELECT status FROM alerts").fetchall() == [("pending",)] * len(kinds)
 
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     back = write_config(
@@ -198,9 +207,15 @@ def test_run_killed_between_storing_and_delivering_loses_and_doubles_nothing(
     again = _invoke(["ingest", *map(str, seed_paths), "--config", str(back), "--db", str(db)])
     assert "new articles   0" in again.stdout
     _invoke(["alerts", "--retry", "--config", str(back), "--db", str(db)])
-    assert len(httpserver.log) == 2
+    _invoke(["alerts", "--retry", "--config", str(back), "--db", str(db)])  # nothing left to send
+    assert len(httpserver.log) == len(kinds)
     statuses = json.loads(_invoke(["alerts", "--config", str(back), "--db", str(db), "--json"]).stdout)
-    assert [a["status"] for a in statuses] == ["sent", "sent"]
+    assert [a["status"] for a in statuses] == ["sent"] * len(kinds)
+    assert sorted(a["kind"] for a in statuses) == kinds
+    bodies = [json.loads(request.get_data()) for request, _ in httpserver.log]
+    developments = [b for b in bodies if "new in" in b["title"]]
+    assert len(developments) == kinds.count("development")
+    assert all("New since the last alert:" in b["message"] for b in developments)
 
 
 def _process_extractions(task: str = "extract-on-processes") -> int:
