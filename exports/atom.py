@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from wirewatch.dedup.summary import story_summary
 from wirewatch.fetch.urls import is_openable
 from wirewatch.records import StoredCluster
 from wirewatch.timeutil import parse_iso
@@ -85,14 +86,19 @@ def _entry(feed: ET.Element, cluster: StoredCluster, now: datetime, ui_base: str
 
 
 def _summary_html(cluster: StoredCluster) -> str:
-    """The sources that ran the story, first first: the reason this is one entry and not several."""
+    """What the story says (the sentences most of its sources agree on, dedup.summary), then the
+    sources that ran it, first first: the reason this is one entry and not several."""
+    said = "".join(
+        f"<p>{html.escape(sentence)}</p>"
+        for sentence in story_summary([(a.source, a.text) for a in cluster.articles])
+    )
     items = "".join(
         f"<li>{_source_html(a.url, a.source)} "
         f"({html.escape((a.tier or 'original').replace('_', ' '))}, {_readable(a.published)}): "
         f"{html.escape(a.title)}</li>"
         for a in cluster.articles
     )
-    return (
+    return said + (
         f"<p>{_plural(cluster.sources_count, 'source')}, {_plural(len(cluster.articles), 'article')}:</p>"
         f"<ul>{items}</ul>"
     )

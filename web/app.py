@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from wirewatch.dedup.summary import story_summary
 from wirewatch.errors import QueryError
 from wirewatch.exports.atom import render_atom
 from wirewatch.fetch.urls import is_openable
@@ -175,14 +176,15 @@ class ReviewApp:
             if live != cluster_id:
                 # The story was merged into another cluster: its page is there now.
                 return Response(status=301, headers=[("Location", f"/clusters/{live}")])
-            summary = store.review.cluster(cluster_id)
-            if summary is None:
+            cluster = store.review.cluster(cluster_id)
+            if cluster is None:
                 return self._error(404, f"No story cluster {cluster_id}.")
             articles = store.articles.listing(cluster_id)
             related = store.links.related(cluster_id)
         page = self._render(
             "cluster.html",
-            cluster=summary,
+            cluster=cluster,
+            summary=story_summary([(a.source, a.text) for a in articles]),
             articles=articles,
             related=related,
             timeline=build_timeline(articles),

@@ -79,11 +79,15 @@ def clusters(
     related = {c.id: store.links.related(c.id) for c in found} if as_json else {}
     store.close()
     if as_json:
+        from wirewatch.dedup.summary import story_summary  # not on import: dedup loads numpy
+
         emit_json(
             [
                 {
                     "id": c.id,
                     "headline": c.headline,
+                    # The sentences most of its sources agree on, oldest wording first.
+                    "summary": story_summary([(a.source, a.text) for a in c.articles]),
                     "first_seen": c.first_seen,
                     "last_seen": c.last_seen,
                     "sources": c.sources_count,
