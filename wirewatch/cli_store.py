@@ -209,6 +209,9 @@ def articles(config: str | None, db: str | None, as_json: bool) -> None:
                     "text_source": a.text_source,
                     "language": a.language,
                     "entities": entities.get(a.id, []),
+                    # sentences its story had not said when it joined (all of them for a story's
+                    # first article); null when not measured (stored before this version)
+                    "new_sentences": a.new_count,
                 }
                 for a in found
             ]
@@ -285,6 +288,7 @@ def alerts(config: str | None, db: str | None, retry: bool, recorded_too: bool, 
     store = open_store(settings.database)
     found = store.outbox.listing()
     members = {a.id: store.outbox.articles(a) for a in found}
+    carried = {a.id: store.outbox.alert_sentences(a.id) for a in found if a.kind == "development"}
     store.close()
     if as_json:
         emit_json(
@@ -296,6 +300,7 @@ def alerts(config: str | None, db: str | None, retry: bool, recorded_too: bool, 
                         {"list": a.topic, "id": a.entity_id, "name": a.entity_name} if a.entity_id else None
                     ),
                     "articles": members[a.id],
+                    "new_sentences": [asdict(s) for s in carried.get(a.id, [])],
                 }
                 for a in found
             ]
@@ -305,6 +310,7 @@ def alerts(config: str | None, db: str | None, retry: bool, recorded_too: bool, 
         (
             a.id,
             f"{a.topic}: {a.entity_name}" if a.entity_name else a.topic,
+            a.kind,
             a.cluster_id,
             len(members[a.id]),
             a.status,
@@ -315,7 +321,18 @@ def alerts(config: str | None, db: str | None, retry: bool, recorded_too: bool, 
         )
         for a in found
     ]
-    headers = ["id", "topic", "cluster", "articles", "status", "created", "delivered", "attempts", "error"]
+    headers = [
+        "id",
+        "topic",
+        "kind",
+        "cluster",
+        "articles",
+        "status",
+        "created",
+        "delivered",
+        "attempts",
+        "error",
+    ]
     click.echo(render_table(headers, rows))
 
 
