@@ -19,6 +19,7 @@ from wirewatch.dedup.index import STORY_WINDOW_SECONDS, article_time, new_entry,
 from wirewatch.dedup.merges import surviving_cluster
 from wirewatch.dedup.novelty import Novelty
 from wirewatch.dedup.related import other_languages
+from wirewatch.dedup.summary import story_summary
 from wirewatch.flows.developments import StoryStatements, queue_development
 from wirewatch.flows.story_links import link_stories, save_anchors
 from wirewatch.records import FeedOutcome, NewArticle, Placement, StoredAlert
@@ -376,6 +377,7 @@ def deliver_alerts(
     if not channels:
         return report
     batches: dict[str, list[StoredAlert]] = {}
+    summaries: dict[int, tuple[str, ...]] = {}  # each story's, once per delivery
     for alert in store.outbox.due(now, force=force):
         if alert.cluster_id is not None and store.review.is_muted(alert.cluster_id):
             store.outbox.mark_muted(alert.id)  # muted after it was queued: the reader said no
@@ -384,7 +386,12 @@ def deliver_alerts(
         key = f"digest:{alert.topic}" if alert.mode == "digest" else alert.key
         batches.setdefault(key, []).append(alert)
     for key, batch in batches.items():
-        messages = [alert_message(a, store.outbox.subject(a), alerts.review_url) for a in batch]
+        messages = [
+            alert_message(
+                a, store.outbox.subject(a), alerts.review_url, _summary(store, a.cluster_id, summaries)
+            )
+            for a in batch
+        ]
         if key.startswith("digest:"):
             title, body = render_digest(batch[0].topic, messages)
         else:
@@ -404,6 +411,16 @@ def deliver_alerts(
         for alert in batch:
             _settle(store, alert, errors, now, alerts.max_attempts, report)
     return report
+
+
+def _summary(store: Store, cluster_id: int | None, known: dict[int, tuple[str, ...]]) -> tuple[str, ...]:
+    """The story's summary (dedup.summary) for the top of its alerts."""
+    if cluster_id is None:
+        return ()
+    if cluster_id not in known:
+        members = [(a.source, a.text) for a in store.articles.listing(store.clusters.live(cluster_id))]
+        known[cluster_id] = tuple(story_summary(members))
+    return known[cluster_id]
 
 
 def _settle(

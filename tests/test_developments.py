@@ -116,10 +116,13 @@ def test_updates_alert_as_one_development_and_copies_and_rewrites_do_not(
     assert "new in" not in first["title"] and "new in" in development["title"]
     message = development["message"]
     assert "Story: http://review.test/clusters/" in message
+    # Both messages open with the story's summary: what most of its sources say.
+    assert all("In short: " in body["message"] for body in bodies)
     # It carries what the two updates added, with their sources, and nothing the story had said.
-    assert "12 votes to 2" in message and "Silver Tern" in message and "deepen the deadlock" in message
-    assert "(wire.example)" in message and "(gazette.example)" in message
-    assert "31 transfers" not in message and "courier.example" not in message
+    new = message.split("New since the last alert:", 1)[1]
+    assert "12 votes to 2" in new and "Silver Tern" in new and "deepen the deadlock" in new
+    assert "(wire.example)" in new and "(gazette.example)" in new
+    assert "31 transfers" not in new and "courier.example" not in new
 
     done = CliRunner().invoke(main, ["alerts", "--db", str(db), "--json"])
     assert done.exit_code == 0, done.output
