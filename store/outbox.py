@@ -172,6 +172,17 @@ class OutboxQueries(Queries):
             )
         ]
 
+    def development_articles(self, cluster_id: int) -> set[int]:
+        """The story's articles whose new sentences a development alert carries."""
+        return {
+            int(r[0])
+            for r in self.db.execute(
+                """SELECT DISTINCT s.article_id FROM alert_sentences s JOIN alerts a ON a.id = s.alert_id
+                   WHERE a.cluster_id = ?""",
+                (cluster_id,),
+            )
+        }
+
     def sentences_matching(self, query: str, sentences: list[str], language: str | None) -> list[int]:
         """Which of these sentences a topic's query matches, read as the article indexes read
         them (Porter; CJK pairs; stems in the article's language). A query that cannot be read

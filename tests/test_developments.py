@@ -138,3 +138,16 @@ def test_updates_alert_as_one_development_and_copies_and_rewrites_do_not(
     assert new_counts["courier.example"] == 0  # a copy of the update
     assert new_counts["gazette.example"] >= 1 and new_counts["wire.example"] >= 2
     store.close()
+
+    # The story page: what each update added, highlighted in its text, and the two updates ringed
+    # on the timeline as the articles that raised the development.
+    from tests.test_web import call
+    from wirewatch.settings import Settings
+    from wirewatch.web import ReviewApp
+
+    story = development["message"].split("Story: http://review.test", 1)[1].split()[0]
+    page = call(ReviewApp(Settings(database=str(db)), host="127.0.0.1", port=8000), story).text
+    assert page.count("New in this article") == 2  # the two updates; copies and the rewrite none
+    assert '<mark class="new">A last-minute amendment added a fifth vessel, the Silver Tern' in page
+    assert page.count('class="development-ring"') == 2
+    assert "31 transfers at sea last year.</mark>" not in page

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 from wirewatch.dedup.summary import story_summary
 from wirewatch.errors import QueryError
@@ -88,6 +89,7 @@ class ReviewApp:
         self.templates.filters["when"] = format_when
         self.templates.filters["tier_label"] = lambda tier: (tier or "original").replace("_", " ")
         self.templates.filters["href"] = safe_href
+        self.templates.filters["marked"] = marked
         self.templates.globals["csrf_token"] = self.guard.token
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -181,13 +183,15 @@ class ReviewApp:
                 return self._error(404, f"No story cluster {cluster_id}.")
             articles = store.articles.listing(cluster_id)
             related = store.links.related(cluster_id)
+            developments = store.outbox.development_articles(cluster_id)
         page = self._render(
             "cluster.html",
             cluster=cluster,
             summary=story_summary([(a.source, a.text) for a in articles]),
             articles=articles,
             related=related,
-            timeline=build_timeline(articles),
+            timeline=build_timeline(articles, developments),
+            developments=developments,
             here=f"/clusters/{cluster_id}",
         )
         return Response(body=page)
@@ -262,6 +266,23 @@ class ReviewApp:
 def format_when(stored: str | None) -> str:
     moment = parse_iso(stored)
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+def marked(paragraph: str, sentences: Iterable[str] | None) -> Markup:
+    """The paragraph, escaped, with each of these sentences in it highlighted (<mark>)."""
+    found = sorted(
+        {(at, at + len(s)) for s in sentences or () if s and (at := paragraph.find(s)) >= 0},
+        key=lambda span: span[0],
+    )
+    out, last = [], 0
+    for start, end in found:
+        if start < last:
+            continue  # overlapping: the first one is marked
+        out += [escape(paragraph[last:start]), Markup('<mark class="new">'), escape(paragraph[start:end])]
+        out.append(Markup("</mark>"))
+        last = end
+    out.append(escape(paragraph[last:]))
+    return Markup("").join(out)
 
 
 def safe_href(url: str) -> str:

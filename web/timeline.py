@@ -3,7 +3,7 @@ source. Pure geometry here; the template draws it as inline SVG (no JavaScript).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +26,7 @@ class Dot:
     tier: str
     label: str
     article_id: int
+    development: bool = False  # it raised a development alert
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +54,9 @@ class Timeline:
     undated: tuple[str, ...]
 
 
-def build_timeline(articles: Sequence[StoredArticle]) -> Timeline:
-    """Rows in order of each source's first article; articles without a date are listed apart."""
+def build_timeline(articles: Sequence[StoredArticle], developments: Collection[int] = ()) -> Timeline:
+    """Rows in order of each source's first article; articles without a date are listed apart.
+    The `developments` (article ids) are marked: they raised a development alert."""
     dated = [(a, t) for a in articles if (t := parse_iso(a.published)) is not None]
     dated.sort(key=lambda pair: (pair[1], pair[0].id))
     sources: list[str] = []
@@ -83,8 +85,9 @@ def build_timeline(articles: Sequence[StoredArticle]) -> Timeline:
             x=round(x_of(t), 1),
             y=row_y[a.source],
             tier=a.tier or "original",
-            label=f"{a.source}, {_when(t)}: {a.title}",
+            label=f"{a.source}, {_when(t)}: {a.title}" + (" (a development)" if a.id in developments else ""),
             article_id=a.id,
+            development=a.id in developments,
         )
         for a, t in dated
     )
