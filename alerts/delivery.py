@@ -38,7 +38,9 @@ class Channel(Protocol):
 
 def render_message(message: AlertMessage) -> tuple[str, str]:
     sources = "1 source" if message.sources_count == 1 else f"{message.sources_count} sources"
-    summary = [f"In short: {' '.join(message.summary)}", ""] if message.summary else []
+    # A one-source story's summary is its own lead, which the snippet already shows.
+    shown = message.summary if message.sources_count > 1 or message.kind == "development" else ()
+    summary = [f"In short: {' '.join(shown)}", ""] if shown else []
     story = [f"Story: {message.story_url}"] if message.story_url else []
     footer = ["", f"{sources} · topic {message.topic} · alert id {message.alert_key}"]
     if message.kind == "development":
