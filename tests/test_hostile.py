@@ -483,6 +483,11 @@ SECONDS = "greater than 0 and at most 3600"
         ("[alerts]\nmax_attempts = 1000000000", "alerts.max_attempts", "from 1 to 100"),
         ("[extract]\nworkers = 100000", "extract.workers", "from 0 to 256"),
         (
+            "[[topics]]\nname = 'nk'\nquery = 'korea'\nmode = 'developments'\nmin_interval_minutes = -5",
+            "topics[0].min_interval_minutes",
+            "from 0 to 43200",
+        ),
+        (
             "[[feeds]]\nurl = 'https://example.com/a.xml'\n"
             "[[feeds]]\nurl = 'https://example.com/b.xml'\ninterval_minutes = 1e300",
             "feeds[1].interval_minutes",
