@@ -53,7 +53,7 @@ def labelled_cases(path: Path = DATA) -> list[Case]:
     for story, articles in itertools.groupby(
         sorted(rows, key=lambda r: (r["story"], r["order"])), lambda r: r["story"]
     ):
-        said = StatementIndex()
+        said = StatementIndex(distinct=True)
         for row in articles:
             found = novelty(row["title"], row["text"], said)
             if row["label"] != "first":

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from text_unidecode import unidecode
 
-from wirewatch.dedup.features import STOP_WORDS
+from wirewatch.dedup.features import CAPITALISED_OR_END, LETTER, STOP_WORDS
 
 # Languages whose CLDR names (countries, cities, months) are read in every article. The reader
 # does not need to know the article's language for these: the names of all of them are looked up.
@@ -84,13 +85,50 @@ def _dates(text: str, found: set[str]) -> str:
     def iso(m: re.Match[str]) -> str:
         return " " if day(int(m[2]), int(m[3])) else m[0]
 
-    def worded(m: re.Match[str]) -> str:
-        month = _months()[1].get((m["month1"] or m["month2"]).lower(), 0)
-        return " " if day(month, int(m["day1"] or m["day2"])) else m[0]
-
     text = _CJK_DATE.sub(cjk, text)
     text = _ISO_DATE.sub(iso, text)
-    return _months()[0].sub(worded, text)
+    return _worded_dates(text, day)
+
+
+# A day beside a month's name: "28 June", "28. Juni", "28 de junio", "June 28", "Jan. 5". Each day
+# number's neighbouring words are looked up among the month names (a dict, not a regex of 300).
+_DAY = re.compile(r"(?<![\d.,])\d{1,2}(?!\d|[.,]\d)")
+_WORD_AFTER = re.compile(r"\.?\s+(?:de\s+)?([^\W\d_]+\.?)")
+_WORD_BEFORE = re.compile(r"([^\W\d_]+\.?)\s+$")
+
+
+def _worded_dates(text: str, day: Callable[[int, int], bool]) -> str:
+    months = _months()
+    spans: list[tuple[int, int]] = []
+    for match in _DAY.finditer(text):
+        number = int(match[0])
+        after = _WORD_AFTER.match(text, match.end())
+        if after and (month := _month_of(after[1], months)) and day(month, number):
+            spans.append((match.start(), after.end()))
+            continue
+        before = _WORD_BEFORE.search(text, max(0, match.start() - 24), match.start())
+        if before and (month := _month_of(before[1], months)) and day(month, number):
+            spans.append((before.start(), match.end()))
+    return _blank(text, spans)
+
+
+def _month_of(word: str, months: dict[str, int]) -> int:
+    word = word.lower()
+    return months.get(word) or months.get(word.rstrip(".")) or 0
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with these spans (in order) replaced by a space each."""
+    if not spans:
+        return text
+    out, at = [], 0
+    for start, end in spans:
+        if start < at:
+            continue
+        out += [text[at:start], " "]
+        at = end
+    out.append(text[at:])
+    return "".join(out)
 
 
 _ABBREVIATED = {"jan.": 1, "feb.": 2, "mar.": 3, "apr.": 4, "jun.": 6, "jul.": 7, "aug.": 8, "sep.": 9,
@@ -98,9 +136,9 @@ _ABBREVIATED = {"jan.": 1, "feb.": 2, "mar.": 3, "apr.": 4, "jun.": 6, "jul.": 7
 
 
 @lru_cache(maxsize=1)
-def _months() -> tuple[re.Pattern[str], dict[str, int]]:
-    """A pattern for "28 June", "28. Juni", "28 июня", "June 28", "le 28 juin" in every language
-    of NAME_LANGUAGES that writes months as words, and the month of each name (lower-case)."""
+def _months() -> dict[str, int]:
+    """The month of each month name (lower-case) in every language of NAME_LANGUAGES that writes
+    months as words, and of the English abbreviations (with their point)."""
     from babel import Locale
 
     number: dict[str, int] = {}
@@ -112,13 +150,7 @@ def _months() -> tuple[re.Pattern[str], dict[str, int]]:
                     number[name.lower()] = month
     for name, month in _ABBREVIATED.items():
         number.setdefault(name, month)
-    alternatives = "|".join(sorted(map(re.escape, number), key=len, reverse=True))
-    pattern = re.compile(
-        rf"(?<!\d)(?P<day1>\d{{1,2}})\.?\s+(?:de\s+)?(?P<month1>{alternatives})(?!\w)"
-        rf"|(?<!\w)(?P<month2>{alternatives})\s+(?P<day2>\d{{1,2}})(?![\d.,]\d)",
-        re.IGNORECASE,
-    )
-    return pattern, {name: month for name, month in number.items()}
+    return number
 
 
 # --- numbers ---------------------------------------------------------------------------------------
@@ -168,15 +200,7 @@ def _places(text: str, found: set[str]) -> str:
             end = tail - 1
         found.add(f"p:{place}")
         spans.append((start, end + 1))
-    if not spans:
-        return text
-    out, at = [], 0
-    for start, end in spans:
-        out.append(text[at:start])
-        out.append(" ")
-        at = end
-    out.append(text[at:])
-    return "".join(out)
+    return _blank(text, spans)
 
 
 def _is_cjk(char: str) -> bool:
@@ -264,6 +288,7 @@ _DROPPED = re.compile(r"[^BKSTRMN]")
 _GLIDE_J = re.compile(r"j(?![aeiou])")
 
 
+@lru_cache(maxsize=65_536)
 def name_key(name: str, katakana: bool = False) -> str:
     """A name's consonant skeleton: Nebenzia, Nebensja, Небензя and ネベンジャ all give NBNS."""
     latin = unidecode(name).lower()
@@ -276,7 +301,7 @@ def name_key(name: str, katakana: bool = False) -> str:
     return re.sub(r"(.)\1+", r"\1", skeleton)
 
 
-_TOKEN = re.compile(r"[^\W\d_][\w'’]*|[.!?。！？\n]|[^\w\s-]")
+_ENDS = frozenset(".!?。！？\n")
 # Russian case endings with a consonant (Лавровым, Сергеем, Путина is fine: vowels are dropped).
 _CYRILLIC_CASE = re.compile(
     r"(?<=[\u0400-\u04ff]{3})(?:ого|его|ому|ему|ыми|ими|ами|ями|ом|ем|ым|им|ых|их|ах|ях)$"
@@ -296,21 +321,26 @@ def _names(text: str, found: set[str], language: str | None) -> None:
     run_opens = False
     opening = True
     last_end = 0
-    for token in _TOKEN.finditer(text):
-        word = token[0]
-        capital = word[0].isalpha() and word[0].isupper() and word.lower() not in STOP_WORDS
-        if run and (not capital or text[last_end : token.start()].strip(" -")):
+    for match in CAPITALISED_OR_END.finditer(text):
+        word = match[0]
+        gap = text[last_end : match.start()]
+        if run and (word in _ENDS or gap.strip(" -")):  # a run ends at anything but - or a space
             _add_name(run[1:] if run_opens and len(run) == 1 else run, found)
             run = []
-        if capital:
+        last_end = match.end()
+        if word in _ENDS:
+            opening = True
+            continue
+        if opening and LETTER.search(gap):
+            opening = False  # a lower-case word came first
+        if word.lower() not in STOP_WORDS:
             if not run:
                 run_opens = opening
             word = _CYRILLIC_CASE.sub("", _POSSESSIVE.sub("", word))
             if german and len(word) > 4 and word.endswith("s") and word[-2] not in "sxzß":
                 word = word[:-1]  # the genitive of Lawrows, Selenskyjs
             run.append(word)
-        opening = word in ".!?。！？\n" if not word[0].isalpha() else False
-        last_end = token.end()
+        opening = False
     if run:
         _add_name(run[1:] if run_opens and len(run) == 1 else run, found)
 

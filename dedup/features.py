@@ -28,6 +28,26 @@ STOP_WORDS = frozenset(
     """.split()
 )
 
+
+def _upper_ranges() -> str:
+    """A regex character class body of the upper-case letters of the Latin, Greek and Cyrillic
+    blocks: `re` has no \\p{Lu}, and finding capitalised words by it skips the lower-case ones
+    in C instead of testing every word in Python."""
+    codes = [cp for cp in range(0x530) if chr(cp).isupper()]
+    spans: list[tuple[int, int]] = []
+    for cp in codes:
+        if spans and cp == spans[-1][1] + 1:
+            spans[-1] = (spans[-1][0], cp)
+        else:
+            spans.append((cp, cp))
+    return "".join(f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in spans)
+
+
+UPPER = _upper_ranges()
+# A capitalised word (not the inside of "eBay"), or a sentence end.
+CAPITALISED_OR_END = re.compile(rf"(?<![\w'’])[{UPPER}][\w'’]*|[.!?。！？\n]")
+LETTER = re.compile(r"[^\W\d_]")
+
 # Word 3-shingles: a verbatim copy keeps nearly all of them, a rewrite keeps few (0.03-0.15 on seeds).
 SHINGLE_WORDS = 3
 

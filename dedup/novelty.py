@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from wirewatch.dedup.sentences import Sentence, StatementIndex, sentences_of
+from wirewatch.dedup.sentences import Sentence, StatementIndex, same_statement, sentences_of
 
 NUMBER_WEIGHT = 1.0
 NAME_WEIGHT = 0.5
@@ -52,7 +52,7 @@ def article_sentences(title: str, text: str) -> list[Sentence]:
 
 def story_statements(members: Iterable[tuple[str, str]]) -> StatementIndex:
     """What a story has said: its members' (title, text), oldest first."""
-    index = StatementIndex()
+    index = StatementIndex(distinct=True)
     for title, text in members:
         for sentence in article_sentences(title, text):
             index.add(sentence)
@@ -72,7 +72,7 @@ def novelty(title: str, text: str, said: StatementIndex) -> Novelty:
     fresh: list[Sentence] = []
     for position, sentence in enumerate(sentences):
         new_terms = sorted(sentence.terms - said.terms)
-        restated = said.said(sentence) or any(_same(sentence, f) for f in fresh)
+        restated = said.said(sentence) or any(same_statement(sentence, f) for f in fresh)
         numbers = sum(t.startswith("#") for t in new_terms)
         if said.words and not sentence.words & said.words and not numbers:
             continue  # shares nothing with the story: not about it
@@ -82,10 +82,6 @@ def novelty(title: str, text: str, said: StatementIndex) -> Novelty:
         if weight > 0:
             found.append(NewSentence(sentence.text, position, round(weight, 3), tuple(new_terms)))
             fresh.append(sentence)
-    for sentence in article_sentences(title, text):
+    for sentence in (*sentences_of(title), *sentences):  # what the article says, its headline too
         said.add(sentence)
     return Novelty(tuple(found), round(sum(s.weight for s in found), 3), len(sentences))
-
-
-def _same(a: Sentence, b: Sentence) -> bool:
-    return StatementIndex([b]).said(a)

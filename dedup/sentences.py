@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 
-from wirewatch.dedup.features import STOP_WORDS, content_words
+from wirewatch.dedup.features import CAPITALISED_OR_END, LETTER, STOP_WORDS, content_words
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[^\s\da-z])|(?<=[。！？])|\n+")
 # Fewer content words than this is a dateline, a caption or a sign-off, not a statement.
@@ -23,7 +25,6 @@ SAME_STATEMENT = 0.6
 
 
 _NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f]\d+)*")
-_WORD_TOKEN = re.compile(r"[^\W\d_][\w'’]*|[.!?。！？]")
 
 
 @dataclass(frozen=True)
@@ -37,15 +38,21 @@ class Sentence:
 def terms_of(text: str) -> frozenset[str]:
     """Numbers (digits only: "17,000-plus" and "17000" are one) and names (capitalised words not
     opening the sentence and not function words), each with its kind."""
-    terms = {"#" + re.sub(r"\D", "", n) for n in _NUMBER.findall(unicodedata.normalize("NFKC", text))}
+    digits = text if text.isascii() else unicodedata.normalize("NFKC", text)
+    terms = {"#" + re.sub(r"\D", "", n) for n in _NUMBER.findall(digits)}
     opening = True
-    for token in _WORD_TOKEN.findall(text):
-        if token in ".!?。！？":
+    last_end = 0
+    for match in CAPITALISED_OR_END.finditer(text):
+        token = match[0]
+        if token in ".!?。！？\n":
             opening = True
-            continue
-        if not opening and token[0].isupper() and (lower := token.lower()) not in STOP_WORDS:
-            terms.add("n:" + lower.removesuffix("'s").removesuffix("’s"))
-        opening = False
+        else:
+            if opening and LETTER.search(text, last_end, match.start()):
+                opening = False  # a lower-case word came first
+            if not opening and (lower := token.lower()) not in STOP_WORDS:
+                terms.add("n:" + lower.removesuffix("'s").removesuffix("’s"))
+            opening = False
+        last_end = match.end()
     return frozenset(terms)
 
 
@@ -68,41 +75,49 @@ def same_statement(a: Sentence, b: Sentence) -> bool:
 
 class StatementIndex:
     """The statements a story has made, looked up by their words: a sentence is compared only
-    with those sharing a word with it, not with every sentence of a large story."""
+    with those sharing a word with it, not with every sentence of a large story.
 
-    def __init__(self, sentences: Iterable[Sentence] = ()) -> None:
+    With `distinct`, a sentence already indexed word for word (twenty copies of a wire story) is
+    indexed once: what is said is the same, and lookups stay as fast as for one copy. Without it,
+    positions are insertion order (dedup.summary counts on that).
+    """
+
+    def __init__(self, sentences: Iterable[Sentence] = (), *, distinct: bool = False) -> None:
         self._sentences: list[Sentence] = []
         self._by_word: dict[str, list[int]] = {}
+        self._distinct = distinct
+        self._seen: set[frozenset[str]] = set()
         self.terms: set[str] = set()
         self.words: set[str] = set()
         for sentence in sentences:
             self.add(sentence)
 
     def add(self, sentence: Sentence) -> None:
+        self.terms |= sentence.terms
+        if self._distinct:
+            if sentence.words in self._seen:
+                return
+            self._seen.add(sentence.words)
         number = len(self._sentences)
         self._sentences.append(sentence)
         for word in sentence.words:
             self._by_word.setdefault(word, []).append(number)
-        self.terms |= sentence.terms
         self.words |= sentence.words
+
+    def _same(self, sentence: Sentence) -> Iterator[int]:
+        """Positions of the indexed sentences making the same statement (same_statement)."""
+        shared_counts = Counter(chain.from_iterable(self._by_word.get(w, ()) for w in sentence.words))
+        size = len(sentence.words)
+        for number, shared in shared_counts.items():
+            if shared >= 3 and shared >= SAME_STATEMENT * min(size, len(self._sentences[number].words)):
+                yield number
 
     def said(self, sentence: Sentence) -> bool:
         """Whether an indexed sentence makes the same statement."""
-        counts: dict[int, int] = {}
-        for word in sentence.words:
-            for number in self._by_word.get(word, ()):
-                counts[number] = counts.get(number, 0) + 1
-        return any(
-            shared >= 3 and same_statement(sentence, self._sentences[number])
-            for number, shared in counts.items()
-        )
+        if self._distinct and sentence.words in self._seen:
+            return True
+        return next(self._same(sentence), None) is not None
 
     def supporters(self, sentence: Sentence) -> list[int]:
         """The indexed sentences that make the same statement (their positions)."""
-        counts: dict[int, int] = {}
-        for word in sentence.words:
-            for number in self._by_word.get(word, ()):
-                counts[number] = counts.get(number, 0) + 1
-        return sorted(
-            n for n, shared in counts.items() if shared >= 3 and same_statement(sentence, self._sentences[n])
-        )
+        return sorted(self._same(sentence))

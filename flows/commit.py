@@ -127,6 +127,7 @@ def commit_articles(
     # A stable order (time, then URL) keeps ids and cluster choices the same between runs.
     ordered = sorted(articles, key=lambda a: (a.published.isoformat() if a.published else "", a.url))
     fingerprints = iter(fingerprinter([(a.title, a.text) for a in ordered]))
+    statements = StoryStatements(store)  # what each story has said, across the chunks
     for start in range(0, max(1, len(ordered)), COMMIT_CHUNK):
         chunk = ordered[start : start + COMMIT_CHUNK]
         last = start + COMMIT_CHUNK >= len(ordered)
@@ -138,7 +139,7 @@ def commit_articles(
             pairs = zip(chunk, islice(fingerprints, len(chunk)), strict=True)
             grown: set[int] = set()  # clusters that gained an article: their headline is chosen again
             touched: set[int] = set()  # clusters new or grown: their cross-language links are found again
-            statements = StoryStatements(store)
+            statements.sync()
             for article, fp in pairs:
                 placed = _commit_one(article, fp, store, story_index, now, report)
                 if placed is None:

@@ -10,6 +10,7 @@ joins it: a burst of updates is one message.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime
 
 from wirewatch.alerts.policy import development_not_before, is_development
@@ -20,29 +21,46 @@ from wirewatch.settings import TopicConfig
 from wirewatch.store import Store
 from wirewatch.timeutil import parse_iso
 
+# Stories whose statements are kept between articles of one run (the most recently used).
+KEPT_STORIES = 2_000
+
 
 class StoryStatements:
-    """What each story touched in one commit chunk has said, read from the store once and
-    extended as members join (twenty copies in one poll cost one read)."""
+    """What each story a run touches has said, read from the store once and extended as members
+    join (twenty copies in one poll cost one read). Read again when another connection (an
+    overlapping run) has written since: call `sync` inside each write transaction."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._said: dict[int, StatementIndex] = {}
+        self._said: OrderedDict[int, StatementIndex] = OrderedDict()
+        self._version: int | None = None
+
+    def sync(self) -> None:
+        version = self.store.data_version()
+        if self._version is not None and version != self._version:
+            self._said.clear()
+        self._version = version
+
+    def _keep(self, cluster_id: int, said: StatementIndex) -> StatementIndex:
+        self._said[cluster_id] = said
+        self._said.move_to_end(cluster_id)
+        while len(self._said) > KEPT_STORIES:
+            self._said.popitem(last=False)
+        return said
 
     def record(self, article: NewArticle, article_id: int, cluster_id: int, placement: Placement) -> Novelty:
         """Store what the article adds to its story, and return it."""
         if placement.merges:  # stories merged into this one: what they said is read again
             self._said.pop(cluster_id, None)
         if placement.story is None:  # the first article of its story: all of it is new
-            said = self._said[cluster_id] = StatementIndex()
+            said = self._keep(cluster_id, StatementIndex(distinct=True))
             found = novelty(article.title, article.text, said)
             self.store.articles.save_novelty(article_id, [], found.total, 0.0)
             return Novelty((), 0.0, found.total)
         known = self._said.get(cluster_id)
         if known is None:
-            known = self._said[cluster_id] = story_statements(
-                self.store.articles.story_texts(cluster_id, exclude=article_id)
-            )
+            known = story_statements(self.store.articles.story_texts(cluster_id, exclude=article_id))
+        self._keep(cluster_id, known)
         found = novelty(article.title, article.text, known)
         self.store.articles.save_novelty(
             article_id, [s.text for s in found.sentences], found.count, found.weight
