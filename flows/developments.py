@@ -21,8 +21,9 @@ from wirewatch.settings import TopicConfig
 from wirewatch.store import Store
 from wirewatch.timeutil import parse_iso
 
-# Stories whose statements are kept between articles of one run (the most recently used).
-KEPT_STORIES = 2_000
+# Stories whose statements are kept between articles of one run (the most recently used; a story
+# of 50 members holds some 1,000 sentences, ~1.5 MB).
+KEPT_STORIES = 500
 
 
 class StoryStatements:
