@@ -152,3 +152,32 @@ def test_updates_alert_as_one_development_and_copies_and_rewrites_do_not(
     assert '<mark class="new">A last-minute amendment added a fifth vessel, the Silver Tern' in page
     assert page.count('class="development-ring"') == 2
     assert "31 transfers at sea last year.</mark>" not in page
+
+
+def test_feed_only_articles_are_read_for_new_sentences_too(tmp_path: Path) -> None:
+    """Entries stored from their feed (the page unreachable) carry only a summary: its sentences
+    are compared the same way, and a summary with the vote result raises the development."""
+    topic = TopicConfig("tankers", "sanctions OR tanker*", mode="developments", min_interval_minutes=0)
+    summaries = [
+        ("Council to vote on tanker sanctions", FIRST[1].split("\n\n")[0], 0),
+        ("Council votes on tanker sanctions", FIRST[1].split("\n\n")[0], 20),  # the same summary again
+        ("Council adopts tanker sanctions", UPDATE[1].split("\n\n")[0], 40),  # the vote result
+    ]
+    store = open_store(tmp_path / "w.db")
+    for title, summary, minutes in summaries:
+        now = T0 + timedelta(minutes=minutes)
+        entry = NewArticle(
+            url=f"https://feed.example/{minutes}",
+            source=f"outlet{minutes}.example",
+            title=title,
+            text=summary,
+            published=now,
+            from_feed_only=True,
+            text_source="feed",
+            language="en",
+        )
+        commit_articles([entry], store, load_index(store), (topic,), AlertSettings(), now)
+    counts = [a.new_count for a in store.articles.listing()]
+    assert counts[1:] == [0, 1], counts
+    assert sorted(a.kind or "" for a in store.outbox.listing()) == ["development", "new_story"]
+    store.close()
