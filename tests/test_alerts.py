@@ -15,7 +15,7 @@ from wirewatch.alerts.delivery import verify_signature
 from wirewatch.alerts.masking import mask_text, mask_url, secret_parts
 from wirewatch.extractors import extract_page
 from wirewatch.extractors.article import read_file_page
-from wirewatch.flows.commit import commit_articles, deliver_alerts, load_index
+from wirewatch.flows.commit import LiveIndex, commit_articles, deliver_alerts
 from wirewatch.records import NewArticle
 from wirewatch.settings import AlertSettings, TopicConfig, WebhookConfig
 from wirewatch.store import open_store
@@ -43,7 +43,9 @@ def seeds(seed_paths: list[Path]) -> list[NewArticle]:
 
 def _ingest(db: Path, articles: list[NewArticle], mode: str, alerts: AlertSettings | None = None) -> int:
     store = open_store(db)
-    index = load_index(store)
+    # As a run does (flows.steps.commit): the index is loaded under the write lock and again
+    # when another run has written since; one loaded up front would miss an overlapping run's.
+    index = LiveIndex()
     queued = 0
     for article in articles:
         report = commit_articles(
