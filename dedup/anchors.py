@@ -56,6 +56,15 @@ _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _KATAKANA = re.compile(r"[\u30a0-\u30ff]{3,}")
 
 
+def _lower(text: str) -> str:
+    """The text in lower case, character for character (positions must match the text's: a few
+    letters, such as the Turkish İ, lower-case to two characters and are left as they are)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
 def anchors_of(text: str, language: str | None = None) -> frozenset[str]:
     """The anchors of a report's title and text (see the module's doc)."""
     text = unicodedata.normalize("NFKC", text)
@@ -159,7 +168,7 @@ def _months() -> dict[str, int]:
 def _numbers(text: str, language: str | None, found: set[str]) -> None:
     comma_decimal = (language or "").split("-")[0] in _COMMA_DECIMAL
     decimal, group = (",", ".") if comma_decimal else (".", ",")
-    lowered = text.lower()
+    lowered = _lower(text)
     for match in _NUMBER.finditer(text):
         written = re.sub(r"[\u00a0\u202f ]", "", match[0]).replace(group, "").replace(decimal, ".")
         try:
@@ -183,7 +192,7 @@ def _canonical(value: float) -> str:
 def _places(text: str, found: set[str]) -> str:
     """Record countries and cities named in any language; blank them so they are not names too."""
     automaton, ids = _gazetteer()
-    lowered = text.lower()
+    lowered = _lower(text)
     spans: list[tuple[int, int]] = []
     for end, index in automaton.iter_long(lowered):
         name, place = ids[index]
