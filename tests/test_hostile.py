@@ -672,12 +672,13 @@ def test_ingest_exits_1_when_every_file_failed_and_0_when_they_are_stored(
 def _runs(db: Path) -> list[tuple[int, str, str, bool]]:
     import sqlite3
 
-    with sqlite3.connect(db) as conn:
-        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone():
-            conn.close()
+    conn = sqlite3.connect(db)
+    try:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone() is None:
             return []  # the file exists but the run is still creating the schema
         rows = conn.execute("SELECT id, kind, status, finished IS NOT NULL FROM runs ORDER BY id").fetchall()
-    conn.close()
+    finally:
+        conn.close()
     return [(int(i), str(k), str(s), bool(f)) for i, k, s, f in rows]
 
 
