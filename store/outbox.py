@@ -7,7 +7,9 @@ when it has failed for good, alerts.messages what its message says.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from wirewatch.query import SNOWBALL, cjk_index_text, cjk_query, has_cjk, stemmed_query, stemmed_text
@@ -20,28 +22,18 @@ class OutboxQueries(Queries):
     # --- topic matches --------------------------------------------------------------------
 
     def matching_topics(self, article_id: int, queries: dict[str, str], language: str | None) -> list[str]:
-        """Names of the topics whose FTS5 query matches this article (in `language`: its stemmed
-        index is searched with that language's stems)."""
-        matched: list[str] = []
-        for name, query in queries.items():
-            hit = self._rows(
-                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? AND rowid = ?",
-                (query, article_id),
+        """Names of the topics whose FTS5 query matches this article, in any of its readings
+        (`_readings`: its stemmed index is searched with `language`'s stems)."""
+        return [
+            name
+            for name, query in queries.items()
+            if any(
+                self._rows(
+                    f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid = ?", (read, article_id)
+                )
+                for table, _, read, _ in _readings(query, language)
             )
-            if not hit and has_cjk(query):  # its CJK words, in the index of character pairs
-                hit = self._rows(
-                    "SELECT rowid FROM articles_cjk WHERE articles_cjk MATCH ? AND rowid = ?",
-                    (cjk_query(query), article_id),
-                )
-            stemmed = stemmed_query(query, language) if language in SNOWBALL else None
-            if not hit and stemmed:  # its words by their stems in the article's language
-                hit = self._rows(
-                    "SELECT rowid FROM articles_stem WHERE articles_stem MATCH ? AND rowid = ?",
-                    (stemmed, article_id),
-                )
-            if hit:
-                matched.append(name)
-        return matched
+        ]
 
     def record_match(self, topic: str, article_id: int, cluster_id: int, now: datetime) -> bool:
         """Record a match; False when this article had matched this topic already."""
@@ -185,21 +177,13 @@ class OutboxQueries(Queries):
 
     def sentences_matching(self, query: str, sentences: list[str], language: str | None) -> list[int]:
         """Which of these sentences a topic's query matches, read as the article indexes read
-        them (Porter; CJK pairs; stems in the article's language). A query that cannot be read
+        them (`_readings`), each in a temporary index of its own. A query that cannot be read
         against one sentence (a column filter) matches every one: the article matched it."""
-        probes: list[tuple[str, str, str, list[str]]] = [
-            ("sentence_probe", "porter", query, sentences),
-            ("sentence_probe_cjk", "unicode61", cjk_query(query), [cjk_index_text(s) for s in sentences]),
-        ]
-        stemmed = stemmed_query(query, language) if language in SNOWBALL else None
-        if stemmed and language:
-            stems = [stemmed_text(s, language) for s in sentences]
-            probes.append(("sentence_probe_stem", "unicode61", stemmed, stems))
         matched: set[int] = set()
         try:
-            for table, tokenizer, probe_query, texts in probes:
-                if table == "sentence_probe_cjk" and not has_cjk(query):
-                    continue
+            for index, tokenizer, probe_query, text_of in _readings(query, language):
+                table = index.replace("articles", "sentence_probe")
+                texts = [text_of(sentence) for sentence in sentences]
                 self.db.execute(
                     f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table} "
                     f"USING fts5(text, tokenize='{tokenizer}')"
@@ -349,3 +333,17 @@ class OutboxQueries(Queries):
                     "next_attempt": to_iso(next_attempt),
                 },
             )
+
+
+def _readings(query: str, language: str | None) -> list[tuple[str, str, str, Callable[[str], str]]]:
+    """The ways an article is searched for a query: (its index, that index's tokenizer, the query
+    as that index reads it, the text as that index holds it). The main index (Porter); for a query
+    with CJK words, the index of CJK character pairs; for an article in a language with a Snowball
+    stemmer, the index of its stems."""
+    readings: list[tuple[str, str, str, Callable[[str], str]]] = [("articles_fts", "porter", query, str)]
+    if has_cjk(query):
+        readings.append(("articles_cjk", "unicode61", cjk_query(query), cjk_index_text))
+    stemmed = stemmed_query(query, language) if language in SNOWBALL else None
+    if stemmed and language:
+        readings.append(("articles_stem", "unicode61", stemmed, partial(stemmed_text, language=language)))
+    return readings
