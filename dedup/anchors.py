@@ -26,6 +26,7 @@ from typing import Any
 from text_unidecode import unidecode
 
 from wirewatch.dedup.features import CAPITALISED_OR_END, LETTER, STOP_WORDS
+from wirewatch.query import has_cjk
 
 # Languages whose CLDR names (countries, cities, months) are read in every article. The reader
 # does not need to know the article's language for these: the names of all of them are looked up.
@@ -197,7 +198,7 @@ def _places(text: str, found: set[str]) -> str:
     for end, index in automaton.iter_long(lowered):
         name, place = ids[index]
         start = end - len(name) + 1
-        if not _is_cjk(name[0]):
+        if not has_cjk(name[0]):
             # Alphabetic names: capitalised whole words, with an inflection of at most three letters
             if start > 0 and lowered[start - 1].isalnum() or not text[start].isupper():
                 continue
@@ -210,10 +211,6 @@ def _places(text: str, found: set[str]) -> str:
         found.add(f"p:{place}")
         spans.append((start, end + 1))
     return _blank(text, spans)
-
-
-def _is_cjk(char: str) -> bool:
-    return "\u1100" <= char <= "\u11ff" or "\u3040" <= char <= "\u9fff" or "\uac00" <= char <= "\ud7af"
 
 
 @lru_cache(maxsize=1)

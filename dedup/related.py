@@ -84,7 +84,11 @@ def other_languages(a: str | None, b: str | None) -> bool:
 
 
 def can_relate(a: StoryEvidence, b: StoryEvidence, window: timedelta = RELATED_WINDOW) -> bool:
-    return a.story != b.story and a.language != b.language and abs(a.first_seen - b.first_seen) <= window
+    return (
+        a.story != b.story
+        and other_languages(a.language, b.language)
+        and abs(a.first_seen - b.first_seen) <= window
+    )
 
 
 def related_stories(
