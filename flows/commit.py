@@ -144,14 +144,13 @@ def commit_articles(
                 placed = _commit_one(article, fp, store, story_index, now, report)
                 if placed is None:
                     continue
-                article_id, cluster_id, placement, joined = placed
+                article_id, cluster_id, placement, joined, stored_now = placed
                 if joined:
                     grown.add(cluster_id)
                 touched.add(cluster_id)
                 save_anchors(article_id, article, store)
                 # What it adds to its story; an upgraded feed-only article was measured when stored.
-                is_new = bool(report.article_ids) and report.article_ids[-1] == article_id
-                found = statements.record(article, article_id, cluster_id, placement) if is_new else None
+                found = statements.record(article, article_id, cluster_id, placement) if stored_now else None
                 _match_topics(
                     article,
                     article_id,
@@ -175,9 +174,10 @@ def commit_articles(
 
 def _commit_one(
     article: NewArticle, fp: Fingerprint, store: Store, index: StoryIndex, now: datetime, report: CommitReport
-) -> tuple[int, int, Placement, bool] | None:
-    """Store one article (or upgrade a feed-only one) and place it: its id, cluster, placement
-    and whether it joined an existing cluster; None for a copy already stored."""
+) -> tuple[int, int, Placement, bool, bool] | None:
+    """Store one article (or upgrade a feed-only one) and place it: its id, cluster, placement,
+    whether it joined an existing cluster and whether it was stored now (not upgraded); None for
+    a copy already stored."""
     article_id = store.articles.insert(article, now)
     if article_id is None:
         upgraded = _revisit_stored(article, fp, store, index, now)
@@ -185,13 +185,13 @@ def _commit_one(
             report.duplicates_skipped += 1
             return None
         report.pages_recovered += 1
-        return (*upgraded, False)
+        return (*upgraded, False, False)
     store.articles.count_source_paragraphs(article.source, article.paragraph_keys)
     cluster_id, is_new, placement = _place(article_id, article, fp, store, index, now)
     report.new_articles += 1
     report.new_clusters += int(is_new)
     report.article_ids.append(article_id)
-    return article_id, cluster_id, placement, not is_new
+    return article_id, cluster_id, placement, not is_new, True
 
 
 def _place(
@@ -283,17 +283,24 @@ def _match_topics(
 ) -> None:
     # A topic with `languages` takes articles in those only.
     topics = tuple(t for t in topics if not t.languages or article.language in t.languages)
-    modes = {t.name: t.mode for t in topics}
-    queries = {t.name: t.query for t in topics}
     by_name = {t.name: t for t in topics}
+    queries = {name: t.query for name, t in by_name.items()}
     for topic in store.outbox.matching_topics(article_id, queries, article.language):
+        mode = by_name[topic].mode
         if not store.outbox.record_match(topic, article_id, cluster_id, now):
             continue  # matched before (an upgraded article): its alert, if any, exists
         report.topic_matches += 1
-        if modes[topic] == "developments" and store.outbox.topic_has_alert(topic, cluster_id):
+        if mode == "developments" and store.outbox.topic_has_alert(topic, cluster_id):
             if found is not None and placement.story is not None:
                 queued = queue_development(
-                    by_name[topic], article, article_id, cluster_id, found, store, initial_status, now
+                    by_name[topic],
+                    article,
+                    article_id,
+                    cluster_id,
+                    found,
+                    store,
+                    initial_status,
+                    now,
                 )
                 if queued is not None:
                     report.alerts_queued += 1
@@ -302,7 +309,7 @@ def _match_topics(
         matched = placement.matched_article_id
         key = alert_key(
             topic,
-            modes[topic],
+            mode,
             cluster_id,
             article_id,
             placement,
@@ -313,7 +320,7 @@ def _match_topics(
         if key is None or store.review.is_muted(cluster_id):
             continue
         alert_id = store.outbox.queue(
-            key, topic, modes[topic], cluster_id, article_id, initial_status, now, kind=_KINDS[modes[topic]]
+            key, topic, mode, cluster_id, article_id, initial_status, now, kind=_KINDS[mode]
         )
         if alert_id is not None:
             report.alerts_queued += 1

@@ -90,8 +90,8 @@ def queue_development(
     if waiting is not None:
         store.outbox.attach_sentences(waiting, article_id, carried)
         return None
-    _, last = store.outbox.story_alerts(topic.name, cluster_id)
-    not_before = development_not_before(parse_iso(last), now, topic.min_interval_minutes)
+    last = parse_iso(store.outbox.last_alert_created(topic.name, cluster_id))
+    not_before = development_not_before(last, now, topic.min_interval_minutes)
     alert_id = store.outbox.queue(
         f"{topic.name}:development:{cluster_id}:{article_id}",
         topic.name,

@@ -136,13 +136,12 @@ class OutboxQueries(Queries):
         )
         return int(rows[0]["id"]) if rows else None
 
-    def story_alerts(self, topic: str, cluster_id: int) -> tuple[int, str | None]:
-        """How many alerts the topic raised on this story, and when the last was created."""
+    def last_alert_created(self, topic: str, cluster_id: int) -> str | None:
+        """When the topic's last alert on this story was created (None: it has none)."""
         row = self.db.execute(
-            "SELECT COUNT(*), MAX(created) FROM alerts WHERE topic = ? AND cluster_id = ?",
-            (topic, cluster_id),
+            "SELECT MAX(created) FROM alerts WHERE topic = ? AND cluster_id = ?", (topic, cluster_id)
         ).fetchone()
-        return int(row[0]), row[1]
+        return row[0] if row else None
 
     def attach_sentences(self, alert_id: int, article_id: int, sentences: list[tuple[int, str]]) -> None:
         """The new sentences (position, text) of an article that a development alert carries."""
