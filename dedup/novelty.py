@@ -46,8 +46,10 @@ class Novelty:
         return len(self.sentences)
 
 
-def article_sentences(title: str, text: str) -> list[Sentence]:
-    return sentences_of(f"{title}.\n{text}" if title else text)
+def article_sentences(title: str, text: str, body: list[Sentence] | None = None) -> list[Sentence]:
+    """What an article says: its headline's statement and its text's (`body`: the text's sentences
+    when they are at hand)."""
+    return [*sentences_of(title), *(sentences_of(text) if body is None else body)]
 
 
 def story_statements(members: Iterable[tuple[str, str]]) -> StatementIndex:
@@ -82,6 +84,6 @@ def novelty(title: str, text: str, said: StatementIndex) -> Novelty:
         if weight > 0:
             found.append(NewSentence(sentence.text, position, round(weight, 3), tuple(new_terms)))
             fresh.append(sentence)
-    for sentence in (*sentences_of(title), *sentences):  # what the article says, its headline too
+    for sentence in article_sentences(title, text, sentences):
         said.add(sentence)
     return Novelty(tuple(found), round(sum(s.weight for s in found), 3), len(sentences))
