@@ -19,7 +19,7 @@ from wirewatch.dedup.index import STORY_WINDOW_SECONDS, article_time, new_entry,
 from wirewatch.dedup.merges import surviving_cluster
 from wirewatch.dedup.novelty import Novelty
 from wirewatch.dedup.related import other_languages
-from wirewatch.dedup.summary import story_summary
+from wirewatch.dedup.summary import MAX_EARLY, MAX_LATE, story_summary
 from wirewatch.flows.developments import StoryStatements, queue_development
 from wirewatch.flows.story_links import link_stories, save_anchors
 from wirewatch.records import FeedOutcome, NewArticle, Placement, StoredAlert
@@ -426,8 +426,9 @@ def _summary(store: Store, cluster_id: int | None, known: dict[int, tuple[str, .
     if cluster_id is None:
         return ()
     if cluster_id not in known:
-        members = [(a.source, a.text) for a in store.articles.listing(store.clusters.live(cluster_id))]
-        known[cluster_id] = tuple(story_summary(members))
+        # Only the members the summary reads (its earliest and latest), not every text of the story.
+        members = store.articles.story_texts(store.clusters.live(cluster_id), first=MAX_EARLY, last=MAX_LATE)
+        known[cluster_id] = tuple(story_summary([(source, text) for source, _, text in members]))
     return known[cluster_id]
 
 

@@ -60,7 +60,8 @@ class StoryStatements:
             return Novelty((), 0.0, found.total)
         known = self._said.get(cluster_id)
         if known is None:
-            known = story_statements(self.store.articles.story_texts(cluster_id, exclude=article_id))
+            members = self.store.articles.story_texts(cluster_id, exclude=article_id)
+            known = story_statements((title, text) for _, title, text in members)
         self._keep(cluster_id, known)
         found = novelty(article.title, article.text, known)
         self.store.articles.save_novelty(

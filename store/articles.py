@@ -99,16 +99,23 @@ class ArticleQueries(Queries):
 
     def story_texts(
         self, cluster_id: int, exclude: int | None = None, first: int = 10, last: int = 40
-    ) -> list[tuple[str, str]]:
-        """The (title, text) of a story's members but `exclude`, oldest first: its first `first`
-        and last `last` (what a new member is compared with; a story of hundreds is mostly copies)."""
-        rows = self.db.execute(
-            """SELECT title, text FROM articles WHERE cluster_id = ? AND id IS NOT ?
-               ORDER BY COALESCE(published, fetched), id""",
-            (cluster_id, exclude),
-        ).fetchall()
-        kept = rows if len(rows) <= first + last else rows[:first] + rows[-last:]
-        return [(r[0], r[1]) for r in kept]
+    ) -> list[tuple[str, str, str]]:
+        """The (source, title, text) of a story's members but `exclude`, oldest first: its first
+        `first` and last `last` (a story of hundreds is mostly copies). Only their texts are read."""
+        ids = [
+            r[0]
+            for r in self.db.execute(
+                """SELECT id FROM articles WHERE cluster_id = ? AND id IS NOT ?
+                   ORDER BY COALESCE(published, fetched), id""",
+                (cluster_id, exclude),
+            )
+        ]
+        kept = ids if len(ids) <= first + last else ids[:first] + ids[-last:]
+        texts = {
+            r["id"]: (r["source"], r["title"], r["text"])
+            for r in self._rows_in("SELECT id, source, title, text FROM articles WHERE id IN ({marks})", kept)
+        }
+        return [texts[i] for i in kept]
 
     def language_of(self, article_id: int) -> str | None:
         row = self.db.execute("SELECT language FROM articles WHERE id = ?", (article_id,)).fetchone()
