@@ -54,7 +54,7 @@ from wirewatch.dedup.features import content_words, jaccard, overlap_coefficient
 from wirewatch.dedup.fingerprint import fingerprint_in_chunks
 from wirewatch.dedup.index import STORY_JACCARD, new_entry
 from wirewatch.flows.commit import commit_articles, load_index
-from wirewatch.flows.extract_pool import FingerprintsOnCores
+from wirewatch.flows.extract_pool import ReadingOnCores
 from wirewatch.records import NewArticle, Placement
 from wirewatch.settings import AlertSettings
 from wirewatch.store import Store, open_store
@@ -627,8 +627,9 @@ def run_scale(
     """Commit `total` synthetic articles (or stop once commit time passes budget_s) and report speed:
     the rate over each report interval (10,000 articles; 100,000 from a 500,000 run) and the index's
     open time, each as a ratio to the first interval (or open) with a full window. With
-    `fingerprint_workers`, fingerprints are computed on that many worker processes, as a run's
-    commit does on a machine with that many cores (flows.extract_pool.fingerprints_on_cores)."""
+    `fingerprint_workers`, articles are read (fingerprints, sentences, anchors) on that many
+    worker processes, as a run's commit does on a machine with that many cores
+    (flows.extract_pool.ReadingOnCores)."""
     report_every = report_every or (100_000 if total >= 500_000 else 10_000)
     opens = {m for m in (100_000, 500_000, 1_000_000, total) if m <= total}  # index open timed there
     corpus = SyntheticCorpus(stories=max(5000, total // ARTICLES_PER_STORY))
@@ -645,7 +646,7 @@ def run_scale(
             else "one process"
         )
     )
-    fingerprinter = FingerprintsOnCores(fingerprint_workers)  # in this process when 0
+    reader = ReadingOnCores(fingerprint_workers)  # in this process when 0
     gold: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "scale.db")
@@ -659,7 +660,7 @@ def run_scale(
             t0 = time.perf_counter()
             found.append(0)
             when = articles[-1].published or datetime.now(UTC)
-            commit_articles(articles, store, index, (), ALERTS, when, None, fingerprinter)
+            commit_articles(articles, store, index, (), ALERTS, when, None, reader)
             took = time.perf_counter() - t0
             spent += took
             interval_spent += took
@@ -700,7 +701,7 @@ def run_scale(
             if over:
                 print(f"  stopped at {done:,} articles: commit time passed the {budget_s:.0f} s budget")
                 break
-        fingerprinter.close()
+        reader.close()
         print(f"  peak RSS {peak_rss_mb():.0f} MB")
         stored = store.articles.listing()
         store.close()
@@ -764,7 +765,7 @@ def main(argv: Iterator[str] | None = None) -> None:
         type=int,
         default=0,
         metavar="W",
-        help="fingerprint the store path's batches on W worker processes (default: in the process)",
+        help="read (fingerprint) the store path's batches on W worker processes (default: in the process)",
     )
     args = parser.parse_args(list(argv) if argv is not None else None)
     if not args.skip_quality:

@@ -31,7 +31,7 @@ from wirewatch.fetch.http import Fetcher
 from wirewatch.flows.commit import commit_articles, deliver_alerts, load_index
 from wirewatch.flows.extract_pool import (
     ExtractionStream,
-    FingerprintsOnCores,
+    ReadingOnCores,
     available_cores,
     extract_on_cores,
 )
@@ -136,7 +136,7 @@ def whole_pipeline(root: Path, db: Path, workers: int) -> tuple[float, int, dict
             extracted = [a for articles, _ in stream.results() for a in articles]
         lap("rest of the extraction")
         articles, _ = strip_source_templates(extracted, store.articles.source_paragraph_counts)
-        with FingerprintsOnCores(workers) as fingerprinter:  # as the flow's commit task does
+        with ReadingOnCores(workers) as reader:  # as the flow's commit task does
             commit_articles(
                 articles,
                 store,
@@ -145,7 +145,7 @@ def whole_pipeline(root: Path, db: Path, workers: int) -> tuple[float, int, dict
                 settings.alerts,
                 utc_now(),
                 poll.fetched,
-                fingerprinter,
+                reader,
             )
         lap("templates, store, cluster, match")
         deliver_alerts(store, settings.alerts, utc_now())

@@ -14,7 +14,7 @@ cross-validation on benchmarks/data/developments (`python -m benchmarks.developm
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from wirewatch.dedup.sentences import Sentence, StatementIndex, same_statement, sentences_of
@@ -62,17 +62,22 @@ def story_statements(members: Iterable[tuple[str, str]]) -> StatementIndex:
 
 
 def novelty(title: str, text: str, said: StatementIndex) -> Novelty:
-    """The article's new sentences against what the story has said; `said` then holds the
-    article's statements too (the next member is compared with it).
+    """novelty_of an article's title and text."""
+    return novelty_of(sentences_of(title), sentences_of(text), said)
+
+
+def novelty_of(headline: Sequence[Sentence], body: Sequence[Sentence], said: StatementIndex) -> Novelty:
+    """The new sentences of an article's text (`body`) against what the story has said; `said`
+    then holds the article's statements too, its headline's first (the next member is compared
+    with it).
 
     Its headline is never a new sentence (outlets reword headlines; what one says, the text says),
     but what it says is said. A sentence that shares no content word with what the story has said
     and tells no new number is not about the story: a credit, a boilerplate line.
     """
-    sentences = sentences_of(text)
     found: list[NewSentence] = []
     fresh: list[Sentence] = []
-    for position, sentence in enumerate(sentences):
+    for position, sentence in enumerate(body):
         new_terms = sorted(sentence.terms - said.terms)
         restated = said.said(sentence) or any(same_statement(sentence, f) for f in fresh)
         numbers = sum(t.startswith("#") for t in new_terms)
@@ -84,6 +89,6 @@ def novelty(title: str, text: str, said: StatementIndex) -> Novelty:
         if weight > 0:
             found.append(NewSentence(sentence.text, position, round(weight, 3), tuple(new_terms)))
             fresh.append(sentence)
-    for sentence in article_sentences(title, text, sentences):
+    for sentence in (*headline, *body):
         said.add(sentence)
-    return Novelty(tuple(found), round(sum(s.weight for s in found), 3), len(sentences))
+    return Novelty(tuple(found), round(sum(s.weight for s in found), 3), len(body))

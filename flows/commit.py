@@ -13,22 +13,23 @@ from wirewatch.alerts.delivery import channels_from, payload_of, render_digest, 
 from wirewatch.alerts.messages import alert_message
 from wirewatch.alerts.policy import after_failure, alert_key
 from wirewatch.dedup import Fingerprint, StoryIndex
-from wirewatch.dedup.fingerprint import fingerprint_in_chunks, fingerprint_many
+from wirewatch.dedup.fingerprint import fingerprint_many
 from wirewatch.dedup.headline import MAX_TITLES, representative_title
 from wirewatch.dedup.index import STORY_WINDOW_SECONDS, article_time, new_entry, stored_fingerprint
 from wirewatch.dedup.merges import surviving_cluster
 from wirewatch.dedup.novelty import Novelty
+from wirewatch.dedup.reading import ArticleReading, ArticleText, read_in_chunks
 from wirewatch.dedup.related import other_languages
 from wirewatch.dedup.summary import MAX_EARLY, MAX_LATE, story_summary
 from wirewatch.flows.developments import StoryStatements, queue_development
-from wirewatch.flows.story_links import link_stories, save_anchors
+from wirewatch.flows.story_links import link_stories
 from wirewatch.records import FeedOutcome, NewArticle, Placement, StoredAlert
 from wirewatch.settings import AlertSettings, TopicConfig
 from wirewatch.store import Store
 from wirewatch.timeutil import parse_iso, to_iso, utc_now
 from wirewatch.watchlists import Screen
 
-Fingerprinter = Callable[[list[tuple[str, str]]], Iterable[Fingerprint]]
+Reader = Callable[[list[ArticleText]], Iterable[ArticleReading]]
 
 # Fingerprints computed again after a schema upgrade are committed this many at a time.
 REFINGERPRINT_BATCH = 500
@@ -108,7 +109,7 @@ def commit_articles(
     alerts: AlertSettings,
     now: datetime,
     feed_outcomes: list[FeedOutcome] | None = None,
-    fingerprinter: Fingerprinter = fingerprint_in_chunks,
+    reader: Reader = read_in_chunks,
     screen: Screen | None = None,
 ) -> CommitReport:
     """Store new articles and everything they cause, COMMIT_CHUNK articles per transaction.
@@ -117,8 +118,9 @@ def commit_articles(
     them, so a run killed at any point leaves each article with all of it or none of it. An article first
     stored from its feed entry alone gets its page's text when a later run can fetch it. The
     feeds' new state (validators, next fetch) is committed with the entries it brought.
-    `fingerprinter` turns (title, text) pairs into fingerprints, in order (in this process by
-    default; flows.extract_pool.fingerprints_on_cores on worker processes).
+    `reader` turns (title, text, language) into readings (fingerprint, sentences, anchors:
+    dedup.reading), in order (in this process by default; flows.extract_pool.ReadingOnCores on
+    worker processes).
     """
     report = CommitReport()
     live = index if isinstance(index, LiveIndex) else LiveIndex(index.window, index)
@@ -126,7 +128,7 @@ def commit_articles(
     initial_status = "pending" if alerts.has_channels else "recorded"
     # A stable order (time, then URL) keeps ids and cluster choices the same between runs.
     ordered = sorted(articles, key=lambda a: (a.published.isoformat() if a.published else "", a.url))
-    fingerprints = iter(fingerprinter([(a.title, a.text) for a in ordered]))
+    readings = iter(reader([(a.title, a.text, a.language) for a in ordered]))
     statements = StoryStatements(store)  # what each story has said, across the chunks
     for start in range(0, max(1, len(ordered)), COMMIT_CHUNK):
         chunk = ordered[start : start + COMMIT_CHUNK]
@@ -136,21 +138,21 @@ def commit_articles(
                 store.feeds.record_outcomes(feed_outcomes or [])
                 break
             story_index = live.under_lock(store)
-            pairs = zip(chunk, islice(fingerprints, len(chunk)), strict=True)
+            pairs = zip(chunk, islice(readings, len(chunk)), strict=True)
             grown: set[int] = set()  # clusters that gained an article: their headline is chosen again
             touched: set[int] = set()  # clusters new or grown: their cross-language links are found again
             statements.sync()
-            for article, fp in pairs:
-                placed = _commit_one(article, fp, store, story_index, now, report)
+            for article, reading in pairs:
+                placed = _commit_one(article, reading.fingerprint, store, story_index, now, report)
                 if placed is None:
                     continue
                 article_id, cluster_id, placement, joined, stored_now = placed
                 if joined:
                     grown.add(cluster_id)
                 touched.add(cluster_id)
-                save_anchors(article_id, article, store)
+                store.links.save_anchors(article_id, reading.anchors)
                 # What it adds to its story; an upgraded feed-only article was measured when stored.
-                found = statements.record(article, article_id, cluster_id, placement) if stored_now else None
+                found = statements.record(reading, article_id, cluster_id, placement) if stored_now else None
                 _match_topics(
                     article,
                     article_id,

@@ -14,7 +14,8 @@ from collections import OrderedDict
 from datetime import datetime
 
 from wirewatch.alerts.policy import development_not_before, is_development
-from wirewatch.dedup.novelty import Novelty, novelty, story_statements
+from wirewatch.dedup.novelty import Novelty, novelty_of, story_statements
+from wirewatch.dedup.reading import ArticleReading
 from wirewatch.dedup.sentences import StatementIndex
 from wirewatch.records import NewArticle, Placement
 from wirewatch.settings import TopicConfig
@@ -49,13 +50,15 @@ class StoryStatements:
             self._said.popitem(last=False)
         return said
 
-    def record(self, article: NewArticle, article_id: int, cluster_id: int, placement: Placement) -> Novelty:
+    def record(
+        self, reading: ArticleReading, article_id: int, cluster_id: int, placement: Placement
+    ) -> Novelty:
         """Store what the article adds to its story, and return it."""
         if placement.merges:  # stories merged into this one: what they said is read again
             self._said.pop(cluster_id, None)
         if placement.story is None:  # the first article of its story: all of it is new
             said = self._keep(cluster_id, StatementIndex(distinct=True))
-            found = novelty(article.title, article.text, said)
+            found = novelty_of(reading.headline, reading.body, said)
             self.store.articles.save_novelty(article_id, [], found.total, 0.0)
             return Novelty((), 0.0, found.total)
         known = self._said.get(cluster_id)
@@ -63,7 +66,7 @@ class StoryStatements:
             members = self.store.articles.story_texts(cluster_id, exclude=article_id)
             known = story_statements((title, text) for _, title, text in members)
         self._keep(cluster_id, known)
-        found = novelty(article.title, article.text, known)
+        found = novelty_of(reading.headline, reading.body, known)
         self.store.articles.save_novelty(
             article_id, [s.text for s in found.sentences], found.count, found.weight
         )

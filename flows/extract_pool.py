@@ -1,7 +1,7 @@
-"""Extraction and fingerprinting on every core. trafilatura holds the GIL, so the task runner's
+"""Extraction and reading on every core. trafilatura holds the GIL, so the task runner's
 threads share one core (measured: 2 threads 1.0x one); worker processes do not. The store stays
-single-writer: the workers only turn pages into articles, and articles into fingerprints, and
-hand them back in order.
+single-writer: the workers only turn pages into articles, and articles into their readings
+(fingerprint, sentences, anchors: dedup.reading), and hand them back in order.
 """
 
 from __future__ import annotations
@@ -16,12 +16,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Generic, TypeVar
 
-from wirewatch.dedup.fingerprint import (
-    FINGERPRINT_CHUNK,
-    Fingerprint,
-    fingerprint_in_chunks,
-    fingerprint_many,
-)
+from wirewatch.dedup.fingerprint import FINGERPRINT_CHUNK
+from wirewatch.dedup.reading import ArticleReading, ArticleText, read_in_chunks, read_many
 from wirewatch.flows.stages import StageReport, extract_articles
 from wirewatch.records import NewArticle, Page
 
@@ -32,7 +28,7 @@ from wirewatch.records import NewArticle, Page
 # per worker per run, measured. Prefect only when this process runs a flow: `wirewatch ingest`
 # without a Prefect server does not import it. The main module itself is not preloaded: the
 # server would run a script without a main guard, flow and all.
-_PRELOAD = ["wirewatch.flows.stages", "wirewatch.dedup.fingerprint"]
+_PRELOAD = ["wirewatch.flows.stages", "wirewatch.dedup.reading"]
 
 CHUNK_PAGES = 25
 
@@ -199,19 +195,19 @@ class ExtractionStream(WorkerStream[Page, BatchResult]):
         super().__init__(extract_articles, workers, chunk_pages, "extracting", on_chunk)
 
 
-# Fingerprints are worth the workers' start (about 0.3 s each, the embedding model's load, with
-# the fork server already running) from this many articles: a scheduled run's few dozen are
-# fingerprinted in the flow's process.
-MIN_PARALLEL_FINGERPRINTS = 512
+# Readings are worth the workers' start (about 0.3 s each, the embedding model's load, with the
+# fork server already running) from this many articles: a scheduled run's few dozen are read in
+# the flow's process.
+MIN_PARALLEL_READINGS = 512
 
 
-class FingerprintsOnCores:
-    """A fingerprinter for commit_articles: (title, text) pairs fingerprinted on worker processes
-    in chunks, handed back in order as each is done, so that placing the first articles overlaps
-    fingerprinting the next. Few articles, or one worker, are fingerprinted in this process; if
+class ReadingOnCores:
+    """A reader for commit_articles: articles (title, text, language) read (dedup.reading) on
+    worker processes in chunks, handed back in order as each is done, so that placing the first
+    articles overlaps reading the next. Few articles, or one worker, are read in this process; if
     the workers fail, the rest is too, and `warn` gets the one-line reason (`info` a line saying
-    how many were fingerprinted on workers). The workers (each loads the embedding model once)
-    serve every call until close()."""
+    how many were read on workers). The workers (each loads the embedding model once) serve every
+    call until close()."""
 
     def __init__(
         self,
@@ -223,7 +219,7 @@ class FingerprintsOnCores:
         self._info, self._warn = info, warn
         self._pool: ProcessPoolExecutor | None = None
 
-    def __enter__(self) -> FingerprintsOnCores:
+    def __enter__(self) -> ReadingOnCores:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -234,16 +230,16 @@ class FingerprintsOnCores:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def __call__(self, items: list[tuple[str, str]]) -> Iterator[Fingerprint]:
-        if self._workers < 2 or len(items) < MIN_PARALLEL_FINGERPRINTS:
-            yield from fingerprint_in_chunks(items)
+    def __call__(self, items: list[ArticleText]) -> Iterator[ArticleReading]:
+        if self._workers < 2 or len(items) < MIN_PARALLEL_READINGS:
+            yield from read_in_chunks(items)
             return
         if self._pool is None:
             self._pool = _pool(self._workers)
         size = _chunk_size(len(items), self._workers, 32, FINGERPRINT_CHUNK)
         # Two chunks a worker ahead of placing: the cores stay busy, and what waits stays small.
         stream = WorkerStream(
-            fingerprint_many, self._workers, size, "fingerprinting", pool=self._pool, ahead=2 * self._workers
+            read_many, self._workers, size, "reading", pool=self._pool, ahead=2 * self._workers
         )
         for item in items:
             stream.add(item)
@@ -254,4 +250,5 @@ class FingerprintsOnCores:
             if self._warn is not None:
                 self._warn(stream.fallback)
         elif self._info is not None:
-            self._info(f"fingerprinted {len(items):,} articles on {self._workers} worker processes")
+            done = f"read {len(items):,} articles (fingerprints, sentences, anchors)"
+            self._info(f"{done} on {self._workers} worker processes")

@@ -20,7 +20,7 @@ from wirewatch.flows.commit import CommitReport, DeliveryReport, LiveIndex, comm
 from wirewatch.flows.extract_pool import (
     BatchResult,
     ExtractionStream,
-    FingerprintsOnCores,
+    ReadingOnCores,
     extract_on_cores,
     worker_count,
 )
@@ -175,15 +175,16 @@ def commit(
     fingerprint_workers: int,
     log: Log,
 ) -> CommitReport:
-    """Store, cluster and match the articles; their fingerprints on `fingerprint_workers` worker
-    processes when the run's extraction started them (its fork server is running: a cold one
-    takes 2-3 s to start, more than fingerprinting a few thousand articles saves)."""
+    """Store, cluster and match the articles; they are read (fingerprints, sentences, anchors) on
+    `fingerprint_workers` worker processes when the run's extraction started them (its fork
+    server is running: a cold one takes 2-3 s to start, more than reading a few thousand articles
+    saves)."""
     # The index is loaded under the store's write lock (LiveIndex), not before it: an
     # overlapping run's articles are then in it.
     index = LiveIndex(settings.stories.window_days * 86400)
     with opened(settings) as store:
         screen = screen_of(settings.watchlists, log.warning)
-        with FingerprintsOnCores(fingerprint_workers, log.info, log.warning) as fingerprinter:
+        with ReadingOnCores(fingerprint_workers, log.info, log.warning) as reader:
             report = commit_articles(
                 articles,
                 store,
@@ -192,7 +193,7 @@ def commit(
                 settings.alerts,
                 utc_now(),
                 feed_outcomes,
-                fingerprinter,
+                reader,
                 screen,
             )
     for articles_in, seconds in index.loads:

@@ -1,26 +1,20 @@
 """Link the stories a commit touched to the stories in other languages about the same event.
 
-Each stored article keeps its anchors (dedup.anchors); after each commit chunk every story that
-gained an article is compared with the stories of other languages first seen within
-dedup.related.RELATED_WINDOW of it that share one of its rarer anchors, and its links are
-replaced by what dedup.related decides now.
+Each stored article keeps its anchors (dedup.anchors, read with it: dedup.reading); after each
+commit chunk every story that gained an article is compared with the stories of other languages
+first seen within dedup.related.RELATED_WINDOW of it that share one of its rarer anchors, and its
+links are replaced by what dedup.related decides now.
 """
 
 from __future__ import annotations
 
-from wirewatch.dedup.anchors import anchors_of
 from wirewatch.dedup.related import RELATED_WINDOW, Rarity, rare_in, related_stories
-from wirewatch.records import NewArticle
 from wirewatch.store import Store
 
 # Candidates are the stories sharing an anchor at least this rare in the story's language
 # (dedup.related.rare_in):
 # one every story of the week tells ("n:2024", "p:RU") would make every story a candidate.
 CANDIDATE_WEIGHT = 0.5
-
-
-def save_anchors(article_id: int, article: NewArticle, store: Store) -> None:
-    store.links.save_anchors(article_id, anchors_of(f"{article.title}\n\n{article.text}", article.language))
 
 
 def link_stories(clusters: set[int], store: Store) -> None:

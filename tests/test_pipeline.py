@@ -318,60 +318,68 @@ def test_a_run_extracts_pages_on_worker_processes_as_they_arrive(tmp_path: Path)
     assert stored[2] == stored[1]
 
 
-def test_many_articles_are_fingerprinted_on_worker_processes_as_in_one() -> None:
-    """A large batch's fingerprints come from worker processes, in order, equal to one process's."""
-    from wirewatch.dedup.fingerprint import fingerprint_in_chunks
-    from wirewatch.flows.extract_pool import MIN_PARALLEL_FINGERPRINTS, FingerprintsOnCores
+def test_many_articles_are_read_on_worker_processes_as_in_one() -> None:
+    """A large batch's readings (fingerprints, sentences, anchors) come from worker processes, in
+    order, equal to one process's."""
+    from wirewatch.dedup.reading import read_in_chunks
+    from wirewatch.flows.extract_pool import MIN_PARALLEL_READINGS, ReadingOnCores
 
     items = [
-        (f"Port strike {n} enters day {n % 9}", f"Dockers at terminal {n} walked out. " * (n % 4))
-        for n in range(MIN_PARALLEL_FINGERPRINTS + 40)
+        (
+            f"Port strike {n} enters day {n % 9}",
+            f"Dockers at terminal {n} in the Netherlands walked out on March {n % 28 + 1}. " * (n % 4),
+            "en",
+        )
+        for n in range(MIN_PARALLEL_READINGS + 40)
     ]
     said: list[str] = []
-    with FingerprintsOnCores(2, said.append, said.append) as on_workers:
+    with ReadingOnCores(2, said.append, said.append) as on_workers:
         on_cores = list(on_workers(items))
-        again = list(on_workers(items[:MIN_PARALLEL_FINGERPRINTS]))  # the same workers, again
-    here = list(fingerprint_in_chunks(items))
+        again = list(on_workers(items[:MIN_PARALLEL_READINGS]))  # the same workers, again
+    here = list(read_in_chunks(items))
     assert said == [
-        f"fingerprinted {len(items):,} articles on 2 worker processes",
-        f"fingerprinted {MIN_PARALLEL_FINGERPRINTS:,} articles on 2 worker processes",
+        f"read {n:,} articles (fingerprints, sentences, anchors) on 2 worker processes"
+        for n in (len(items), MIN_PARALLEL_READINGS)
     ]
-    assert [a.words for a in again] == [b.words for b in here[:MIN_PARALLEL_FINGERPRINTS]]
+    assert [a.fingerprint.words for a in again] == [b.fingerprint.words for b in here[:MIN_PARALLEL_READINGS]]
     assert len(on_cores) == len(here)
-    for a, b in zip(on_cores, here, strict=True):
+    for reading, ours in zip(on_cores, here, strict=True):
+        a, b = reading.fingerprint, ours.fingerprint
         assert a.words == b.words
         assert np.array_equal(a.shingle_hash.hashvalues, b.shingle_hash.hashvalues)
         assert np.array_equal(a.salient_hashes, b.salient_hashes)
         assert np.array_equal(a.embedding, b.embedding)
+        assert (reading.headline, reading.body, reading.anchors) == (ours.headline, ours.body, ours.anchors)
+    assert {"p:NL", "d:03-06"} <= on_cores[5].anchors and len(on_cores[3].body) == 3
     few: list[str] = []
-    with FingerprintsOnCores(2, few.append) as on_workers:
+    with ReadingOnCores(2, few.append) as on_workers:
         assert len(list(on_workers(items[:10]))) == 10
     assert few == []  # a scheduled run's few articles stay in the flow's process
 
 
-def test_fingerprints_on_workers_are_the_same_and_run_at_most_two_chunks_a_worker_ahead() -> None:
-    """A commit of many articles fingerprints them on worker processes: the same fingerprints as
-    in the flow's process, and never more than two chunks a worker done before placing takes
-    them (100,000 fingerprints finished long before their turn took a GB of memory)."""
+def test_readings_on_workers_are_the_same_and_run_at_most_two_chunks_a_worker_ahead() -> None:
+    """A commit of many articles reads them on worker processes: the same fingerprints as in the
+    flow's process, and never more than two chunks a worker done before placing takes them
+    (100,000 fingerprints finished long before their turn took a GB of memory)."""
     from wirewatch.dedup.fingerprint import fingerprint_in_chunks, fingerprint_many
-    from wirewatch.flows.extract_pool import FingerprintsOnCores, WorkerStream
+    from wirewatch.flows.extract_pool import ReadingOnCores, WorkerStream
 
-    items = [
+    pairs = [
         (f"Harbour report {n}", f"Pilots at berth {n} counted {n * 7} vessels. " * 12) for n in range(1200)
     ]
-    with FingerprintsOnCores(2) as on_cores:
-        theirs = list(on_cores(items))
-    ours = list(fingerprint_in_chunks(items))
+    with ReadingOnCores(2) as on_cores:
+        theirs = [r.fingerprint for r in on_cores([(title, text, "en") for title, text in pairs])]
+    ours = list(fingerprint_in_chunks(pairs))
     assert [f.word_hashes.tolist() for f in theirs] == [f.word_hashes.tolist() for f in ours]
     assert [f.shingle_hash.hashvalues.tolist() for f in theirs] == [
         f.shingle_hash.hashvalues.tolist() for f in ours
     ]
     with WorkerStream(fingerprint_many, 2, 50, "fingerprinting", ahead=4) as stream:
-        for item in items:
+        for item in pairs:
             stream.add(item)
         assert stream.in_flight == 4  # 24 chunks added, 4 handed over
         taken = 0
         for chunk in stream.each_result():
             assert stream.in_flight <= 4
             taken += len(chunk)
-    assert taken == len(items)
+    assert taken == len(pairs)
