@@ -48,11 +48,24 @@ def quantized(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Embeddings (rows) as int8 with a float16 scale each: 258 bytes a row where float16 takes
     512. A unit vector's largest component sets the step (1/127 of it), so a cosine moves by
     about 0.001."""
-    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-    peaks = np.abs(vectors).max(axis=1)
-    scales = (np.where(peaks > 0, peaks, 1.0) / 127).astype(np.float16)
-    codes = np.rint(vectors / scales.astype(np.float32)[:, None])
-    return np.clip(codes, -127, 127).astype(np.int8), scales
+    vectors = np.atleast_2d(np.asarray(vectors))
+    codes = np.empty(vectors.shape, dtype=np.int8)
+    scales = np.empty(len(vectors), dtype=np.float16)
+    # In blocks, each step in place: a window's 21,000 rows as one float32 matrix took 29 ms in
+    # temporaries of 21 MB each (16 ms so).
+    for start in range(0, len(vectors), _QUANTIZE_ROWS):
+        block = vectors[start : start + _QUANTIZE_ROWS].astype(np.float32)
+        peaks = np.abs(block).max(axis=1)
+        scale = (np.where(peaks > 0, peaks, 1.0) / 127).astype(np.float16)
+        block /= scale.astype(np.float32)[:, None]
+        np.rint(block, out=block)
+        np.clip(block, -127, 127, out=block)
+        codes[start : start + _QUANTIZE_ROWS] = block
+        scales[start : start + _QUANTIZE_ROWS] = scale
+    return codes, scales
+
+
+_QUANTIZE_ROWS = 512  # 512 KB of float32: the cache holds a block through its steps
 
 
 # An article's three hash sets (the columns of its lengths): its words in the words pool, its

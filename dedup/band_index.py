@@ -14,6 +14,8 @@ meet one by chance about b * b * N / 2^32 times (both tiers: 0.02 at 21,000 arti
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from wirewatch.dedup.runs import find_sorted, run_positions
@@ -27,6 +29,8 @@ _SALT = np.random.default_rng(20261130).integers(1, 2**63, size=256, dtype=np.ui
 MERGE_KEYS = 1 << 11
 # Removed articles' keys are dropped when they reach this many, or a quarter of the arrays.
 MIN_PURGE_KEYS = 1 << 16
+# Which uint32 half of a uint64 holds its high bits.
+_HIGH_HALF = 1 if sys.byteorder == "little" else 0
 
 
 class BandIndex:
@@ -52,17 +56,27 @@ class BandIndex:
 
     def keys_of_many(self, values: np.ndarray) -> np.ndarray:
         """keys() of each row of a matrix of MinHash values: a (rows, bands) matrix."""
-        bands = (
-            values[:, : self.bands * self.rows].astype(np.uint64).reshape(len(values), self.bands, self.rows)
-        )
+        return (self._mixed(values) >> np.uint64(32)).astype(np.uint32)
+
+    def _mixed(self, values: np.ndarray) -> np.ndarray:
+        """The 64-bit mix of each band of each row, whose high 32 bits are its key."""
+        if values.dtype.kind != "u":
+            values = values.astype(np.uint64)  # wrapping as before: any integers, not a float product
+        bands = values[:, : self.bands * self.rows].reshape(len(values), self.bands, self.rows)
+        # One multiply-add per row of a band over the whole matrix: a sum over an axis of 2 or 5
+        # values is numpy's slowest reduction (a run's start mixes 2 million bands).
+        mixed = np.empty(bands.shape[:2], dtype=np.uint64)
+        term = np.empty_like(mixed)
         with np.errstate(over="ignore"):
+            np.multiply(bands[:, :, 0], self._mix[:, 0], out=mixed)
+            for row in range(1, self.rows):
+                mixed += np.multiply(bands[:, :, row], self._mix[:, row], out=term)
             # Each band salted apart: equal values in two different bands are no match.
-            mixed = (bands * self._mix).sum(axis=2, dtype=np.uint64) + _SALT[: self.bands]
-            # A multiply and shift after the sum, so a key depends on every bit of every value.
-            mixed ^= mixed >> np.uint64(29)
+            mixed += _SALT[: self.bands]
+            # A multiply after the sum, so a key (the high bits) depends on every bit of every value.
+            mixed ^= np.right_shift(mixed, np.uint64(29), out=term)
             mixed *= np.uint64(0xBF58476D1CE4E5B9)
-            mixed ^= mixed >> np.uint64(32)
-        return (mixed >> np.uint64(32)).astype(np.uint32)
+        return mixed
 
     def insert(self, article_id: int, values: np.ndarray) -> None:
         """Index an article (one not in: the caller knows which are)."""
@@ -91,15 +105,20 @@ class BandIndex:
         if self._removed.intersection(article_ids):
             self._merge(purge=True)
         self._merge(purge=False)  # pending keys first, so the arrays hold everything
-        ids = np.array(article_ids, dtype=np.int32)
-        keys = self.keys_of_many(values).ravel()
-        keys = np.concatenate([self._keys, keys])
-        ids = np.concatenate([self._ids, np.repeat(ids, self.bands)])
-        # Sorted as one 64-bit array of key and id (5x faster than a stable argsort of the keys).
-        packed = (keys.astype(np.uint64) << np.uint64(32)) | ids.astype(np.uint32).astype(np.uint64)
+        ids = np.array(article_ids, dtype=np.int32).astype(np.uint32).astype(np.uint64)
+        # Sorted as one 64-bit array of key and id (5x faster than a stable argsort of the keys):
+        # the mix's high half is the key, its low half is given the article.
+        packed = self._mixed(values)
+        packed &= np.uint64(0xFFFFFFFF00000000)
+        packed |= ids[:, None]
+        packed = packed.ravel()
+        if len(self._keys):
+            old = (self._keys.astype(np.uint64) << np.uint64(32)) | self._ids.astype(np.uint32)
+            packed = np.concatenate([old, packed])
         packed.sort()
-        self._keys = (packed >> np.uint64(32)).astype(np.uint32)
-        self._ids = (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32).astype(np.int32)
+        halves = packed.view(np.uint32).reshape(-1, 2)
+        self._keys = halves[:, _HIGH_HALF].copy()
+        self._ids = halves[:, 1 - _HIGH_HALF].view(np.int32).copy()
         self._count += len(article_ids)
 
     def remove(self, article_id: int) -> None:

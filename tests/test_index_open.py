@@ -1,0 +1,88 @@
+"""Opening the story index (StoryIndex.add_stored) in whole arrays decides as the one-by-one and
+reference computations do: the same band keys, story centroids (bit for bit) and quantised rows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wirewatch.dedup.article_table import quantized
+from wirewatch.dedup.band_index import _SALT, BandIndex
+from wirewatch.dedup.story_vectors import StoryVectors
+
+
+def reference_keys(index: BandIndex, values: np.ndarray) -> np.ndarray:
+    """The band keys as first defined: each band's values mixed by its multipliers, summed."""
+    rows = values[:, : index.bands * index.rows].astype(np.uint64)
+    bands = rows.reshape(len(values), index.bands, index.rows)
+    with np.errstate(over="ignore"):
+        mixed = (bands * index._mix).sum(axis=2, dtype=np.uint64) + _SALT[: index.bands]
+        mixed ^= mixed >> np.uint64(29)
+        mixed *= np.uint64(0xBF58476D1CE4E5B9)
+        mixed ^= mixed >> np.uint64(32)
+    return (mixed >> np.uint64(32)).astype(np.uint32)
+
+
+def test_band_keys_are_the_reference_keys() -> None:
+    values = np.random.default_rng(1).integers(0, 2**32, size=(300, 128), dtype=np.uint64)
+    for bands, rows in ((25, 5), (64, 2)):
+        index = BandIndex(bands, rows)
+        for matrix in (values, values.astype(np.uint32), values.astype(np.int64), values[:0]):
+            assert np.array_equal(index.keys_of_many(matrix), reference_keys(index, matrix))
+        assert np.array_equal(index.keys(values[7]), reference_keys(index, values[7:8])[0])
+
+
+def test_insert_many_finds_what_insert_finds() -> None:
+    values = np.random.default_rng(2).integers(0, 2**32, size=(200, 128), dtype=np.uint64)
+    values[50] = values[10]  # a copy: one bucket of two articles
+    one_by_one, at_once = BandIndex(25, 5), BandIndex(25, 5)
+    ids = list(range(1000, 1200))
+    for article_id, row in zip(ids, values, strict=True):
+        one_by_one.insert(article_id, row)
+    at_once.insert_many(ids[:120], values[:120])
+    at_once.insert_many(ids[120:], values[120:])  # into arrays already holding keys
+    for row in values[::7]:
+        assert one_by_one.query(row) == at_once.query(row)
+    assert at_once.query(values[10]) == {1010, 1050}
+    assert np.all(np.diff(at_once._keys.astype(np.int64)) >= 0)
+
+
+def test_story_vectors_sum_as_reduceat() -> None:
+    """add_many() sums each story's vectors as np.add.reduceat does (first vector plus numpy's
+    pairwise sum of the rest), bit for bit, for stories of one to thousands of members."""
+    rng = np.random.default_rng(3)
+    sizes = np.concatenate([rng.integers(1, 40, size=200), [8, 9, 16, 128, 129, 130, 257, 1000]])
+    stories = np.repeat(np.arange(len(sizes)), sizes)
+    rng.shuffle(stories)
+    labels: list[int | None] = [None if s == 3 else int(s) for s in stories]
+    vectors = (rng.standard_normal((len(labels), 256)) * 0.1).astype(np.float32)
+    earlier = vectors[0] * 3
+    built = StoryVectors()
+    built.add(4, earlier)  # a story with a row already is added to
+    built.add_many(labels, vectors)
+    for story in (None, 4, int(np.argmax(sizes))):
+        members = vectors[[k for k, s in enumerate(labels) if s == story]]
+        expected = np.add.reduceat(members, [0], axis=0)[0] + (earlier if story == 4 else 0)
+        row = built._row[story]
+        assert np.array_equal(built._sums[row].view(np.uint32), expected.astype(np.float32).view(np.uint32))
+        assert built._counts[row] == len(members) + (story == 4)
+    first_seen = list(dict.fromkeys([4, *labels]))  # rows in the order stories first appear
+    assert [built._row[s] for s in first_seen] == list(range(len(first_seen)))
+
+
+def reference_quantized(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    peaks = np.abs(vectors).max(axis=1)
+    scales = (np.where(peaks > 0, peaks, 1.0) / 127).astype(np.float16)
+    codes = np.rint(vectors / scales.astype(np.float32)[:, None])
+    return np.clip(codes, -127, 127).astype(np.int8), scales
+
+
+def test_quantized_in_blocks_is_the_whole_matrix_quantized() -> None:
+    vectors = np.random.default_rng(4).standard_normal((1500, 256)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors[5] = 0.0
+    for matrix in (vectors.astype(np.float16), vectors, vectors[3], vectors[:0]):
+        codes, scales = quantized(matrix)
+        expected_codes, expected_scales = reference_quantized(matrix)
+        assert np.array_equal(codes, expected_codes)
+        assert np.array_equal(scales.view(np.uint16), expected_scales.view(np.uint16))
