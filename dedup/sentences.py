@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
@@ -84,7 +84,8 @@ class StatementIndex:
 
     def __init__(self, sentences: Iterable[Sentence] = (), *, distinct: bool = False) -> None:
         self._sentences: list[Sentence] = []
-        self._by_word: dict[str, list[int]] = {}
+        self._sizes: list[int] = []  # their content words' counts
+        self._by_word: defaultdict[str, list[int]] = defaultdict(list)
         self._distinct = distinct
         self._seen: set[frozenset[str]] = set()
         self.terms: set[str] = set()
@@ -100,16 +101,20 @@ class StatementIndex:
             self._seen.add(sentence.words)
         number = len(self._sentences)
         self._sentences.append(sentence)
+        self._sizes.append(len(sentence.words))
+        by_word = self._by_word
         for word in sentence.words:
-            self._by_word.setdefault(word, []).append(number)
+            by_word[word].append(number)
         self.words |= sentence.words
 
     def _same(self, sentence: Sentence) -> Iterator[int]:
         """Positions of the indexed sentences making the same statement (same_statement)."""
-        shared_counts = Counter(chain.from_iterable(self._by_word.get(w, ()) for w in sentence.words))
-        size = len(sentence.words)
-        for number, shared in shared_counts.items():
-            if shared >= 3 and shared >= SAME_STATEMENT * min(size, len(self._sentences[number].words)):
+        lists = [self._by_word[w] for w in sentence.words & self.words]
+        if len(lists) < 3:  # fewer than 3 words in common with every sentence at once
+            return
+        size, sizes = len(sentence.words), self._sizes
+        for number, shared in Counter(chain.from_iterable(lists)).items():
+            if shared >= 3 and shared >= SAME_STATEMENT * min(size, sizes[number]):
                 yield number
 
     def said(self, sentence: Sentence) -> bool:
