@@ -27,7 +27,7 @@ LOW_BITS_CHANCE = 1 / 256
 def low_bits(values: np.ndarray) -> np.ndarray:
     """The low 8 bits of MinHash values: what the table keeps of the shingle signature, a
     quarter of the full values' memory."""
-    return (values & 0xFF).astype(np.uint8)
+    return np.asarray(values).astype(np.uint8)  # integers wrap: the low 8 bits
 
 
 def copy_score(stored: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -55,7 +55,7 @@ def quantized(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # temporaries of 21 MB each (16 ms so).
     for start in range(0, len(vectors), _QUANTIZE_ROWS):
         block = vectors[start : start + _QUANTIZE_ROWS].astype(np.float32)
-        peaks = np.abs(block).max(axis=1)
+        peaks = _peaks(vectors[start : start + _QUANTIZE_ROWS], block)
         scale = (np.where(peaks > 0, peaks, 1.0) / 127).astype(np.float16)
         block /= scale.astype(np.float32)[:, None]
         np.rint(block, out=block)
@@ -66,6 +66,16 @@ def quantized(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 _QUANTIZE_ROWS = 512  # 512 KB of float32: the cache holds a block through its steps
+
+
+def _peaks(vectors: np.ndarray, as_float32: np.ndarray) -> np.ndarray:
+    """The largest absolute value of each row (float32). Of float16 rows, by their bits: without
+    the sign bit, a float16's bits order as its magnitude does (a NaN above all), and a max over
+    those integers is a tenth of the time of one over the float32 values."""
+    if vectors.dtype != np.float16:
+        return np.abs(as_float32).max(axis=1)
+    magnitudes = vectors.view(np.uint16) & np.uint16(0x7FFF)
+    return magnitudes.max(axis=1).view(np.float16).astype(np.float32)
 
 
 # An article's three hash sets (the columns of its lengths): its words in the words pool, its
@@ -353,8 +363,10 @@ class ArticleTable:
         )
 
     def vectors(self, slots: np.ndarray) -> np.ndarray:
-        """The embeddings of these slots (float32 rows), as kept: quantized()."""
-        return self._codes[slots].astype(np.float32) * self._scales[slots].astype(np.float32)[:, None]
+        """The embeddings of these slots (float32 rows; of any shape of slots), as kept: quantized()."""
+        vectors = self._codes[slots].astype(np.float32)
+        vectors *= self._scales[slots].astype(np.float32)[..., None]
+        return vectors
 
     def candidates(self, slots: np.ndarray) -> Candidates:
         """The articles in these slots (in this order) as candidates."""

@@ -53,8 +53,8 @@ from wirewatch.dedup.fingerprint import (
     values_of_many,
 )
 from wirewatch.dedup.merges import surviving_cluster
-from wirewatch.dedup.pair_counts import PairCounts, story_code
-from wirewatch.dedup.runs import find_sorted, run_sums
+from wirewatch.dedup.pair_counts import PairCounts, story_code, story_of
+from wirewatch.dedup.runs import find_sorted, run_positions, run_sums
 from wirewatch.dedup.story_model import FEATURES, SHIPPED, StoryFeatures, StoryModel
 from wirewatch.dedup.story_vectors import StoryVectors
 from wirewatch.records import Placement, StoredFingerprint, StoredWindow
@@ -176,8 +176,8 @@ class StoryIndex:
         if not count:
             return
         ids = np.array(window.article_ids, dtype=np.int64)
-        clusters = window.cluster_ids
-        codes = np.array([story_code(c) for c in clusters], dtype=np.uint32)
+        codes = _story_codes(window.cluster_ids)
+        arrived = np.array(window.arrived, dtype=np.float64)
         shingles = values_of_many(window.shingle_hashes)
         lengths = np.stack(
             [
@@ -186,42 +186,48 @@ class StoryIndex:
             ],
             axis=1,
         )
-        words = np.frombuffer(b"".join(window.word_hashes), dtype=np.uint32)
-        terms = np.frombuffer(
-            b"".join(t + s for t, s in zip(window.title_hashes, window.salient_hashes, strict=True)),
-            dtype=np.uint32,
-        )
-        embeddings = _embeddings(window.embeddings)
+        titles, salient = _joined(window.title_hashes), _joined(window.salient_hashes)
         slots = self._table.add_many(
             ids,
             np.where(codes == story_code(None), NO_CLUSTER, codes.astype(np.int64)),
-            np.array([np.nan if s is None else s for s in window.seen], dtype=np.float64),
-            np.array(window.arrived, dtype=np.float64),
+            np.array(window.seen, dtype=np.float64),  # None: NaN
+            arrived,
             shingles,
-            embeddings,
-            words,
-            terms,
+            _embeddings(window.embeddings),
+            _joined(window.word_hashes),
+            _one_after_another(titles, lengths[:, TITLES], salient, lengths[:, SALIENT]),
             lengths,
         )
-        for article_id, cluster in zip(window.article_ids, clusters, strict=True):
-            self._members.setdefault(cluster, []).append(article_id)
-        for members in self._members.values():
-            members.sort()
-        salient = np.frombuffer(b"".join(window.salient_hashes), dtype=np.uint32)
+        self._add_stories(ids, codes, ~self._table.shorts(slots))
         self._terms = PairCounts.of_pairs(salient, np.repeat(codes, lengths[:, SALIENT]))
-        titles = np.frombuffer(b"".join(window.title_hashes), dtype=np.uint32)
         self._headlines = HeadlineCentroids.of_titles(titles, np.repeat(codes, lengths[:, TITLES]), count)
-        self._vectors.add_many(clusters, self._table.vectors(slots))
-        full = ~self._table.shorts(slots)
-        self._full_texts.update(c for c, f in zip(clusters, full.tolist(), strict=True) if f)
-        self._headline_only.update(c for c in self._members if not self._full_texts.get(c, 0))
-        self._by_arrival = [
-            _arrival_key(a, i) for a, i in zip(window.arrived, window.article_ids, strict=True)
-        ]
+        # Each story's rows are read as its centroid is summed, not as one 21 MB float32 matrix.
+        self._vectors.add_many(window.cluster_ids, lambda at: self._table.vectors(slots[at]))
+        self._by_arrival = _arrival_keys(arrived, ids)
         heapq.heapify(self._by_arrival)
-        self._latest = max(window.arrived)
+        self._latest = float(arrived.max())
         self._near.insert_many(window.article_ids, shingles)
         self._story.insert_many(window.article_ids, values_of_many(window.lsh_hashes))
+
+    def _add_stories(self, ids: np.ndarray, codes: np.ndarray, full: np.ndarray) -> None:
+        """The stories of a window's articles (their ids, story codes and which have a full text):
+        each story's members by id and its count of full texts, stories in the order they first
+        appear as add() one by one lists them, a Python step per story rather than per article."""
+        by_story = np.lexsort((ids, codes))
+        ordered = codes[by_story]
+        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        ends = [*starts[1:].tolist(), len(ordered)]
+        members = ids[by_story].tolist()
+        runs = list(zip(ordered[starts].tolist(), starts.tolist(), ends, strict=True))
+        for k in np.argsort(np.minimum.reduceat(by_story, starts)).tolist():
+            code, start, end = runs[k]
+            self._members[story_of(code)] = members[start:end]
+        stories, first, counts = np.unique(codes[full], return_index=True, return_counts=True)
+        order = np.argsort(first)
+        self._full_texts.update(
+            dict(zip(map(story_of, stories[order].tolist()), counts[order].tolist(), strict=True))
+        )
+        self._headline_only.update(c for c in self._members if not self._full_texts.get(c, 0))
 
     def _add(self, article: IndexedArticle) -> bool:
         """Everything of add() but the LSH keys; False when the article is not taken."""
@@ -459,9 +465,37 @@ class StoryIndex:
 
 def _embeddings(raws: list[bytes]) -> np.ndarray:
     """Stored embeddings as one float16 matrix (read in one piece when all are there)."""
-    if all(len(raw) == 2 * DIMENSIONS for raw in raws):
+    if set(map(len, raws)) == {2 * DIMENSIONS}:
         return np.frombuffer(b"".join(raws), dtype=np.float16).reshape(len(raws), DIMENSIONS)
     return np.stack([from_bytes(raw) for raw in raws]).astype(np.float16)
+
+
+def _joined(raws: list[bytes]) -> np.ndarray:
+    """A column of stored uint32 hash sets as one array, one set after another."""
+    return np.frombuffer(b"".join(raws), dtype=np.uint32)
+
+
+def _one_after_another(
+    first: np.ndarray, first_sizes: np.ndarray, second: np.ndarray, second_sizes: np.ndarray
+) -> np.ndarray:
+    """Two columns of runs (one run per article in each) merged: each article's run of `first`,
+    then its run of `second`."""
+    sizes = first_sizes + second_sizes
+    starts = np.cumsum(sizes) - sizes
+    merged = np.empty(len(first) + len(second), dtype=np.result_type(first, second))
+    merged[run_positions(starts, first_sizes)] = first
+    merged[run_positions(starts + first_sizes, second_sizes)] = second
+    return merged
+
+
+def _story_codes(clusters: list[int | None]) -> np.ndarray:
+    """story_code() of each cluster, as one uint32 array."""
+    values = np.array(clusters, dtype=np.float64)  # None: NaN; cluster ids are far below 2**53
+    none = np.isnan(values)
+    outside = ~none & ~((values >= 0) & (values < story_code(None)))
+    if outside.any():
+        story_code(clusters[int(np.flatnonzero(outside)[0])])  # raises, naming the cluster
+    return np.where(none, story_code(None), values).astype(np.uint32)
 
 
 # Arrival keys order the window's heap: milliseconds since the epoch above 32 bits of article id.
@@ -472,6 +506,15 @@ def _arrival_key(arrived: float, article_id: int) -> int:
     if not 0 <= article_id <= _MAX_ID:
         raise ValueError(f"article id {article_id} is outside the story index's 32-bit range")
     return (math.floor(arrived * 1000) << 32) | article_id
+
+
+def _arrival_keys(arrived: np.ndarray, article_ids: np.ndarray) -> list[int]:
+    """_arrival_key() of each article (Python ints: the keys are wider than 64 bits)."""
+    outside = (article_ids < 0) | (article_ids > _MAX_ID)
+    if outside.any():
+        _arrival_key(0.0, int(article_ids[outside][0]))  # raises, naming the article
+    millis = np.floor(arrived * 1000).astype(np.int64).tolist()
+    return [(ms << 32) | article_id for ms, article_id in zip(millis, article_ids.tolist(), strict=True)]
 
 
 def story_words(fp: Fingerprint) -> np.ndarray:

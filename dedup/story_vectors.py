@@ -7,9 +7,14 @@ finds those too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from wirewatch.dedup.embedding import DIMENSIONS
+
+# Rows of vectors by their positions (an array of any shape): float32, a row of DIMENSIONS each.
+Vectors = Callable[[np.ndarray], np.ndarray]
 
 
 class StoryVectors:
@@ -29,9 +34,10 @@ class StoryVectors:
         self._sums[row] += vector
         self._counts[row] += 1
 
-    def add_many(self, stories: list[int | None], vectors: np.ndarray) -> None:
-        """add() of each (story, vector) pair, a story's vectors summed in the order given (its first
-        vector plus the pairwise sum of the rest, as np.add.reduceat sums: _sums_of_runs)."""
+    def add_many(self, stories: list[int | None], vectors: Vectors) -> None:
+        """add() of each story's vector (vectors(positions): the float32 rows of those positions in
+        `stories`), a story's vectors summed in the order given (its first vector plus the pairwise
+        sum of the rest, as np.add.reduceat sums: _sums_of_runs)."""
         if not stories:
             return
         # New stories take rows in the order they first appear, as add() one by one would give them.
@@ -42,7 +48,7 @@ class StoryVectors:
         starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
         sizes = np.diff(np.append(starts, len(ordered)))
         targets = ordered[starts]
-        self._sums[targets] += _sums_of_runs(np.asarray(vectors, dtype=np.float32), order, starts, sizes)
+        self._sums[targets] += _sums_of_runs(vectors, order, starts, sizes)
         self._counts[targets] += sizes.astype(np.int32)
 
     def remove(self, story: int | None, vector: np.ndarray) -> None:
@@ -108,14 +114,12 @@ _LANES = 8
 _PAIRWISE_BLOCK = 128
 
 
-def _sums_of_runs(
-    vectors: np.ndarray, order: np.ndarray, starts: np.ndarray, sizes: np.ndarray
-) -> np.ndarray:
-    """np.add.reduceat(vectors[order], starts, axis=0) for runs of `sizes`, bit for bit: each run's
+def _sums_of_runs(vectors: Vectors, order: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """np.add.reduceat(vectors(order), starts, axis=0) for runs of `sizes`, bit for bit: each run's
     first row plus numpy's pairwise sum of the others. reduceat sums each column of a run down
     rows a kilobyte apart (40 ms for a 21,000-article window); here the runs of each length are
     summed together, a row of 256 values at a time."""
-    sums = vectors[order[starts]]
+    sums = vectors(order[starts])
     rest = sizes - 1
     for count in np.unique(rest[rest > 0]).tolist():
         runs = np.flatnonzero(rest == count)
@@ -123,24 +127,24 @@ def _sums_of_runs(
     return sums
 
 
-def _pairwise_sums(vectors: np.ndarray, order: np.ndarray, firsts: np.ndarray, count: int) -> np.ndarray:
-    """numpy's pairwise sum (pairwise_sum in its loops_utils) of `count` rows of vectors[order]
+def _pairwise_sums(vectors: Vectors, order: np.ndarray, firsts: np.ndarray, count: int) -> np.ndarray:
+    """numpy's pairwise sum (pairwise_sum in its loops_utils) of `count` rows of vectors(order)
     from each of `firsts`, in float32 as numpy adds them."""
     if count < _LANES:
-        total = np.zeros((len(firsts), vectors.shape[1]), dtype=np.float32)
+        total = np.zeros((len(firsts), DIMENSIONS), dtype=np.float32)
         for k in range(count):
-            total += vectors[order[firsts + k]]
+            total += vectors(order[firsts + k])
         return total
     if count <= _PAIRWISE_BLOCK:
         lanes = firsts[:, None] + np.arange(_LANES)
-        r = vectors[order[lanes]]
+        r = vectors(order[lanes])
         done = _LANES
         while done < count - count % _LANES:
-            r += vectors[order[lanes + done]]
+            r += vectors(order[lanes + done])
             done += _LANES
         total = ((r[:, 0] + r[:, 1]) + (r[:, 2] + r[:, 3])) + ((r[:, 4] + r[:, 5]) + (r[:, 6] + r[:, 7]))
         for k in range(done, count):
-            total += vectors[order[firsts + k]]
+            total += vectors(order[firsts + k])
         return total
     half = count // 2 - count // 2 % _LANES
     first_half = _pairwise_sums(vectors, order, firsts, half)

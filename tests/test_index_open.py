@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wirewatch.dedup.article_table import quantized
+from wirewatch.dedup.article_table import low_bits, quantized
 from wirewatch.dedup.band_index import _SALT, BandIndex
 from wirewatch.dedup.story_vectors import StoryVectors
 
@@ -58,7 +58,7 @@ def test_story_vectors_sum_as_reduceat() -> None:
     earlier = vectors[0] * 3
     built = StoryVectors()
     built.add(4, earlier)  # a story with a row already is added to
-    built.add_many(labels, vectors)
+    built.add_many(labels, lambda at: vectors[at])
     for story in (None, 4, int(np.argmax(sizes))):
         members = vectors[[k for k, s in enumerate(labels) if s == story]]
         expected = np.add.reduceat(members, [0], axis=0)[0] + (earlier if story == 4 else 0)
@@ -86,3 +86,9 @@ def test_quantized_in_blocks_is_the_whole_matrix_quantized() -> None:
         expected_codes, expected_scales = reference_quantized(matrix)
         assert np.array_equal(codes, expected_codes)
         assert np.array_equal(scales.view(np.uint16), expected_scales.view(np.uint16))
+
+
+def test_low_bits_are_the_values_low_eight_bits() -> None:
+    values = np.random.default_rng(5).integers(0, 2**63, size=(40, 128), dtype=np.uint64)
+    for matrix in (values, values.astype(np.uint32), values.astype(np.int64) - 2**62):
+        assert np.array_equal(low_bits(matrix), (matrix & 0xFF).astype(np.uint8))
