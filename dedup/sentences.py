@@ -107,13 +107,16 @@ class StatementIndex:
             by_word[word].append(number)
         self.words |= sentence.words
 
-    def _same(self, sentence: Sentence) -> Iterator[int]:
-        """Positions of the indexed sentences making the same statement (same_statement)."""
+    def _shared(self, sentence: Sentence) -> Counter[int] | None:
+        """How many content words each indexed sentence shares with this one (None when fewer
+        than 3 words are in common with all of them at once, so with any one)."""
         lists = [self._by_word[w] for w in sentence.words & self.words]
-        if len(lists) < 3:  # fewer than 3 words in common with every sentence at once
-            return
+        return Counter(chain.from_iterable(lists)) if len(lists) >= 3 else None
+
+    def _same(self, sentence: Sentence, shared_counts: Counter[int] | None) -> Iterator[int]:
+        """Positions of the indexed sentences making the same statement (same_statement)."""
         size, sizes = len(sentence.words), self._sizes
-        for number, shared in Counter(chain.from_iterable(lists)).items():
+        for number, shared in (shared_counts or {}).items():
             if shared >= 3 and shared >= SAME_STATEMENT * min(size, sizes[number]):
                 yield number
 
@@ -121,8 +124,18 @@ class StatementIndex:
         """Whether an indexed sentence makes the same statement."""
         if self._distinct and sentence.words in self._seen:
             return True
-        return next(self._same(sentence), None) is not None
+        shared_counts = self._shared(sentence)
+        if shared_counts is None:
+            return False
+        most = max(shared_counts.values())
+        if most < 3:
+            return False
+        if most >= SAME_STATEMENT * len(sentence.words):  # enough whatever the other's length
+            return True
+        # Short of this one's share: only a shorter sentence, sharing its own share, can match.
+        sizes = self._sizes
+        return any(shared >= 3 and shared >= SAME_STATEMENT * sizes[n] for n, shared in shared_counts.items())
 
     def supporters(self, sentence: Sentence) -> list[int]:
         """The indexed sentences that make the same statement (their positions)."""
-        return sorted(self._same(sentence))
+        return sorted(self._same(sentence, self._shared(sentence)))
