@@ -384,7 +384,9 @@ class ArticleTable:
 
     def _grow(self, capacity: int) -> None:
         def grown(a: np.ndarray, fill: float | int = 0) -> np.ndarray:
-            out = np.full((capacity, *a.shape[1:]), fill, dtype=a.dtype)
+            # Zeros come from the system as untouched pages: rows are written once, when filled.
+            shape = (capacity, *a.shape[1:])
+            out = np.zeros(shape, dtype=a.dtype) if fill == 0 else np.full(shape, fill, dtype=a.dtype)
             out[: len(a)] = a
             return out
 

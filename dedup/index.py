@@ -53,7 +53,7 @@ from wirewatch.dedup.fingerprint import (
     values_of_many,
 )
 from wirewatch.dedup.merges import surviving_cluster
-from wirewatch.dedup.pair_counts import PairCounts, story_code, story_of
+from wirewatch.dedup.pair_counts import PairCounts, story_code
 from wirewatch.dedup.runs import find_sorted, run_positions, run_sums
 from wirewatch.dedup.story_model import FEATURES, SHIPPED, StoryFeatures, StoryModel
 from wirewatch.dedup.story_vectors import StoryVectors
@@ -198,7 +198,7 @@ class StoryIndex:
             _one_after_another(titles, lengths[:, TITLES], salient, lengths[:, SALIENT]),
             lengths,
         )
-        self._add_stories(ids, codes, ~self._table.shorts(slots))
+        self._add_stories(ids, window.cluster_ids, codes, ~self._table.shorts(slots))
         self._terms = PairCounts.of_pairs(salient, np.repeat(codes, lengths[:, SALIENT]))
         self._headlines = HeadlineCentroids.of_titles(titles, np.repeat(codes, lengths[:, TITLES]), count)
         # Each story's rows are read as its centroid is summed, not as one 21 MB float32 matrix.
@@ -209,24 +209,26 @@ class StoryIndex:
         self._near.insert_many(window.article_ids, shingles)
         self._story.insert_many(window.article_ids, values_of_many(window.lsh_hashes))
 
-    def _add_stories(self, ids: np.ndarray, codes: np.ndarray, full: np.ndarray) -> None:
-        """The stories of a window's articles (their ids, story codes and which have a full text):
-        each story's members by id and its count of full texts, stories in the order they first
-        appear as add() one by one lists them, a Python step per story rather than per article."""
+    def _add_stories(
+        self, ids: np.ndarray, clusters: list[int | None], codes: np.ndarray, full: np.ndarray
+    ) -> None:
+        """The stories of a window's articles (their ids, clusters, story codes and which have a
+        full text): each story's members by id and its count of full texts, stories in the order
+        they first appear as add() one by one lists them, a Python step per story rather than per
+        article. A story is keyed by its cluster's object in the window (one int kept per story)."""
         by_story = np.lexsort((ids, codes))
         ordered = codes[by_story]
         starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
         ends = [*starts[1:].tolist(), len(ordered)]
         members = ids[by_story].tolist()
-        runs = list(zip(ordered[starts].tolist(), starts.tolist(), ends, strict=True))
-        for k in np.argsort(np.minimum.reduceat(by_story, starts)).tolist():
-            code, start, end = runs[k]
-            self._members[story_of(code)] = members[start:end]
-        stories, first, counts = np.unique(codes[full], return_index=True, return_counts=True)
+        firsts = np.minimum.reduceat(by_story, starts)
+        for k in np.argsort(firsts).tolist():
+            self._members[clusters[firsts[k]]] = members[starts[k] : ends[k]]
+        with_text = np.flatnonzero(full)
+        _, first, counts = np.unique(codes[with_text], return_index=True, return_counts=True)
         order = np.argsort(first)
-        self._full_texts.update(
-            dict(zip(map(story_of, stories[order].tolist()), counts[order].tolist(), strict=True))
-        )
+        stories = [clusters[at] for at in with_text[first[order]].tolist()]
+        self._full_texts.update(dict(zip(stories, counts[order].tolist(), strict=True)))
         self._headline_only.update(c for c in self._members if not self._full_texts.get(c, 0))
 
     def _add(self, article: IndexedArticle) -> bool:
