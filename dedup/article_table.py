@@ -271,23 +271,27 @@ class ArticleTable:
             # by a quarter of later adds would leave a fifth of the columns idle.
             self._grow(first + count + _headroom(first + count))
         slots = np.arange(first, first + count)
+        rows = slice(first, first + count)  # the same slots: a slice is copied into, not scattered to
         self._size += count
         self._slot.update(zip(article_ids.tolist(), slots.tolist(), strict=True))
-        self.article_ids[slots] = article_ids
-        self.clusters[slots] = clusters
-        self.seen[slots] = seen
-        self.arrived[slots] = arrived
-        self.shingles[slots] = low_bits(shingles)
-        self._codes[slots], self._scales[slots] = quantized(embeddings)
+        self.article_ids[rows] = article_ids
+        self.clusters[rows] = clusters
+        self.seen[rows] = seen
+        self.arrived[rows] = arrived
+        self.shingles[rows] = low_bits(shingles)
+        self._codes[rows], self._scales[rows] = quantized(embeddings)
         lengths = np.asarray(lengths, dtype=np.int64).reshape(count, 3)
         words, word_counts = _kept_words(words, lengths[:, WORDS])
-        self._put_words(slots, words, word_counts, _headroom(self._words.used + len(words)))
+        self._put_words(rows, words, word_counts, _headroom(self._words.used + len(words)))
         term_counts = lengths[:, TITLES] + lengths[:, SALIENT]
-        self._put_terms(slots, terms.astype(np.uint32), term_counts, _headroom(self._terms.used + len(terms)))
-        self._lengths[slots] = np.stack([word_counts, lengths[:, TITLES], lengths[:, SALIENT]], axis=1)
+        terms = np.asarray(terms, dtype=np.uint32)
+        self._put_terms(rows, terms, term_counts, _headroom(self._terms.used + len(terms)))
+        self._lengths[rows] = np.stack([word_counts, lengths[:, TITLES], lengths[:, SALIENT]], axis=1)
         return slots
 
-    def _put_words(self, slots: np.ndarray, words: np.ndarray, counts: np.ndarray, headroom: int = 0) -> None:
+    def _put_words(
+        self, slots: np.ndarray | slice, words: np.ndarray, counts: np.ndarray, headroom: int = 0
+    ) -> None:
         """These slots' words (their runs one after another) into the words pool."""
         start = self._words.reserve(
             len(words), lambda: (self._word_starts, self._live_sizes(WORDS)), headroom
@@ -295,7 +299,9 @@ class ArticleTable:
         self._words.values[start : start + len(words)] = words
         self._word_starts[slots] = start + np.cumsum(counts) - counts
 
-    def _put_terms(self, slots: np.ndarray, terms: np.ndarray, counts: np.ndarray, headroom: int = 0) -> None:
+    def _put_terms(
+        self, slots: np.ndarray | slice, terms: np.ndarray, counts: np.ndarray, headroom: int = 0
+    ) -> None:
         """These slots' title and salient-term hashes (a run each: titles, then terms)."""
         start = self._terms.reserve(
             len(terms), lambda: (self._term_starts, self._live_sizes(TITLES, SALIENT)), headroom
