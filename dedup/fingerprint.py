@@ -39,13 +39,38 @@ class Fingerprint:
         return len(self.words) < SHORT_TEXT_WORDS
 
 
+# As columns: a set's values permuted make a (NUM_PERM, values) matrix whose rows are reduced
+# along memory (a column-wise minimum is numpy's slow walk).
+_A, _B = (np.ascontiguousarray(row, dtype=np.uint32)[:, None] for row in _PERMUTATIONS)
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+_EMPTY = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)  # an empty MinHash's values
+
+
+def _premixed(hashes: np.ndarray) -> np.ndarray:
+    """MurmurHash3's finaliser, which datasketch's affine32 scheme applies to each value first."""
+    s1, m1, s2, m2, s3 = _FMIX32
+    hv = hashes.astype(np.uint32)
+    with np.errstate(over="ignore"):
+        hv = hv ^ (hv >> s1)
+        hv *= m1
+        hv ^= hv >> s2
+        hv *= m2
+        return hv ^ (hv >> s3)
+
+
+def minhash_values(hashes: np.ndarray) -> np.ndarray:
+    """The MinHash values (uint32) datasketch's MinHash.update_batch gives a set already hashed to
+    32-bit values (the identity as hashfunc), without its objects and per-value list: half the
+    time (about 50 us for 300 values; the permutations themselves are most of it)."""
+    if not len(hashes):
+        return _EMPTY.copy()
+    with np.errstate(over="ignore"):
+        return (_A * _premixed(hashes) + _B).min(axis=1)
+
+
 def minhash_of(hashes: np.ndarray) -> LeanMinHash:
     """datasketch MinHash of a set already hashed to 32-bit values (the identity as hashfunc)."""
-    mh = MinHash(
-        num_perm=NUM_PERM, seed=MINHASH_SEED, permutations=_PERMUTATIONS, scheme=MINHASH_SCHEME, hashfunc=int
-    )
-    mh.update_batch(hashes.tolist())
-    return LeanMinHash(mh)
+    return LeanMinHash(seed=MINHASH_SEED, hashvalues=minhash_values(hashes), scheme=MINHASH_SCHEME)
 
 
 def hash_bytes(mh: LeanMinHash) -> bytes:

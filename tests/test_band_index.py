@@ -64,3 +64,28 @@ def test_index_memory_per_article_stays_small() -> None:
     from benchmarks.clustering import index_bytes_per_article
 
     assert index_bytes_per_article(1500) < MAX_INDEX_BYTES_PER_ARTICLE
+
+
+def test_minhash_values_are_datasketchs_own() -> None:
+    """Fingerprints stored by earlier versions and computed now must compare: our numpy MinHash
+    gives datasketch's values and bytes for any set, the empty one included."""
+    from datasketch import LeanMinHash, MinHash
+
+    from wirewatch.dedup.fingerprint import _PERMUTATIONS, MINHASH_SCHEME, MINHASH_SEED, hash_bytes
+
+    rng = np.random.default_rng(5)
+    sets = [rng.integers(0, 1 << 32, size=n, dtype=np.uint64).astype(np.uint32) for n in (0, 1, 3, 57, 900)]
+    sets.append(np.array([0, 1, (1 << 32) - 1], dtype=np.uint32))
+    for values in sets:
+        theirs = MinHash(
+            num_perm=NUM_PERM,
+            seed=MINHASH_SEED,
+            permutations=_PERMUTATIONS,
+            scheme=MINHASH_SCHEME,
+            hashfunc=int,
+        )
+        theirs.update_batch(values.tolist())
+        ours = minhash_of(values)
+        assert ours.hashvalues.dtype == theirs.hashvalues.dtype
+        assert np.array_equal(ours.hashvalues, theirs.hashvalues), len(values)
+        assert hash_bytes(ours) == hash_bytes(LeanMinHash(theirs))
