@@ -29,6 +29,8 @@ _SALT = np.random.default_rng(20261130).integers(1, 2**63, size=256, dtype=np.ui
 MERGE_KEYS = 1 << 11
 # Removed articles' keys are dropped when they reach this many, or a quarter of the arrays.
 MIN_PURGE_KEYS = 1 << 16
+# Rows of MinHash values mixed at a time: 200-500 KB of 64-bit mixes (1.4x faster than all at once).
+_MIX_ROWS = 1024
 # Which uint32 half of a uint64 holds its high bits.
 _HIGH_HALF = 1 if sys.byteorder == "little" else 0
 
@@ -52,7 +54,12 @@ class BandIndex:
 
     def keys(self, values: np.ndarray) -> np.ndarray:
         """One 32-bit key per band: the band's values mixed by fixed odd multipliers (wrapping)."""
-        return self.keys_of_many(values[None, :])[0]
+        # One row (a placement's query): fewer numpy calls than keys_of_many's blocks, same keys.
+        bands = values[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
+        with np.errstate(over="ignore"):
+            mixed = (bands * self._mix).sum(axis=1, dtype=np.uint64)
+        _finish_mix(mixed, np.empty_like(mixed))
+        return (mixed >> np.uint64(32)).astype(np.uint32)
 
     def keys_of_many(self, values: np.ndarray) -> np.ndarray:
         """keys() of each row of a matrix of MinHash values: a (rows, bands) matrix."""
@@ -62,21 +69,25 @@ class BandIndex:
         """The 64-bit mix of each band of each row, whose high 32 bits are its key."""
         if values.dtype.kind != "u":
             values = values.astype(np.uint64)  # wrapping as before: any integers, not a float product
-        bands = values[:, : self.bands * self.rows].reshape(len(values), self.bands, self.rows)
-        # One multiply-add per row of a band over the whole matrix: a sum over an axis of 2 or 5
-        # values is numpy's slowest reduction (a run's start mixes 2 million bands).
-        mixed = np.empty(bands.shape[:2], dtype=np.uint64)
-        term = np.empty_like(mixed)
+        mixed = np.empty((len(values), self.bands), dtype=np.uint64)
+        term = np.empty((min(len(values), _MIX_ROWS), self.bands), dtype=np.uint64)
+        # A block of rows at a time (its arrays stay in the cache), one multiply-add per row of a
+        # band: a sum over an axis of 2 or 5 values is numpy's slowest reduction.
+        for start in range(0, len(values), _MIX_ROWS):
+            block = values[start : start + _MIX_ROWS, : self.bands * self.rows]
+            self._mix_block(
+                block.reshape(len(block), self.bands, self.rows), mixed[start : start + _MIX_ROWS], term
+            )
+        return mixed
+
+    def _mix_block(self, bands: np.ndarray, mixed: np.ndarray, term: np.ndarray) -> None:
+        """Mixes of a block of bands (rows, bands, rows per band) into `mixed`; `term` is scratch room."""
+        term = term[: len(bands)]
         with np.errstate(over="ignore"):
             np.multiply(bands[:, :, 0], self._mix[:, 0], out=mixed)
             for row in range(1, self.rows):
                 mixed += np.multiply(bands[:, :, row], self._mix[:, row], out=term)
-            # Each band salted apart: equal values in two different bands are no match.
-            mixed += _SALT[: self.bands]
-            # A multiply after the sum, so a key (the high bits) depends on every bit of every value.
-            mixed ^= np.right_shift(mixed, np.uint64(29), out=term)
-            mixed *= np.uint64(0xBF58476D1CE4E5B9)
-        return mixed
+        _finish_mix(mixed, term)
 
     def insert(self, article_id: int, values: np.ndarray) -> None:
         """Index an article (one not in: the caller knows which are)."""
@@ -196,3 +207,14 @@ class BandIndex:
             keep = ~np.isin(self._ids, gone)
             self._keys, self._ids = self._keys[keep], self._ids[keep]
             self._removed.clear()
+
+
+def _finish_mix(mixed: np.ndarray, term: np.ndarray) -> None:
+    """Bands' summed products (their last axis the bands) into their mixes, in place; `term` is
+    scratch room of their shape."""
+    with np.errstate(over="ignore"):
+        # Each band salted apart: equal values in two different bands are no match.
+        mixed += _SALT[: mixed.shape[-1]]
+        # A multiply after the sum, so a key (the high bits) depends on every bit of every value.
+        mixed ^= np.right_shift(mixed, np.uint64(29), out=term)
+        mixed *= np.uint64(0xBF58476D1CE4E5B9)
