@@ -3,11 +3,16 @@ reference computations do: the same band keys, story centroids (bit for bit) and
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import fields, replace
 
-from wirewatch.dedup.article_table import low_bits, quantized
+import numpy as np
+import pytest
+
+from wirewatch.dedup.article_table import IndexedArticle, low_bits, quantized, word_values
 from wirewatch.dedup.band_index import _SALT, BandIndex
+from wirewatch.dedup.index import StoryIndex, stored_fingerprint
 from wirewatch.dedup.story_vectors import StoryVectors
+from wirewatch.records import StoredFingerprint, StoredWindow
 
 
 def reference_keys(index: BandIndex, values: np.ndarray) -> np.ndarray:
@@ -92,3 +97,53 @@ def test_low_bits_are_the_values_low_eight_bits() -> None:
     values = np.random.default_rng(5).integers(0, 2**63, size=(40, 128), dtype=np.uint64)
     for matrix in (values, values.astype(np.uint32), values.astype(np.int64) - 2**62):
         assert np.array_equal(low_bits(matrix), (matrix & 0xFF).astype(np.uint8))
+
+
+def _stored_entry(article_id: int, rng: np.random.Generator) -> IndexedArticle:
+    """An index entry with random hash sets: stories of up to 9 (some with no cluster yet), some
+    headlines (few words), some undated."""
+
+    def hashes(count: int) -> np.ndarray:
+        return np.unique(rng.integers(0, 1 << 32, size=count, dtype=np.uint64)).astype(np.uint32)
+
+    embedding = rng.standard_normal(256).astype(np.float32)
+    return IndexedArticle(
+        article_id=article_id,
+        cluster_id=None if article_id % 11 == 0 else 1000 + int(rng.integers(0, 40)),
+        seen=None if article_id % 5 == 0 else 1e9 + article_id,
+        arrived=1e9 + article_id + 0.25,
+        shingle_values=hashes(400)[:128],
+        lsh_values=hashes(400)[:128],
+        salient_hashes=hashes(int(rng.integers(1, 30))),
+        word_hashes=hashes(int(rng.integers(3, 200))),
+        title_hashes=hashes(int(rng.integers(1, 9))),
+        embedding=(embedding / np.linalg.norm(embedding)).astype(np.float16),
+    )
+
+
+def test_a_window_opened_in_one_piece_holds_what_one_by_one_holds() -> None:
+    rng = np.random.default_rng(6)
+    entries = [_stored_entry(article_id, rng) for article_id in rng.permutation(np.arange(1, 400)).tolist()]
+    entries.sort(key=lambda e: e.arrived)
+    stored = [stored_fingerprint(e) for e in entries]
+    columns = [[getattr(f, field.name) for f in stored] for field in fields(StoredFingerprint)]
+    window = StoredWindow(columns[0], [e.cluster_id for e in entries], *columns[1:])
+    opened, built = StoryIndex(window_seconds=1e6), StoryIndex(window_seconds=1e6)
+    opened.add_stored(window)
+    for entry in entries:
+        built.add(replace(entry, word_hashes=word_values(entry.word_hashes).astype(np.uint32)))
+    assert opened._members == built._members and list(opened._members) == list(built._members)
+    assert opened._full_texts == built._full_texts and opened._headline_only == built._headline_only
+    assert sorted(opened._by_arrival) == sorted(built._by_arrival) and opened._latest == built._latest
+    for entry in entries[::17]:
+        assert opened.cluster_of(entry.article_id) == built.cluster_of(entry.article_id)
+        for tier in ("_near", "_story"):
+            values = entry.shingle_values if tier == "_near" else entry.lsh_values
+            assert getattr(opened, tier).query(values) == getattr(built, tier).query(values)
+        terms = np.concatenate([entry.salient_hashes, entry.title_hashes])
+        assert np.array_equal(opened._terms.story_counts(terms), built._terms.story_counts(terms))
+        assert opened._headlines.stories_sharing(terms) == built._headlines.stories_sharing(terms)
+    for story in built._members:
+        assert opened._vectors.cosine(np.ones(256) / 16, story) == pytest.approx(
+            built._vectors.cosine(np.ones(256) / 16, story), abs=1e-6
+        )
