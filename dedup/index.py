@@ -467,7 +467,7 @@ class StoryIndex:
 
 def _embeddings(raws: list[bytes]) -> np.ndarray:
     """Stored embeddings as one float16 matrix (read in one piece when all are there)."""
-    if set(map(len, raws)) == {2 * DIMENSIONS}:
+    if set(map(len, raws)) <= {2 * DIMENSIONS}:
         return np.frombuffer(b"".join(raws), dtype=np.float16).reshape(len(raws), DIMENSIONS)
     return np.stack([from_bytes(raw) for raw in raws]).astype(np.float16)
 
