@@ -563,7 +563,12 @@ class SyntheticCorpus:
         source = f"source{self.rng.randint(1, 300)}"
         url = f"https://{source}.example/{i}"
         return NewArticle(
-            url=url, source=source, title=title.capitalize(), text=" ".join(sentences), published=published
+            url=url,
+            source=source,
+            title=title.capitalize(),
+            text=" ".join(sentences),
+            published=published,
+            language="en",  # as extraction detects it: cross-language links are looked for
         ), s
 
 

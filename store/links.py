@@ -28,22 +28,25 @@ class LinkQueries(Queries):
         """Each live cluster's evidence: its members' anchors, their most common language and its
         first-seen time. Clusters whose members have no language or no anchors are left out."""
         languages: dict[int, Counter[str]] = {}
-        for row in self._rows_in(
+        for cluster_id, language in self._tuples_in(
             "SELECT cluster_id, language FROM articles WHERE cluster_id IN ({marks}) AND language NOT NULL",
             cluster_ids,
         ):
-            languages.setdefault(row["cluster_id"], Counter())[row["language"]] += 1
+            languages.setdefault(cluster_id, Counter())[language] += 1
         anchors: dict[int, set[str]] = {}
-        for row in self._rows_in(
-            """SELECT a.cluster_id, x.anchor FROM articles a JOIN article_anchors x ON x.article_id = a.id
-               WHERE a.cluster_id IN ({marks})""",
+        # DISTINCT: twenty copies of a wire story tell its anchors twenty times.
+        for cluster_id, anchor in self._tuples_in(
+            """SELECT DISTINCT a.cluster_id, x.anchor FROM articles a JOIN article_anchors x
+               ON x.article_id = a.id WHERE a.cluster_id IN ({marks})""",
             cluster_ids,
         ):
-            anchors.setdefault(row["cluster_id"], set()).add(row["anchor"])
+            anchors.setdefault(cluster_id, set()).add(anchor)
         first_seen: dict[int, datetime] = {}
-        for row in self._rows_in("SELECT id, first_seen FROM clusters WHERE id IN ({marks})", cluster_ids):
-            if (seen := parse_iso(row["first_seen"])) is not None:
-                first_seen[row["id"]] = seen
+        for cluster_id, seen_at in self._tuples_in(
+            "SELECT id, first_seen FROM clusters WHERE id IN ({marks})", cluster_ids
+        ):
+            if (seen := parse_iso(seen_at)) is not None:
+                first_seen[cluster_id] = seen
         return {
             cid: StoryEvidence(
                 cid, languages[cid].most_common(1)[0][0], first_seen[cid], frozenset(anchors[cid])
@@ -53,51 +56,52 @@ class LinkQueries(Queries):
         }
 
     def candidates(
-        self, anchors: frozenset[str], since: datetime, until: datetime, exclude: int
+        self, anchors: frozenset[str], since: datetime, until: datetime, exclude: int, language: str
     ) -> list[int]:
-        """Live clusters first seen in [since, until] that tell at least one of these anchors."""
+        """Live clusters first seen in [since, until] with a member not in `language` (or of no
+        declared language) that tells at least one of these anchors: the stories a story in
+        `language` may be linked to (dedup.related links across languages only)."""
         found: set[int] = set()
-        for row in self._rows_in(
+        for (cluster_id,) in self._tuples_in(
             """SELECT DISTINCT c.id FROM article_anchors x JOIN articles a ON a.id = x.article_id
                JOIN clusters c ON c.id = a.cluster_id
                WHERE x.anchor IN ({marks}) AND c.merged_into IS NULL AND c.first_seen BETWEEN ? AND ?
-                 AND c.id != ?""",
+                 AND c.id != ? AND (a.language IS NULL OR a.language != ?)""",
             sorted(anchors),
-            after=(to_iso(since), to_iso(until), exclude),
+            after=(to_iso(since), to_iso(until), exclude, language),
         ):
-            found.add(int(row["id"]))
+            found.add(int(cluster_id))
         return sorted(found)
 
-    def rarity(
-        self, anchors: frozenset[str], since: datetime, until: datetime
-    ) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
-        """For live clusters first seen in [since, until]: how many of each language tell each
-        anchor, and how many each language has (dedup.related.Rarity)."""
-        window = (to_iso(since), to_iso(until))
-        told = {
-            (row["language"], row["anchor"]): int(row["told"])
-            for row in self._rows_in(
-                """SELECT a.language, x.anchor, COUNT(DISTINCT a.cluster_id) AS told
+    def tellers(self, anchors: set[str], since: datetime, until: datetime) -> list[tuple[str, str, str]]:
+        """(anchor, language, first seen) of each live cluster first seen in [since, until] whose
+        members of that language tell one of these anchors, once per cluster: how many stories of
+        each language tell each anchor (dedup.related.Rarity.told), for any part of the window."""
+        return [
+            (anchor, language, first_seen)
+            for anchor, language, _, first_seen in self._tuples_in(
+                """SELECT DISTINCT x.anchor, a.language, c.id, c.first_seen
                    FROM article_anchors x JOIN articles a ON a.id = x.article_id
                    JOIN clusters c ON c.id = a.cluster_id
                    WHERE x.anchor IN ({marks}) AND c.merged_into IS NULL AND c.first_seen BETWEEN ? AND ?
-                     AND a.language NOT NULL
-                   GROUP BY a.language, x.anchor""",
+                     AND a.language NOT NULL""",
                 sorted(anchors),
-                after=window,
+                after=(to_iso(since), to_iso(until)),
             )
-        }
-        stories = {
-            row["language"]: int(row["stories"])
-            for row in self._rows(
-                """SELECT a.language, COUNT(DISTINCT a.cluster_id) AS stories
-                   FROM clusters c JOIN articles a ON a.cluster_id = c.id
-                   WHERE c.merged_into IS NULL AND c.first_seen BETWEEN ? AND ? AND a.language NOT NULL
-                   GROUP BY a.language""",
-                window,
-            )
-        }
-        return told, stories
+        ]
+
+    def story_languages(self, since: datetime, until: datetime) -> list[tuple[str, str]]:
+        """(first seen, language) of each live cluster first seen in [since, until] and each
+        language its members have: how many stories each language has (dedup.related.Rarity.stories),
+        for any part of the window."""
+        rows = self.db.execute(
+            """SELECT first_seen, language FROM (
+                 SELECT DISTINCT c.id, c.first_seen, a.language FROM clusters c
+                 JOIN articles a ON a.cluster_id = c.id
+                 WHERE c.merged_into IS NULL AND c.first_seen BETWEEN ? AND ? AND a.language NOT NULL)""",
+            (to_iso(since), to_iso(until)),
+        )
+        return [(first_seen, language) for first_seen, language in rows]
 
     def replace_links(self, cluster_id: int, related: list[RelatedStory], language: str) -> None:
         """Set a story's links (both directions) to `related`; links it no longer has are dropped."""
