@@ -114,7 +114,7 @@ def values_of_many(raws: list[bytes]) -> np.ndarray:
     """values_from_bytes of many stored fingerprints: a (count, NUM_PERM) uint32 matrix, read as
     one array when all are in the layout wirewatch writes."""
     size = _VALUES_AT + 4 * NUM_PERM
-    if raws and all(len(raw) == size for raw in raws):
+    if raws and set(map(len, raws)) == {size}:
         rows = np.frombuffer(b"".join(raws), dtype=np.uint8).reshape(len(raws), size)
         if (rows[:, : _HEADER.size] == np.frombuffer(_HEADER.pack(*_OUR_HEADER), dtype=np.uint8)).all():
             return rows[:, _VALUES_AT:].copy().view(np.uint32)
