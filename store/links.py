@@ -10,7 +10,7 @@ import json
 from collections import Counter
 from datetime import datetime
 
-from wirewatch.records import RelatedStory, StoryEvidence
+from wirewatch.records import RelatedStory, StoryEvidence, WindowStories
 from wirewatch.store.queries import Queries
 from wirewatch.timeutil import parse_iso, to_iso
 
@@ -73,35 +73,41 @@ class LinkQueries(Queries):
             found.add(int(cluster_id))
         return sorted(found)
 
-    def tellers(self, anchors: set[str], since: datetime, until: datetime) -> list[tuple[str, str, str]]:
+    def tellers(
+        self, anchors: set[str], since: datetime, until: datetime, from_id: int = 0
+    ) -> list[tuple[str, str, str]]:
         """(anchor, language, first seen) of each live cluster first seen in [since, until] whose
         members of that language tell one of these anchors, once per cluster: how many stories of
-        each language tell each anchor (dedup.related.Rarity.told), for any part of the window."""
+        each language tell each anchor (dedup.related.Rarity.told), for any part of the window.
+        `from_id`: no member of those clusters has a lower id (WindowStories.first_member), so an
+        anchor's older tellers, however many the store holds, are not read."""
         return [
             (anchor, language, first_seen)
             for anchor, language, _, first_seen in self._tuples_in(
                 """SELECT DISTINCT x.anchor, a.language, c.id, c.first_seen
                    FROM article_anchors x JOIN articles a ON a.id = x.article_id
                    JOIN clusters c ON c.id = a.cluster_id
-                   WHERE x.anchor IN ({marks}) AND c.merged_into IS NULL AND c.first_seen BETWEEN ? AND ?
-                     AND a.language NOT NULL""",
+                   WHERE x.anchor IN ({marks}) AND x.article_id >= ? AND c.merged_into IS NULL
+                     AND c.first_seen BETWEEN ? AND ? AND a.language NOT NULL""",
                 sorted(anchors),
-                after=(to_iso(since), to_iso(until)),
+                after=(from_id, to_iso(since), to_iso(until)),
             )
         ]
 
-    def story_languages(self, since: datetime, until: datetime) -> list[tuple[str, str]]:
-        """(first seen, language) of each live cluster first seen in [since, until] and each
-        language its members have: how many stories each language has (dedup.related.Rarity.stories),
-        for any part of the window."""
+    def window_stories(self, since: datetime, until: datetime) -> WindowStories:
+        """The live clusters first seen in [since, until]: each one's first-seen time with each
+        language its members have (how many stories each language has: dedup.related.Rarity.stories),
+        and the lowest id of their members."""
         rows = self.db.execute(
-            """SELECT first_seen, language FROM (
-                 SELECT DISTINCT c.id, c.first_seen, a.language FROM clusters c
-                 JOIN articles a ON a.cluster_id = c.id
-                 WHERE c.merged_into IS NULL AND c.first_seen BETWEEN ? AND ? AND a.language NOT NULL)""",
+            """SELECT c.first_seen, a.language, MIN(a.id) FROM clusters c
+               JOIN articles a ON a.cluster_id = c.id
+               WHERE c.merged_into IS NULL AND c.first_seen BETWEEN ? AND ? AND a.language NOT NULL
+               GROUP BY c.id, a.language""",
             (to_iso(since), to_iso(until)),
+        ).fetchall()
+        return WindowStories(
+            [(first_seen, language) for first_seen, language, _ in rows], min((r[2] for r in rows), default=0)
         )
-        return [(first_seen, language) for first_seen, language in rows]
 
     def replace_links(self, cluster_id: int, related: list[RelatedStory], language: str) -> None:
         """Set a story's links (both directions) to `related`; links it no longer has are dropped."""

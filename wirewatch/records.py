@@ -367,6 +367,16 @@ class StoryEvidence:
 
 
 @dataclass(frozen=True)
+class WindowStories:
+    """The live stories first seen in a span of time, as the cross-language linker counts them:
+    (first seen, language) once per story and language its members have, and the lowest id
+    of their members."""
+
+    languages: list[tuple[str, str]]
+    first_member: int
+
+
+@dataclass(frozen=True)
 class RelatedStory:
     """A story in another language linked to this one, with the anchors both tell (rarest first)."""
 
