@@ -52,11 +52,11 @@ def article_sentences(title: str, text: str, body: list[Sentence] | None = None)
     return [*sentences_of(title), *(sentences_of(text) if body is None else body)]
 
 
-def story_statements(members: Iterable[tuple[str, str]]) -> StatementIndex:
-    """What a story has said: its members' (title, text), oldest first."""
+def story_statements(members: Iterable[Sequence[Sentence]]) -> StatementIndex:
+    """What a story has said: its members' statements (article_sentences), oldest first."""
     index = StatementIndex(distinct=True)
-    for title, text in members:
-        for sentence in article_sentences(title, text):
+    for sentences in members:
+        for sentence in sentences:
             index.add(sentence)
     return index
 

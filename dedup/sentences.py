@@ -8,8 +8,10 @@ has not told before is what makes a sentence news.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -66,6 +68,21 @@ def sentences_of(text: str) -> list[Sentence]:
             quote = any(mark in part for mark in ('"', "“", "„", "«", "「"))
             found.append(Sentence(part, words, terms_of(part), quote))
     return found
+
+
+def packed(sentences: Iterable[Sentence]) -> bytes:
+    """What sentences say (words, terms, quote; not their text) in a few hundred bytes, to keep
+    beside an article: unpacked() gives them back for comparison without splitting its text."""
+    said = [[sorted(s.words), sorted(s.terms), int(s.quote)] for s in sentences]
+    return zlib.compress(json.dumps(said, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+
+
+def unpacked(raw: bytes) -> list[Sentence]:
+    """The sentences packed() kept, with an empty text."""
+    return [
+        Sentence("", frozenset(words), frozenset(terms), bool(quote))
+        for words, terms, quote in json.loads(zlib.decompress(raw))
+    ]
 
 
 def same_statement(a: Sentence, b: Sentence) -> bool:

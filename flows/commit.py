@@ -20,6 +20,7 @@ from wirewatch.dedup.merges import surviving_cluster
 from wirewatch.dedup.novelty import Novelty
 from wirewatch.dedup.reading import ArticleReading, ArticleText, read_in_chunks
 from wirewatch.dedup.related import other_languages
+from wirewatch.dedup.sentences import packed
 from wirewatch.dedup.summary import MAX_EARLY, MAX_LATE, story_summary
 from wirewatch.flows.developments import StoryStatements, queue_development
 from wirewatch.flows.story_links import link_stories
@@ -151,6 +152,7 @@ def commit_articles(
                     grown.add(cluster_id)
                 touched.add(cluster_id)
                 store.links.save_anchors(article_id, reading.anchors)
+                store.articles.save_statements(article_id, packed((*reading.headline, *reading.body)))
                 # What it adds to its story; an upgraded feed-only article was measured when stored.
                 found = statements.record(reading, article_id, cluster_id, placement) if stored_now else None
                 _match_topics(

@@ -14,9 +14,9 @@ from collections import OrderedDict
 from datetime import datetime
 
 from wirewatch.alerts.policy import development_not_before, is_development
-from wirewatch.dedup.novelty import Novelty, novelty_of, story_statements
+from wirewatch.dedup.novelty import Novelty, article_sentences, novelty_of, story_statements
 from wirewatch.dedup.reading import ArticleReading
-from wirewatch.dedup.sentences import StatementIndex
+from wirewatch.dedup.sentences import StatementIndex, unpacked
 from wirewatch.records import NewArticle, Placement
 from wirewatch.settings import TopicConfig
 from wirewatch.store import Store
@@ -63,8 +63,11 @@ class StoryStatements:
             return Novelty((), 0.0, found.total)
         known = self._said.get(cluster_id)
         if known is None:
-            members = self.store.articles.story_texts(cluster_id, exclude=article_id)
-            known = story_statements((title, text) for _, title, text in members)
+            members = self.store.articles.story_statements(cluster_id, exclude=article_id)
+            known = story_statements(
+                unpacked(raw) if raw is not None else article_sentences(title, text)
+                for raw, title, text in members
+            )
         self._keep(cluster_id, known)
         found = novelty_of(reading.headline, reading.body, known)
         self.store.articles.save_novelty(

@@ -97,11 +97,8 @@ class ArticleQueries(Queries):
             (json.dumps(sentences, ensure_ascii=False), count, weight, article_id),
         )
 
-    def story_texts(
-        self, cluster_id: int, exclude: int | None = None, first: int = 10, last: int = 40
-    ) -> list[tuple[str, str, str]]:
-        """The (source, title, text) of a story's members but `exclude`, oldest first: its first
-        `first` and last `last` (a story of hundreds is mostly copies). Only their texts are read."""
+    def _member_ids(self, cluster_id: int, exclude: int | None, first: int, last: int) -> list[int]:
+        """A story's members but `exclude`, oldest first: its first `first` and last `last`."""
         ids = [
             r[0]
             for r in self.db.execute(
@@ -110,12 +107,45 @@ class ArticleQueries(Queries):
                 (cluster_id, exclude),
             )
         ]
-        kept = ids if len(ids) <= first + last else ids[:first] + ids[-last:]
+        return ids if len(ids) <= first + last else ids[:first] + ids[-last:]
+
+    def story_texts(
+        self, cluster_id: int, exclude: int | None = None, first: int = 10, last: int = 40
+    ) -> list[tuple[str, str, str]]:
+        """The (source, title, text) of a story's members but `exclude`, oldest first: its first
+        `first` and last `last` (a story of hundreds is mostly copies). Only their texts are read."""
+        kept = self._member_ids(cluster_id, exclude, first, last)
         texts = {
             r["id"]: (r["source"], r["title"], r["text"])
             for r in self._rows_in("SELECT id, source, title, text FROM articles WHERE id IN ({marks})", kept)
         }
         return [texts[i] for i in kept]
+
+    def save_statements(self, article_id: int, statements: bytes) -> None:
+        """Keep what the article says (dedup.sentences.packed), replacing what it said before."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO article_statements (article_id, statements) VALUES (?, ?)",
+            (article_id, statements),
+        )
+
+    def story_statements(
+        self, cluster_id: int, exclude: int | None = None, first: int = 10, last: int = 40
+    ) -> list[tuple[bytes | None, str, str]]:
+        """What a story's members but `exclude` say, oldest first, its first `first` and last
+        `last` (as story_texts): (packed statements, title, text) each, the title and text empty
+        when the statements are kept (articles stored before they were have none)."""
+        ids = self._member_ids(cluster_id, exclude, first, last)
+        found = {
+            article_id: (statements, title or "", text or "")
+            for article_id, statements, title, text in self._tuples_in(
+                """SELECT a.id, s.statements, CASE WHEN s.statements IS NULL THEN a.title END,
+                          CASE WHEN s.statements IS NULL THEN a.text END
+                   FROM articles a LEFT JOIN article_statements s ON s.article_id = a.id
+                   WHERE a.id IN ({marks})""",
+                ids,
+            )
+        }
+        return [found[i] for i in ids]
 
     def language_of(self, article_id: int) -> str | None:
         row = self.db.execute("SELECT language FROM articles WHERE id = ?", (article_id,)).fetchone()

@@ -272,6 +272,16 @@ def _v13(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v14(db: sqlite_utils.Database) -> None:
+    # What each article says, as dedup.sentences reads it (its statements' content words, names
+    # and numbers, compressed): a story's members are compared with a new one without splitting
+    # their texts again every run. Articles stored before this have none and are split as before.
+    db.execute(
+        "CREATE TABLE article_statements (article_id INTEGER PRIMARY KEY "
+        "REFERENCES articles(id) ON DELETE CASCADE, statements BLOB NOT NULL)"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2,
@@ -286,6 +296,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v11,
     _v12,
     _v13,
+    _v14,
 ]
 
 

@@ -181,3 +181,28 @@ def test_feed_only_articles_are_read_for_new_sentences_too(tmp_path: Path) -> No
     assert counts[1:] == [0, 1], counts
     assert sorted(a.kind or "" for a in store.outbox.listing()) == ["development", "new_story"]
     store.close()
+
+
+def test_what_members_said_is_kept_and_read_back_as_their_texts_say_it(tmp_path: Path) -> None:
+    """Each run compares a new member with what its story's stored members said: read back from
+    what was kept when they were stored, or split again from their texts for articles stored
+    before that was kept. Both give every article the same new sentences."""
+    topic = TopicConfig("tankers", "sanctions OR tanker*", mode="developments")
+    measured = {}
+    for kept in (True, False):
+        store = open_store(tmp_path / f"{kept}.db")
+        for source, piece, minutes in ARRIVALS:  # one run per arrival: the story is read each time
+            if not kept:
+                store.db.execute("DELETE FROM article_statements")  # as an older store has none
+            now = T0 + timedelta(minutes=minutes)
+            commit_articles(
+                [_article(source, piece, minutes)], store, load_index(store), (topic,), AlertSettings(), now
+            )
+        kept_rows = store.db.execute("SELECT COUNT(*) FROM article_statements").fetchone()[0]
+        assert kept_rows == (len(ARRIVALS) if kept else 1)  # the last run's article keeps its own
+        measured[kept] = store.db.execute(
+            "SELECT source, new_sentences, new_count, novelty FROM articles ORDER BY id"
+        ).fetchall()
+        store.close()
+    assert measured[True] == measured[False]
+    assert sum(row[2] for row in measured[True]) >= 4  # the two updates' new sentences among them
