@@ -12,6 +12,7 @@ from bisect import bisect_left, bisect_right
 from datetime import datetime
 
 from wirewatch.dedup.related import RELATED_WINDOW, Rarity, rare_in, related_stories
+from wirewatch.records import RelatedStory
 from wirewatch.store import Store
 from wirewatch.timeutil import to_iso
 
@@ -24,35 +25,49 @@ CANDIDATE_WEIGHT = 0.5
 def link_stories(clusters: set[int], store: Store) -> None:
     """Find again the cross-language links of these stories (merged ids are followed)."""
     live = sorted({store.clusters.live(c) for c in clusters})
-    stories = store.links.evidence(live)
+    stories = list(store.links.evidence(live).values())
     if not stories:
         return
     # What each story's rarities count is read once for the windows of all these stories (a read
     # per story grew with the store: 9.6 ms an article at 8,000 stored, all of one language), and
     # an anchor's tellers only from the window's oldest member on.
-    since = min(s.first_seen for s in stories.values()) - RELATED_WINDOW
-    until = max(s.first_seen for s in stories.values()) + RELATED_WINDOW
-    window = store.links.window_stories(since, until)
+    spans = [(s.first_seen - RELATED_WINDOW, s.first_seen + RELATED_WINDOW) for s in stories]
+    window = store.links.window_stories(min(a for a, _ in spans), max(b for _, b in spans))
     languages = _StoriesByLanguage(window.languages)
+    stories_by_language = [languages.counts(since, until) for since, until in spans]
+    # A story with no story of another language in its window has nothing to be linked to (a
+    # newsroom reading one language never reads the tellers of anchors).
+    linkable = [
+        set(counted) - {s.language} != set() for s, counted in zip(stories, stories_by_language, strict=True)
+    ]
     tellers: dict[str, _StoriesByLanguage] = {}
-    anchors = set().union(*(s.anchors for s in stories.values()))
-    for anchor, language, seen in store.links.tellers(anchors, since, until, window.first_member):
-        tellers.setdefault(anchor, _StoriesByLanguage([])).add(language, seen)
-    for story in stories.values():
-        since, until = story.first_seen - RELATED_WINDOW, story.first_seen + RELATED_WINDOW
-        told = {
-            (language, anchor): count
-            for anchor in story.anchors
-            if anchor in tellers
-            for language, count in tellers[anchor].counts(since, until).items()
-        }
-        counts = Rarity(told, languages.counts(since, until))
-        rare = frozenset(
-            a for a in story.anchors if a[0] != "p" and rare_in(a, story.language, counts) >= CANDIDATE_WEIGHT
-        )
-        candidates = store.links.candidates(rare, since, until, story.story, story.language) if rare else []
-        others = store.links.evidence(candidates) if candidates else {}
-        related = related_stories(story, others.values(), counts)
+    anchors = set().union(*(s.anchors for s, can in zip(stories, linkable, strict=True) if can))
+    if anchors:
+        since, until = min(a for a, _ in spans), max(b for _, b in spans)
+        for anchor, language, seen in store.links.tellers(anchors, since, until, window.first_member):
+            tellers.setdefault(anchor, _StoriesByLanguage([])).add(language, seen)
+    for story, (since, until), counted, can in zip(
+        stories, spans, stories_by_language, linkable, strict=True
+    ):
+        related: list[RelatedStory] = []
+        if can:
+            told = {
+                (language, anchor): count
+                for anchor in story.anchors
+                if anchor in tellers
+                for language, count in tellers[anchor].counts(since, until).items()
+            }
+            counts = Rarity(told, counted)
+            rare = frozenset(
+                a
+                for a in story.anchors
+                if a[0] != "p" and rare_in(a, story.language, counts) >= CANDIDATE_WEIGHT
+            )
+            candidates = (
+                store.links.candidates(rare, since, until, story.story, story.language) if rare else []
+            )
+            others = store.links.evidence(candidates) if candidates else {}
+            related = related_stories(story, others.values(), counts)
         store.links.replace_links(story.story, related, story.language)
 
 
