@@ -9,14 +9,14 @@ belongs to removed articles.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from wirewatch.dedup.embedding import DIMENSIONS
 from wirewatch.dedup.fingerprint import NUM_PERM, SHORT_TEXT_WORDS
-from wirewatch.dedup.runs import run_positions
+from wirewatch.dedup.runs import run_positions, sorted_unique
 
 # b-bit MinHash (Li and Koenig 2010): the table keeps the low 8 bits of each shingle MinHash
 # value. Two different values agree there once in 256, so the share of equal low bits overstates
@@ -33,7 +33,8 @@ def low_bits(values: np.ndarray) -> np.ndarray:
 def copy_score(stored: np.ndarray, values: np.ndarray) -> np.ndarray:
     """The estimated Jaccard of 3-shingles between an article (its full MinHash `values`) and
     stored articles (rows of low_bits()): the share of equal low bits, less chance agreement."""
-    agree = (stored == low_bits(values)).mean(axis=-1)
+    # A count over the rows, divided: what mean() gives (exact integer sums), without its wrapper.
+    agree = np.count_nonzero(stored == low_bits(values), axis=-1) / stored.shape[-1]
     return np.maximum(agree - LOW_BITS_CHANCE, 0.0) / (1 - LOW_BITS_CHANCE)
 
 
@@ -41,7 +42,7 @@ def word_values(hashes: np.ndarray) -> np.ndarray:
     """An article's content-word hashes as the table keeps them: their low 16 bits, sorted and
     unique (half the pool's memory). Two of ~160 words share them once in ~5 articles, which
     moves a word Jaccard by about 0.003 in those."""
-    return np.unique((np.asarray(hashes) & 0xFFFF).astype(np.uint16))
+    return sorted_unique((np.asarray(hashes) & 0xFFFF).astype(np.uint16))
 
 
 def quantized(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -63,6 +64,18 @@ def quantized(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         codes[start : start + _QUANTIZE_ROWS] = block
         scales[start : start + _QUANTIZE_ROWS] = scale
     return codes, scales
+
+
+def _quantized_row(vector: np.ndarray) -> tuple[np.ndarray, np.float16]:
+    """quantized() of one vector (its codes and scale), the same steps without the blocks' arrays."""
+    vector = np.asarray(vector)
+    row = vector.astype(np.float32)
+    peak = _peaks(vector[None], row[None])
+    scale = (np.where(peak > 0, peak, 1.0) / 127).astype(np.float16)
+    row /= scale.astype(np.float32)
+    np.rint(row, out=row)
+    np.clip(row, -127, 127, out=row)
+    return row.astype(np.int8), scale[0]
 
 
 _QUANTIZE_ROWS = 512  # 512 KB of float32: the cache holds a block through its steps
@@ -131,7 +144,7 @@ class Candidates:
 
     @property
     def ids(self) -> list[int]:
-        return [int(a) for a in self.article_ids.tolist()]
+        return list(self.article_ids.tolist())
 
     @classmethod
     def of(cls, articles: Sequence[IndexedArticle]) -> Candidates:
@@ -228,6 +241,10 @@ class ArticleTable:
     def slot(self, article_id: int) -> int:
         return self._slot[article_id]
 
+    def slots(self, article_ids: Iterable[int]) -> np.ndarray:
+        """slot() of each (int64): one C-level map over the dict, not a Python call each."""
+        return np.array(list(map(self._slot.__getitem__, article_ids)), dtype=np.int64)
+
     def slot_or_none(self, article_id: int) -> int | None:
         return self._slot.get(article_id)
 
@@ -240,12 +257,19 @@ class ArticleTable:
         self.seen[slot] = np.nan if article.seen is None else article.seen
         self.arrived[slot] = article.arrived
         self.shingles[slot] = low_bits(article.shingle_values)
-        self._codes[slot], self._scales[slot] = (part[0] for part in quantized(article.embedding))
+        self._codes[slot], self._scales[slot] = _quantized_row(article.embedding)
         words = word_values(article.word_hashes)
         terms = np.concatenate((article.title_hashes, article.salient_hashes)).astype(np.uint32)
         self._lengths[slot] = 0  # a reused slot's old runs are garbage, not live
-        self._put_words(np.array([slot]), words, np.array([len(words)]))
-        self._put_terms(np.array([slot]), terms, np.array([len(terms)]))
+        # One run each, put without _put_words' arrays of starts (a placement's add is per article).
+        start = self._words.reserve(len(words), lambda: (self._word_starts, self._live_sizes(WORDS)))
+        self._words.values[start : start + len(words)] = words
+        self._word_starts[slot] = start
+        start = self._terms.reserve(
+            len(terms), lambda: (self._term_starts, self._live_sizes(TITLES, SALIENT))
+        )
+        self._terms.values[start : start + len(terms)] = terms
+        self._term_starts[slot] = start
         self._lengths[slot] = (len(words), len(article.title_hashes), len(article.salient_hashes))
         return slot
 
@@ -345,7 +369,7 @@ class ArticleTable:
         starts = self._term_starts[slots].astype(np.int64) + (lengths[:, TITLES] if which == SALIENT else 0)
         return self._terms.values[run_positions(starts, sizes)], sizes
 
-    def shorts(self, slots: np.ndarray) -> np.ndarray:
+    def shorts(self, slots: np.ndarray | int) -> np.ndarray:
         """Which are headlines or teasers, by their words as kept (IndexedArticle.short of rows)."""
         return self._lengths[slots, WORDS] < SHORT_TEXT_WORDS
 
@@ -368,7 +392,7 @@ class ArticleTable:
             embedding=self.vectors(np.array([slot]))[0],
         )
 
-    def vectors(self, slots: np.ndarray) -> np.ndarray:
+    def vectors(self, slots: np.ndarray | int) -> np.ndarray:
         """The embeddings of these slots (float32 rows; of any shape of slots), as kept: quantized()."""
         vectors = self._codes[slots].astype(np.float32)
         vectors *= self._scales[slots].astype(np.float32)[..., None]

@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from wirewatch.dedup.runs import find_sorted, run_positions
+from wirewatch.dedup.runs import find_sorted, run_positions, sorted_unique
 
 # Fixed odd multipliers (from a seeded generator): the same keys in every process and run.
 _MIX = np.random.default_rng(20261129).integers(1, 2**63, size=(256, 16), dtype=np.uint64) | np.uint64(1)
@@ -41,6 +41,8 @@ class BandIndex:
     def __init__(self, bands: int, rows: int) -> None:
         self.bands, self.rows = bands, rows
         self._mix = _MIX[:bands, :rows]
+        self._last_values = b""  # the values keys() was last given (uint64 bytes), and their keys
+        self._last_keys = np.empty(0, dtype=np.uint32)
         self._keys = np.empty(0, dtype=np.uint32)  # sorted
         self._ids = np.empty(0, dtype=np.int32)  # the article of each key
         self._pending: dict[int, int] = {}  # key -> an article, not yet in the arrays
@@ -55,11 +57,17 @@ class BandIndex:
     def keys(self, values: np.ndarray) -> np.ndarray:
         """One 32-bit key per band: the band's values mixed by fixed odd multipliers (wrapping)."""
         # One row (a placement's query): fewer numpy calls than keys_of_many's blocks, same keys.
-        bands = values[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
-        with np.errstate(over="ignore"):
-            mixed = (bands * self._mix).sum(axis=1, dtype=np.uint64)
+        # Array arithmetic wraps without a warning (only numpy scalars warn): no errstate here.
+        bands = values[: self.bands * self.rows].astype(np.uint64)
+        raw = bands.tobytes()
+        if raw == self._last_values:  # placing an article queries its values, then inserts them
+            return self._last_keys
+        mixed = np.multiply(bands.reshape(self.bands, self.rows), self._mix).sum(axis=1, dtype=np.uint64)
         _finish_mix(mixed, np.empty_like(mixed))
-        return (mixed >> np.uint64(32)).astype(np.uint32)
+        keys = (mixed >> np.uint64(32)).astype(np.uint32)
+        keys.flags.writeable = False  # shared by the query and the insert of one article
+        self._last_values, self._last_keys = raw, keys
+        return keys
 
     def keys_of_many(self, values: np.ndarray) -> np.ndarray:
         """keys() of each row of a matrix of MinHash values: a (rows, bands) matrix."""
@@ -171,15 +179,18 @@ class BandIndex:
                 high = np.searchsorted(self._keys, keys[hit], side="right")
                 if limit is not None:
                     low = np.maximum(low, high - limit)
-                lengths = high - low
-                parts.append(self._ids[run_positions(low, lengths)].astype(np.int64))
+                parts.append(self._ids[run_positions(low, high - low)])
         if self._pending:
+            # The query's keys looked up one by one: `pending.keys() & keys` copies every pending key.
             pending: list[int] = []
-            for key in self._pending.keys() & keys.tolist():
-                pending.append(self._pending[key])
-                pending.extend(self._pending_more.get(key, ()))
-            parts.append(np.array(pending, dtype=np.int64))
-        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+            for key in keys.tolist():
+                if (article_id := self._pending.get(key)) is not None:
+                    pending.append(article_id)
+                    pending.extend(self._pending_more.get(key, ()))
+            parts.append(np.array(pending, dtype=np.int32))
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        return sorted_unique(np.concatenate(parts)).astype(np.int64)
 
     def _flatten(self) -> tuple[np.ndarray, np.ndarray]:
         """The pending keys and their articles as arrays."""
@@ -212,9 +223,8 @@ class BandIndex:
 def _finish_mix(mixed: np.ndarray, term: np.ndarray) -> None:
     """Bands' summed products (their last axis the bands) into their mixes, in place; `term` is
     scratch room of their shape."""
-    with np.errstate(over="ignore"):
-        # Each band salted apart: equal values in two different bands are no match.
-        mixed += _SALT[: mixed.shape[-1]]
-        # A multiply after the sum, so a key (the high bits) depends on every bit of every value.
-        mixed ^= np.right_shift(mixed, np.uint64(29), out=term)
-        mixed *= np.uint64(0xBF58476D1CE4E5B9)
+    # Each band salted apart: equal values in two different bands are no match.
+    mixed += _SALT[: mixed.shape[-1]]
+    # A multiply after the sum, so a key (the high bits) depends on every bit of every value.
+    mixed ^= np.right_shift(mixed, np.uint64(29), out=term)
+    mixed *= np.uint64(0xBF58476D1CE4E5B9)

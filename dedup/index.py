@@ -54,7 +54,7 @@ from wirewatch.dedup.fingerprint import (
 )
 from wirewatch.dedup.merges import surviving_cluster
 from wirewatch.dedup.pair_counts import PairCounts, story_code
-from wirewatch.dedup.runs import find_sorted, run_positions, run_sums
+from wirewatch.dedup.runs import find_sorted, run_positions, run_sums, sorted_unique
 from wirewatch.dedup.story_model import FEATURES, SHIPPED, StoryFeatures, StoryModel
 from wirewatch.dedup.story_vectors import StoryVectors
 from wirewatch.records import Placement, StoredFingerprint, StoredWindow
@@ -245,8 +245,8 @@ class StoryIndex:
         self._terms.add(article.salient_hashes, cluster)
         self._headlines.add(cluster, article.title_hashes)
         self._centres.pop(cluster, None)
-        self._vectors.add(cluster, self._table.vectors(np.array([slot]))[0])  # as kept, as remove() reads it
-        if self._table.shorts(np.array([slot]))[0]:  # by its words as kept, as remove() reads them
+        self._vectors.add(cluster, self._table.vectors(slot))  # as kept, as remove() reads it
+        if self._table.shorts(slot):  # by its words as kept, as remove() reads them
             if not self._full_texts.get(cluster, 0):
                 self._headline_only.add(cluster)
         else:
@@ -369,6 +369,8 @@ class StoryIndex:
     def candidate_stories(self, fp: Fingerprint, candidates: Candidates) -> list[int]:
         """The stories the model rates for an article: those sharing title words with it, those
         nearest in meaning, and (for a headline) those of its LSH candidates."""
+        if not fp.short and not self._headline_only:
+            return []  # a full text is rated against headline-only stories alone: there are none
         words = story_words(fp)
         among = None if fp.short else self._headline_only
         stories = self._headlines.stories_sharing(words, among=among)
@@ -409,7 +411,7 @@ class StoryIndex:
         return centre
 
     def _slots(self, article_ids: Iterable[int]) -> np.ndarray:
-        return np.array([self._table.slot(a) for a in article_ids], dtype=np.int64)
+        return self._table.slots(article_ids)
 
     def _hashes(self, slots: np.ndarray, which: int) -> np.ndarray:
         return self._table.hashes_of_many(slots, which)[0]
@@ -448,9 +450,13 @@ class StoryIndex:
 
         Two dated articles are compared by their dates; when either has none, by when each was stored.
         """
-        found = np.union1d(
-            self._near.newest(fp.shingle_hash.hashvalues, MAX_CANDIDATES),
-            self._story.newest(lsh_hash.hashvalues, MAX_CANDIDATES),
+        found = sorted_unique(
+            np.concatenate(
+                (
+                    self._near.newest(fp.shingle_hash.hashvalues, MAX_CANDIDATES),
+                    self._story.newest(lsh_hash.hashvalues, MAX_CANDIDATES),
+                )
+            )
         )[-MAX_CANDIDATES:]
         if not len(found):
             return NO_CANDIDATES
@@ -537,7 +543,7 @@ def decide_placement(fp: Fingerprint, candidates: Candidates, rewrites: bool = T
     """
     if not len(candidates):
         return Placement(matched_article_id=None, tier="original", score=0.0)
-    ids = candidates.ids
+    article_ids = candidates.article_ids
     # Copy score: the estimated Jaccard of 3-shingles, from the low bits of their MinHash values
     # as the index keeps them (copy_score).
     copy_scores = copy_score(candidates.shingles, fp.shingle_hash.hashvalues)
@@ -551,13 +557,13 @@ def decide_placement(fp: Fingerprint, candidates: Candidates, rewrites: bool = T
     shared = run_sums(member[candidates.words], sizes)
     own = len(own_words)
     union = own + sizes - shared
-    story_scores = np.divide(shared, union, out=np.zeros(len(ids)), where=(union > 0) & (own > 0))
+    story_scores = np.divide(shared, union, out=np.zeros(len(candidates)), where=(union > 0) & (own > 0))
     thresholds = np.where(np.minimum(sizes, own) < SHORT_TEXT_WORDS, SHORT_STORY_JACCARD, STORY_JACCARD)
 
     is_copy = copy_scores >= NEAR_DUPLICATE_JACCARD
     is_rewrite = ~is_copy & (story_scores >= thresholds) & rewrites
-    near = [(float(copy_scores[k]), ids[k]) for k in np.flatnonzero(is_copy)]
-    related = [(float(story_scores[k]), ids[k]) for k in np.flatnonzero(is_rewrite)]
+    near = list(zip(copy_scores[is_copy].tolist(), article_ids[is_copy].tolist(), strict=True))
+    related = list(zip(story_scores[is_rewrite].tolist(), article_ids[is_rewrite].tolist(), strict=True))
     # Highest score first; the lower id breaks ties so the choice is deterministic.
     near.sort(key=lambda s: (-s[0], s[1]))
     related.sort(key=lambda s: (-s[0], s[1]))
@@ -566,7 +572,11 @@ def decide_placement(fp: Fingerprint, candidates: Candidates, rewrites: bool = T
     elif related:
         best, tier = related[0], "related"
         # "teaser": the lower threshold for a short text applied (see dedup/explain.py).
-        basis = "teaser_words" if thresholds[ids.index(best[1])] == SHORT_STORY_JACCARD else "words"
+        basis = (
+            "teaser_words"
+            if thresholds[np.flatnonzero(article_ids == best[1])[0]] == SHORT_STORY_JACCARD
+            else "words"
+        )
     else:
         return Placement(matched_article_id=None, tier="original", score=0.0)
     # Only copies bridge clusters: an article copying articles of two clusters shows they are one

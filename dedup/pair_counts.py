@@ -91,12 +91,14 @@ class PairCounts:
 
     def _locate(
         self, terms: np.ndarray, story: int | None, counts: np.ndarray | int
-    ) -> tuple[int, np.ndarray, np.ndarray, list[tuple[int, int]]]:
+    ) -> tuple[int, np.ndarray, np.ndarray | int, list[tuple[int, int]]]:
         """The story's code; the array positions of its pairs with these terms, with their counts;
         and the (term, count) of the pairs not in the arrays."""
         code = story_code(story)
-        each = np.broadcast_to(np.asarray(counts, dtype=np.int32), terms.shape)
         pos, hit = self._find(terms, code)
+        if isinstance(counts, int):  # an article's terms, one use each: no array of counts
+            return code, pos[hit], counts, [(term, counts) for term in terms[~hit].tolist()]
+        each = np.broadcast_to(np.asarray(counts, dtype=np.int32), terms.shape)
         missing = list(zip(terms[~hit].tolist(), each[~hit].tolist(), strict=True))
         return code, pos[hit], each[hit], missing
 
