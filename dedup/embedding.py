@@ -86,9 +86,37 @@ def embed(texts: list[str]) -> np.ndarray:
     out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     filled = [i for i, t in enumerate(texts) if t.strip()]
     if filled:
-        vectors = model().embed([texts[i] for i in filled], norm=True)
-        out[filled] = np.nan_to_num(np.asarray(vectors, dtype=np.float32))
+        vectors = mean_token_vectors(model(), [texts[i] for i in filled])
+        out[filled] = np.nan_to_num(vectors)
     return out
+
+
+def mean_token_vectors(inference: Any, texts: list[str]) -> np.ndarray:
+    """Unit mean token vectors: bit for bit what WordLlamaInference.embed(texts, norm=True) gives
+    (a text of no token: NaN), in 45% of its time on article leads. It pads each batch to its
+    longest text and sums the padded rows position by position; here the texts, longest first,
+    add their tokens position by position without the padding: the same additions in the same
+    order."""
+    encodings = inference.tokenizer.encode_batch(texts, is_pretokenized=False, add_special_tokens=False)
+    lengths = np.fromiter((sum(e.attention_mask) for e in encodings), dtype=np.int64, count=len(texts))
+    order = np.argsort(-lengths, kind="stable")
+    longest = int(lengths.max())
+    ids = np.zeros((len(texts), longest), dtype=np.int64)
+    for row, k in enumerate(order.tolist()):
+        ids[row, : lengths[k]] = encodings[k].ids[: lengths[k]]
+    vocabulary = inference.embedding
+    np.clip(ids, 0, vocabulary.shape[0] - 1, out=ids)
+    # The texts with a token at position p are the first having[p] (longest first).
+    having = np.searchsorted(-lengths[order], -np.arange(longest), side="left").tolist()
+    sums = np.zeros((len(texts), vocabulary.shape[1]), dtype=np.float32)
+    for position, count in enumerate(having):
+        sums[:count] += vocabulary[ids[:count, position]]
+    vectors = np.empty_like(sums)
+    vectors[order] = sums
+    vectors /= np.maximum(lengths, 1).astype(np.float32)[:, None]
+    with np.errstate(invalid="ignore"):  # a text of no token: 0/0, NaN as the model gives
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors
 
 
 def to_bytes(vector: np.ndarray) -> bytes:

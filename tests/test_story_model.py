@@ -170,3 +170,31 @@ def test_a_run_makes_no_outside_request(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         vectors = [row[0] for row in conn.execute("SELECT embedding FROM fingerprints")]
     assert len(vectors) == 21 and all(len(v) == DIMENSIONS * 2 for v in vectors)
+
+
+def test_our_pooling_gives_the_models_own_vectors_bit_for_bit() -> None:
+    """Stored embeddings made before and after must compare: mean_token_vectors equals the model's
+    own embed(norm=True) to the last bit, for texts of every length in one batch and past its
+    batches of 64."""
+    from wirewatch.dedup.embedding import mean_token_vectors, model
+
+    rng = np.random.default_rng(11)
+    words = [
+        "sanctions",
+        "Pyongyang",
+        "tanker",
+        "vote",
+        "12",
+        "Security",
+        "Council",
+        "日本",
+        "Ωmega",
+        "é",
+        "!",
+    ]
+    texts = [" ".join(rng.choice(words, size=rng.integers(1, 90))) for _ in range(150)]
+    texts += ["x", "A much longer lead. " * 30]
+    theirs = model().embed(texts, norm=True)
+    ours = mean_token_vectors(model(), texts)
+    assert ours.dtype == np.float32
+    assert np.array_equal(ours.view(np.uint32), np.asarray(theirs, dtype=np.float32).view(np.uint32))
