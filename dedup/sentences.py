@@ -71,8 +71,10 @@ def sentences_of(text: str) -> list[Sentence]:
 
 
 def packed(sentences: Iterable[Sentence]) -> bytes:
-    """What sentences say (words, terms, quote; not their text) in a few hundred bytes, to keep
-    beside an article: unpacked() gives them back for comparison without splitting its text."""
+    """What sentences say (words, terms, quote; not their text), zlib-packed, to keep beside an
+    article: unpacked() gives them back for comparison without splitting its text. About half
+    the size of the text (level 1: the single writer packs every article; 6 saved 10-15% more
+    for 2.5x the time)."""
     said = [[sorted(s.words), sorted(s.terms), int(s.quote)] for s in sentences]
     return zlib.compress(json.dumps(said, ensure_ascii=False, separators=(",", ":")).encode(), 1)
 
