@@ -32,19 +32,20 @@ def link_stories(clusters: set[int], store: Store) -> None:
     # per story grew with the store: 9.6 ms an article at 8,000 stored, all of one language), and
     # an anchor's tellers only from the window's oldest member on.
     spans = [(s.first_seen - RELATED_WINDOW, s.first_seen + RELATED_WINDOW) for s in stories]
-    window = store.links.window_stories(min(a for a, _ in spans), max(b for _, b in spans))
+    first, last = min(since for since, _ in spans), max(until for _, until in spans)
+    window = store.links.window_stories(first, last)
     languages = _StoriesByLanguage(window.languages)
     stories_by_language = [languages.counts(since, until) for since, until in spans]
     # A story with no story of another language in its window has nothing to be linked to (a
     # newsroom reading one language never reads the tellers of anchors).
     linkable = [
-        set(counted) - {s.language} != set() for s, counted in zip(stories, stories_by_language, strict=True)
+        any(language != s.language for language in counted)
+        for s, counted in zip(stories, stories_by_language, strict=True)
     ]
     tellers: dict[str, _StoriesByLanguage] = {}
     anchors = set().union(*(s.anchors for s, can in zip(stories, linkable, strict=True) if can))
     if anchors:
-        since, until = min(a for a, _ in spans), max(b for _, b in spans)
-        for anchor, language, seen in store.links.tellers(anchors, since, until, window.first_member):
+        for anchor, language, seen in store.links.tellers(anchors, first, last, window.first_member):
             tellers.setdefault(anchor, _StoriesByLanguage([])).add(language, seen)
     for story, (since, until), counted, can in zip(
         stories, spans, stories_by_language, linkable, strict=True

@@ -50,18 +50,15 @@ class Queries:
     ) -> Iterator[dict[str, Any]]:
         """Rows of `sql`, whose `{marks}` is an IN list over `values`, in chunks that stay under
         SQLite's limit on bound parameters."""
-        for start in range(0, len(values), IN_CHUNK):
-            chunk = values[start : start + IN_CHUNK]
-            yield from self.db.query(sql.format(marks=",".join("?" * len(chunk))), [*before, *chunk, *after])
+        for chunk_sql, params in _in_chunks(sql, values, before, after):
+            yield from self.db.query(chunk_sql, params)
 
     def _tuples_in(
         self, sql: str, values: list[Any], before: tuple[Any, ...] = (), after: tuple[Any, ...] = ()
     ) -> Iterator[tuple[Any, ...]]:
         """_rows_in as plain tuples: no dict per row, for reads of many rows."""
-        for start in range(0, len(values), IN_CHUNK):
-            chunk = values[start : start + IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            yield from self.db.execute(sql.format(marks=marks), [*before, *chunk, *after])
+        for chunk_sql, params in _in_chunks(sql, values, before, after):
+            yield from self.db.execute(chunk_sql, params)
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         """Insert one row and return its rowid. Plain SQL: sqlite-utils' insert inspects the table
@@ -70,3 +67,12 @@ class Queries:
         marks = ", ".join("?" * len(row))
         cursor = self.db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
         return int(cursor.lastrowid or 0)
+
+
+def _in_chunks(
+    sql: str, values: list[Any], before: tuple[Any, ...], after: tuple[Any, ...]
+) -> Iterator[tuple[str, list[Any]]]:
+    """`sql` with its `{marks}` filled for each chunk of `values`, and the chunk's parameters."""
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = values[start : start + IN_CHUNK]
+        yield sql.format(marks=",".join("?" * len(chunk))), [*before, *chunk, *after]
