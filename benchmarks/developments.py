@@ -27,7 +27,7 @@ from pathlib import Path
 
 from wirewatch.alerts.policy import DEVELOPMENT_WEIGHT
 from wirewatch.dedup.novelty import novelty
-from wirewatch.dedup.sentences import StatementIndex
+from wirewatch.dedup.statements import StatementIndex
 
 DATA = Path(__file__).resolve().parent / "data" / "developments" / "stories.jsonl"
 GRID = [x / 4 for x in range(1, 41)]

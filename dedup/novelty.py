@@ -1,7 +1,7 @@
 """What an article adds to its story: its sentences the story has not said yet, and how much news
 they carry.
 
-A sentence is already said when an earlier member makes the same statement (dedup.sentences):
+A sentence is already said when an earlier member makes the same statement (dedup.statements):
 copies, reordering and rewording do not count as news. Facts are what counts: a number the story
 has not told weighs NUMBER_WEIGHT, a name NAME_WEIGHT (rewrites name the same actors differently,
 "Beijing" for "China", so less), and a quote the story has not had QUOTE_WEIGHT. A sentence that
@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from wirewatch.dedup.sentences import Sentence, StatementIndex, same_statement, sentences_of
+from wirewatch.dedup.sentences import Sentence, sentences_of
+from wirewatch.dedup.statements import StatementIndex, same_statement
 
 NUMBER_WEIGHT = 1.0
 NAME_WEIGHT = 0.5

@@ -3,7 +3,7 @@
 Every outlet retelling a story keeps its core facts and adds its own colour, quotes and
 boilerplate. A statement several sources make is the story; one only a single outlet wrote is
 that outlet's. So a sentence's support is the number of distinct sources with a sentence making
-the same statement (dedup.sentences.same_statement), and the summary is the best-supported
+the same statement (dedup.statements.same_statement), and the summary is the best-supported
 statements, each in the words of the article that said it first, in the order the story told them.
 
 Cost: every sentence is looked up in a word index of the others, so a summary reads at most
@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wirewatch.dedup.sentences import Sentence, StatementIndex, same_statement, sentences_of
+from wirewatch.dedup.sentences import Sentence, sentences_of
+from wirewatch.dedup.statements import StatementIndex, same_statement
 
 # Members read: the earliest MAX_EARLY and the latest MAX_LATE (30 at most).
 MAX_EARLY = 10

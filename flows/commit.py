@@ -20,7 +20,7 @@ from wirewatch.dedup.merges import surviving_cluster
 from wirewatch.dedup.novelty import Novelty
 from wirewatch.dedup.reading import ArticleReading, ArticleText, read_in_chunks
 from wirewatch.dedup.related import other_languages
-from wirewatch.dedup.sentences import packed
+from wirewatch.dedup.statements import packed
 from wirewatch.dedup.summary import MAX_EARLY, MAX_LATE, story_summary
 from wirewatch.flows.developments import StoryStatements, queue_development
 from wirewatch.flows.story_links import link_stories

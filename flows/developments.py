@@ -16,7 +16,7 @@ from datetime import datetime
 from wirewatch.alerts.policy import development_not_before, is_development
 from wirewatch.dedup.novelty import Novelty, article_sentences, novelty_of, story_statements
 from wirewatch.dedup.reading import ArticleReading
-from wirewatch.dedup.sentences import StatementIndex, unpacked
+from wirewatch.dedup.statements import StatementIndex, unpacked
 from wirewatch.records import NewArticle, Placement
 from wirewatch.settings import TopicConfig
 from wirewatch.store import Store

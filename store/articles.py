@@ -122,7 +122,7 @@ class ArticleQueries(Queries):
         return [texts[i] for i in kept]
 
     def save_statements(self, article_id: int, statements: bytes) -> None:
-        """Keep what the article says (dedup.sentences.packed), replacing what it said before."""
+        """Keep what the article says (dedup.statements.packed), replacing what it said before."""
         self.db.execute(
             "INSERT OR REPLACE INTO article_statements (article_id, statements) VALUES (?, ?)",
             (article_id, statements),
