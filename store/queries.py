@@ -71,9 +71,8 @@ class Queries:
 
 
 def _as_dicts(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
-    """A read's rows as dicts. Not sqlite-utils' query(): it wraps every read in a savepoint, and
-    each savepoint makes FTS5 flush its pending terms, so a chunk of 500 articles wrote some 2,000
-    tiny index segments (and merged them) instead of one."""
+    """A read's rows as dicts. Not sqlite-utils' query(): it wraps every read in a savepoint (two
+    more statements for each of the commit path's reads)."""
     keys = [column[0] for column in cursor.description]
     return (dict(zip(keys, row, strict=True)) for row in cursor)
 
