@@ -34,8 +34,12 @@ NAME_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk", "j
 # Languages that write 1.718,5 (point groups, comma decimals); the rest write 1,718.5.
 _COMMA_DECIMAL = frozenset("de fr es it pt nl pl ru uk sv da no nb fi cs ro hu tr el ca id".split())
 
+# Every pattern scanned over a whole text opens with one character class (here \d, the lookbehind
+# checked after it): `re` then skips to candidate characters in C instead of trying each position,
+# which is most of a pass's cost on a page (same matches: the lookbehind sees the same character).
 _NUMBER = re.compile(
-    r"(?<![\w.,])\d{1,3}(?:([.,\u00a0\u202f ])\d{3}(?!\d))(?:\1\d{3}(?!\d))*(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
+    r"\d(?:(?<![\w.,]\d)\d{0,2}(?:([.,\u00a0\u202f ])\d{3}(?!\d))(?:\1\d{3}(?!\d))*(?:[.,]\d+)?"
+    r"|\d*(?:[.,]\d+)?)"
 )
 # Scale words after a number, in the languages news is written in (lower-case, as written).
 _SCALES = {
@@ -53,8 +57,8 @@ _SCALE_AFTER = re.compile(
     key=len, reverse=True)) + r")(?!\w))"
 )  # fmt: skip
 _CJK_DATE = re.compile(r"(?:(\d{4})\s*[年년]\s*)?(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_KATAKANA = re.compile(r"[\u30a0-\u30ff]{3,}")
+_ISO_DATE = re.compile(r"(\d(?<!\w\d)\d{3})-(\d{2})-(\d{2})\b")
+_KATAKANA = re.compile(r"[\u30a0-\u30ff][\u30a0-\u30ff]{2,}")
 
 
 def _lower(text: str) -> str:
@@ -95,14 +99,15 @@ def _dates(text: str, found: set[str]) -> str:
     def iso(m: re.Match[str]) -> str:
         return " " if day(int(m[2]), int(m[3])) else m[0]
 
-    text = _CJK_DATE.sub(cjk, text)
+    if "月" in text or "월" in text:  # a scan of the whole text for a few pages in CJK
+        text = _CJK_DATE.sub(cjk, text)
     text = _ISO_DATE.sub(iso, text)
     return _worded_dates(text, day)
 
 
 # A day beside a month's name: "28 June", "28. Juni", "28 de junio", "June 28", "Jan. 5". Each day
 # number's neighbouring words are looked up among the month names (a dict, not a regex of 300).
-_DAY = re.compile(r"(?<![\d.,])\d{1,2}(?!\d|[.,]\d)")
+_DAY = re.compile(r"\d(?<![\d.,]\d)\d?(?!\d|[.,]\d)")
 _WORD_AFTER = re.compile(r"\.?\s+(?:de\s+)?([^\W\d_]+\.?)")
 _WORD_BEFORE = re.compile(r"([^\W\d_]+\.?)\s+$")
 
@@ -196,6 +201,8 @@ def _places(text: str, found: set[str]) -> str:
     lowered = _lower(text)
     spans: list[tuple[int, int]] = []
     for end, index in automaton.iter_long(lowered):
+        if index < 0:
+            continue  # the never-matching words of _gazetteer (no text lowered holds an A)
         name, place = ids[index]
         start = end - len(name) + 1
         if not has_cjk(name[0]):
@@ -228,14 +235,26 @@ def _gazetteer() -> tuple[Any, list[tuple[str, str]]]:
                 names.setdefault(_name_key(name), territory)
         for zone, parts in _zone_cities(locale).items():
             names.setdefault(_name_key(parts), zone)
+    ids = [(name, place) for name, place in names.items() if len(name) >= 2]
     automaton = ahocorasick.Automaton()
-    ids: list[tuple[str, str]] = []
-    for name, place in names.items():
-        if len(name) >= 2:
-            automaton.add_word(name, len(ids))
-            ids.append((name, place))
+    # pyahocorasick finds a node's child by a linear scan of its children in insertion order, and
+    # most characters of a page (spaces, punctuation, digits) begin no name: the root scanned all
+    # its 556 children for each. The words added first make the root answer them at once: each is
+    # such a character and an upper-case A, which a lowered text never holds, so they never match
+    # (a node they lead to has no way on but the A; its failure link is the root's): the places
+    # found are the same. The names follow with common letters first, which the children keep.
+    for char in _NOT_FIRST:
+        if not any(name.startswith(char) for name, _ in ids):
+            automaton.add_word(char + "A", -1)
+    for index in sorted(range(len(ids)), key=lambda i: [_RANK.get(c, 99 + ord(c)) for c in ids[i][0]]):
+        automaton.add_word(ids[index][0], index)
     automaton.make_automaton()
     return automaton, ids
+
+
+# Characters frequent in pages that begin no place name, and letters by their frequency in news.
+_NOT_FIRST = " \n,.-’'\"“”()0123456789:;!?—–$/%"
+_RANK = {c: i for i, c in enumerate("eainotsrlhdcumgpbyfwkvzjxqéáóíöüäèàçñ")}
 
 
 def _zone_cities(locale: Any) -> dict[str, str]:
