@@ -44,8 +44,9 @@ def _upper_ranges() -> str:
 
 
 UPPER = _upper_ranges()
-# A capitalised word (not the inside of "eBay"), or a sentence end.
-CAPITALISED_OR_END = re.compile(rf"(?<![\w'’])[{UPPER}][\w'’]*|[.!?。！？\n]")
+# A capitalised word (not the inside of "eBay"), or a sentence end. Written to open with one
+# character class, the lookbehind checked after it, so that `re` skips to candidates in C.
+CAPITALISED_OR_END = re.compile(rf"[{UPPER}.!?。！？\n](?<![\w'’][{UPPER}])(?:(?<=[{UPPER}])[\w'’]*)?")
 LETTER = re.compile(r"[^\W\d_]")
 
 # Word 3-shingles: a verbatim copy keeps nearly all of them, a rewrite keeps few (0.03-0.15 on seeds).

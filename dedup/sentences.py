@@ -15,11 +15,18 @@ from dataclasses import dataclass
 from wirewatch.dedup.features import CAPITALISED_OR_END, LETTER, STOP_WORDS, content_words
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[^\s\da-z])|(?<=[。！？])|\n+")
+# The same for a text without 。！？: opening with one character class (the lookbehinds checked after
+# it), `re` skips to candidates in C instead of trying every position (a fifth of sentences_of).
+_LATIN_SENTENCE_END = re.compile(
+    r"[\"'”’)\s](?:(?<=[.!?][\"'”’)])[\"'”’)]*\s+(?=[\"'“‘(]?[^\s\da-z])"
+    r"|(?<=[.!?]\s)\s*(?=[\"'“‘(]?[^\s\da-z])|(?<=\n)\n*)"
+)
 # Fewer content words than this is a dateline, a caption or a sign-off, not a statement.
 MIN_WORDS = 3
 
 
-_NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f]\d+)*")
+_NUMBER = re.compile(r"\d\d*(?:[.,\u00a0\u202f]\d+)*")  # one class first: see _LATIN_SENTENCE_END
+_NON_DIGIT = re.compile(r"\D")
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,7 @@ def terms_of(text: str) -> frozenset[str]:
     """Numbers (digits only: "17,000-plus" and "17000" are one) and names (capitalised words not
     opening the sentence and not function words), each with its kind."""
     digits = text if text.isascii() else unicodedata.normalize("NFKC", text)
-    terms = {"#" + re.sub(r"\D", "", n) for n in _NUMBER.findall(digits)}
+    terms = {"#" + _NON_DIGIT.sub("", n) for n in _NUMBER.findall(digits)}
     opening = True
     last_end = 0
     for match in CAPITALISED_OR_END.finditer(text):
@@ -54,7 +61,8 @@ def terms_of(text: str) -> frozenset[str]:
 def sentences_of(text: str) -> list[Sentence]:
     """The text's statements in order (fragments under MIN_WORDS content words left out)."""
     found = []
-    for part in _SENTENCE_END.split(text):
+    cjk_ends = "。" in text or "！" in text or "？" in text
+    for part in (_SENTENCE_END if cjk_ends else _LATIN_SENTENCE_END).split(text):
         part = " ".join(part.split())
         words = frozenset(content_words(part))
         if len(words) >= MIN_WORDS:
