@@ -35,6 +35,32 @@ class OutboxQueries(Queries):
             )
         ]
 
+    def matching_between(self, queries: dict[str, str], first: int, last: int) -> dict[int, list[str]]:
+        """matching_topics of every article with an id from `first` to `last`, by one search per
+        topic and index, not one per article and topic: the topics each matches, in `queries`'
+        order (an article matching none is left out). Its stemmed index is searched with its own
+        language's stems, as matching_topics does."""
+        languages = [
+            row[0]
+            for row in self.db.execute(
+                "SELECT DISTINCT language FROM articles_stem WHERE rowid BETWEEN ? AND ?", (first, last)
+            )
+        ]
+        found: dict[int, list[str]] = {}
+        for name, query in queries.items():
+            ids: set[int] = set()
+            for table, read, language in _searches(query, languages):
+                where = f"{table} MATCH ? AND rowid BETWEEN ? AND ?" + (
+                    " AND language = ?" if language else ""
+                )
+                params = (read, first, last, language) if language else (read, first, last)
+                ids.update(
+                    row[0] for row in self.db.execute(f"SELECT rowid FROM {table} WHERE {where}", params)
+                )
+            for article_id in sorted(ids):
+                found.setdefault(article_id, []).append(name)
+        return found
+
     def record_match(self, topic: str, article_id: int, cluster_id: int, now: datetime) -> bool:
         """Record a match; False when this article had matched this topic already."""
         cursor = self.db.execute(
@@ -332,6 +358,19 @@ class OutboxQueries(Queries):
                     "next_attempt": to_iso(next_attempt),
                 },
             )
+
+
+def _searches(query: str, languages: list[str]) -> list[tuple[str, str, str | None]]:
+    """The searches that find a query's articles of `languages` (_readings for a batch): (index,
+    the query as it reads it, the language its rows must have, if one)."""
+    found: list[tuple[str, str, str | None]] = [("articles_fts", query, None)]
+    if has_cjk(query):
+        found.append(("articles_cjk", cjk_query(query), None))
+    for language in languages:
+        stemmed = stemmed_query(query, language) if language in SNOWBALL else None
+        if stemmed:
+            found.append(("articles_stem", stemmed, language))
+    return found
 
 
 def _readings(query: str, language: str | None) -> list[tuple[str, str, str, Callable[[str], str]]]:

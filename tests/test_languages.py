@@ -221,6 +221,50 @@ def test_inflected_words_are_found_by_their_stem_in_the_articles_language(tmp_pa
     store.close()
 
 
+def test_a_batch_is_matched_to_topics_as_each_of_its_articles_is(tmp_path: Path) -> None:
+    """A commit chunk is searched once per topic and index (matching_between), not once per article
+    and topic; each article must match exactly the topics it matches alone, whatever its language
+    and index (Porter, CJK pairs, its own language's stems)."""
+    from wirewatch.records import NewArticle
+
+    store = open_store(tmp_path / "w.db")
+    texts = [
+        ("de", "Sicherheitsrat berät über Nordkorea", GERMAN),
+        ("ru", "Совбез ООН обсудил КНДР", RUSSIAN),
+        ("en", "Council vetoes sanctions panel", ENGLISH),
+        ("ja", "安保理、北朝鮮制裁パネルの延長を否決", JA_PANEL),
+        ("zh", "全国粮食总产量再创新高", ZH_HARVEST),
+        ("ko", "안보리, 대북제재 전문가 패널 연장 부결", KO_PANEL),
+        (None, "Council vetoes sanctions panel again", ENGLISH),
+    ]
+    articles = [
+        NewArticle(url=f"https://{i}.example/1", source=f"s{i}", title=t, text=x, published=NOW, language=k)
+        for i, (k, t, x) in enumerate(texts)
+    ]
+    commit_articles(articles, store, load_index(store), (), AlertSettings(), NOW)
+    queries = {
+        "de": "Sanktion AND Nordkorea",
+        "ru": "санкция AND КНДР",
+        "en": "sanction*",
+        "nk-ja": "北朝鮮 AND 制裁",
+        "harvest": '"粮食" AND 玉米',
+        "panel": "panel OR 패널 OR パネル",
+        "none": "zyzzyva",
+    }
+    ids = [row[0] for row in store.db.execute("SELECT id FROM articles ORDER BY id")]
+    one_by_one = {
+        article_id: store.outbox.matching_topics(article_id, queries, language)
+        for article_id, language in store.db.execute("SELECT id, language FROM articles")
+    }
+    expected = {article_id: topics for article_id, topics in one_by_one.items() if topics}
+    assert len(expected) >= 5 and {t for ts in expected.values() for t in ts} == set(queries) - {"none"}
+    assert store.outbox.matching_between(queries, ids[0], ids[-1]) == expected
+    assert store.outbox.matching_between(queries, ids[1], ids[2]) == {
+        i: t for i, t in expected.items() if ids[1] <= i <= ids[2]
+    }
+    store.close()
+
+
 # --- across languages ------------------------------------------------------------------------------
 # One event (a tanker seized off Nagasaki) as English, German, Russian, Japanese and Korean outlets
 # might write it, each choosing its own facts; and a North Korea story of the same days (a missile
