@@ -136,20 +136,29 @@ def fingerprint_text(title: str, text: str) -> Fingerprint:
     return fingerprint_many([(title, text)])[0]
 
 
-def fingerprint_many(items: Sequence[tuple[str, str]]) -> list[Fingerprint]:
+def fingerprint_many(
+    items: Sequence[tuple[str, str]], words: Sequence[tuple[list[str], list[str]]] | None = None
+) -> list[Fingerprint]:
     """fingerprint_text of each (title, text); the embeddings in one call of the model, which
-    costs per call as much as per text for short ones (equal vectors: padding is masked)."""
+    costs per call as much as per text for short ones (equal vectors: padding is masked).
+    `words`: words_of(title) and words_of(text) of each, when the caller has read them already."""
     if not items:
         return []
     vectors = embed([embedding_text(title, text) for title, text in items])
-    return [_fingerprint(title, text, vector) for (title, text), vector in zip(items, vectors, strict=True)]
+    if words is None:
+        words = [(words_of(title), words_of(text)) for title, text in items]
+    return [
+        _fingerprint(title, text, vector, title_words, text_words)
+        for (title, text), vector, (title_words, text_words) in zip(items, vectors, words, strict=True)
+    ]
 
 
-def _fingerprint(title: str, text: str, embedding: np.ndarray) -> Fingerprint:
+def _fingerprint(
+    title: str, text: str, embedding: np.ndarray, title_words: list[str], text_words: list[str]
+) -> Fingerprint:
     # The title as a sentence of its own, so its first word is not taken for a name.
     body = f"{title}.\n{text}"
-    title_words = words_of(title)
-    all_words = title_words + words_of(text)
+    all_words = title_words + text_words
     words = content_words_of(all_words)
     # A headline or feed summary is too short for names to stand out (Title Case makes every
     # word look like one): its content words are its salient terms.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from wirewatch.dedup.anchors import anchors_of
 from wirewatch.dedup.fingerprint import FINGERPRINT_CHUNK, Fingerprint, fingerprint_many
-from wirewatch.dedup.sentences import Sentence, sentences_of
+from wirewatch.dedup.sentences import Sentence, sentences_and_words
 
 # (title, text, language) of an article to read.
 ArticleText = tuple[str, str, str | None]
@@ -27,15 +27,18 @@ class ArticleReading:
 
 def read_many(items: Sequence[ArticleText]) -> list[ArticleReading]:
     """The reading of each article, in order (fingerprints in one call of the embedding model)."""
-    fingerprints = fingerprint_many([(title, text) for title, text, _ in items])
+    # The words the sentences read are the fingerprint's: read once.
+    titles = [sentences_and_words(title) for title, _, _ in items]
+    texts = [sentences_and_words(text) for _, text, _ in items]
+    fingerprints = fingerprint_many(
+        [(title, text) for title, text, _ in items],
+        [(title_words, text_words) for (_, title_words), (_, text_words) in zip(titles, texts, strict=True)],
+    )
     return [
-        ArticleReading(
-            fp,
-            tuple(sentences_of(title)),
-            tuple(sentences_of(text)),
-            anchors_of(f"{title}\n\n{text}", language),
+        ArticleReading(fp, tuple(headline), tuple(body), anchors_of(f"{title}\n\n{text}", language))
+        for (title, text, language), fp, (headline, _), (body, _) in zip(
+            items, fingerprints, titles, texts, strict=True
         )
-        for (title, text, language), fp in zip(items, fingerprints, strict=True)
     ]
 
 

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from wirewatch.dedup.features import CAPITALISED_OR_END, LETTER, STOP_WORDS, content_words
+from wirewatch.dedup.features import CAPITALISED_OR_END, LETTER, STOP_WORDS, content_words_of, words_of
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[^\s\da-z])|(?<=[。！？])|\n+")
 # The same for a text without 。！？: opening with one character class (the lookbehinds checked after
@@ -60,12 +60,22 @@ def terms_of(text: str) -> frozenset[str]:
 
 def sentences_of(text: str) -> list[Sentence]:
     """The text's statements in order (fragments under MIN_WORDS content words left out)."""
+    return sentences_and_words(text)[0]
+
+
+def sentences_and_words(text: str) -> tuple[list[Sentence], list[str]]:
+    """sentences_of(text), and words_of(text) read on the way: the parts hold every word of the
+    text (a split never falls inside a word, and the case of a Σ does not see past the space or
+    the 。 between parts), so the fingerprint does not read them again."""
     found = []
+    every: list[str] = []
     cjk_ends = "。" in text or "！" in text or "？" in text
     for part in (_SENTENCE_END if cjk_ends else _LATIN_SENTENCE_END).split(text):
-        part = " ".join(part.split())
-        words = frozenset(content_words(part))
+        part_words = words_of(part)  # the spacing of a part changes none of its words
+        every += part_words
+        words = frozenset(content_words_of(part_words))
         if len(words) >= MIN_WORDS:
+            part = " ".join(part.split())
             quote = any(mark in part for mark in ('"', "“", "„", "«", "「"))
             found.append(Sentence(part, words, terms_of(part), quote))
-    return found
+    return found, every
