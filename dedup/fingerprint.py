@@ -65,7 +65,9 @@ def minhash_values(hashes: np.ndarray) -> np.ndarray:
     if not len(hashes):
         return _EMPTY.copy()
     with np.errstate(over="ignore"):
-        return (_A * _premixed(hashes) + _B).min(axis=1)
+        permuted = _A * _premixed(hashes)
+        permuted += _B  # in place: one (NUM_PERM, values) matrix allocated, not two
+        return permuted.min(axis=1)
 
 
 def minhash_of(hashes: np.ndarray) -> LeanMinHash:
