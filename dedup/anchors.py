@@ -358,16 +358,25 @@ def _names(text: str, found: set[str], language: str | None) -> None:
             continue
         if opening and LETTER.search(gap):
             opening = False  # a lower-case word came first
-        if word.lower() not in STOP_WORDS:
+        if name := _name_word(word, german):
             if not run:
                 run_opens = opening
-            word = _CYRILLIC_CASE.sub("", _POSSESSIVE.sub("", word))
-            if german and len(word) > 4 and word.endswith("s") and word[-2] not in "sxzß":
-                word = word[:-1]  # the genitive of Lawrows, Selenskyjs
-            run.append(word)
+            run.append(name)
         opening = False
     if run:
         _add_name(run[1:] if run_opens and len(run) == 1 else run, found)
+
+
+@lru_cache(maxsize=65_536)
+def _name_word(word: str, german: bool) -> str:
+    """A capitalised word as a name is read ("" for a function word): pages repeat their names,
+    so each is reduced once instead of by two substitutions at every occurrence."""
+    if word.lower() in STOP_WORDS:
+        return ""
+    word = _CYRILLIC_CASE.sub("", _POSSESSIVE.sub("", word))
+    if german and len(word) > 4 and word.endswith("s") and word[-2] not in "sxzß":
+        word = word[:-1]  # the genitive of Lawrows, Selenskyjs
+    return word
 
 
 def _add_name(run: list[str], found: set[str]) -> None:
