@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from wirewatch.dedup.anchors import anchors_of
 from wirewatch.dedup.fingerprint import FINGERPRINT_CHUNK, Fingerprint, fingerprint_many
 from wirewatch.dedup.sentences import Sentence, sentences_and_words
+from wirewatch.dedup.statements import packed
 
 # (title, text, language) of an article to read.
 ArticleText = tuple[str, str, str | None]
@@ -23,6 +24,9 @@ class ArticleReading:
     headline: tuple[Sentence, ...]  # the title's statements (dedup.novelty)
     body: tuple[Sentence, ...]  # the text's
     anchors: frozenset[str]  # language-independent facts (dedup.anchors)
+    # What headline and body say, packed to keep beside the article (dedup.statements.packed):
+    # packed here, on the workers, as it costs the single writer 0.15-0.25 ms an article.
+    statements: bytes
 
 
 def read_many(items: Sequence[ArticleText]) -> list[ArticleReading]:
@@ -35,7 +39,13 @@ def read_many(items: Sequence[ArticleText]) -> list[ArticleReading]:
         [(title_words, text_words) for (_, title_words), (_, text_words) in zip(titles, texts, strict=True)],
     )
     return [
-        ArticleReading(fp, tuple(headline), tuple(body), anchors_of(f"{title}\n\n{text}", language))
+        ArticleReading(
+            fp,
+            tuple(headline),
+            tuple(body),
+            anchors_of(f"{title}\n\n{text}", language),
+            packed((*headline, *body)),
+        )
         for (title, text, language), fp, (headline, _), (body, _) in zip(
             items, fingerprints, titles, texts, strict=True
         )

@@ -20,7 +20,6 @@ from wirewatch.dedup.merges import surviving_cluster
 from wirewatch.dedup.novelty import Novelty
 from wirewatch.dedup.reading import ArticleReading, ArticleText, read_in_chunks
 from wirewatch.dedup.related import other_languages
-from wirewatch.dedup.statements import packed
 from wirewatch.dedup.summary import MAX_EARLY, MAX_LATE, story_summary
 from wirewatch.flows.developments import StoryStatements, queue_development
 from wirewatch.flows.story_links import link_stories
@@ -139,7 +138,13 @@ def commit_articles(
                 store.feeds.record_outcomes(feed_outcomes or [])
                 break
             story_index = live.under_lock(store)
-            pairs = zip(chunk, islice(readings, len(chunk)), strict=True)
+            pairs = list(zip(chunk, islice(readings, len(chunk)), strict=True))
+            # The index works out what the stored articles answer for the whole chunk first.
+            story_index.open_chunk(
+                [reading.fingerprint for _, reading in pairs],
+                [article_time(article.published, now) for article, _ in pairs],
+                [now.timestamp()] * len(pairs),
+            )
             grown: set[int] = set()  # clusters that gained an article: their headline is chosen again
             touched: set[int] = set()  # clusters new or grown: their cross-language links are found again
             statements.sync()
@@ -152,7 +157,7 @@ def commit_articles(
                     grown.add(cluster_id)
                 touched.add(cluster_id)
                 store.links.save_anchors(article_id, reading.anchors)
-                store.articles.save_statements(article_id, packed((*reading.headline, *reading.body)))
+                store.articles.save_statements(article_id, reading.statements)
                 # What it adds to its story; an upgraded feed-only article was measured when stored.
                 found = statements.record(reading, article_id, cluster_id, placement) if stored_now else None
                 _match_topics(
@@ -169,6 +174,7 @@ def commit_articles(
                 )
                 if screen is not None:
                     _screen_names(article, article_id, cluster_id, store, screen, initial_status, now, report)
+            story_index.close_chunk()
             _refresh_headlines(grown, store)
             link_stories(touched, store)
             if last:
