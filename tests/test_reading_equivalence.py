@@ -98,3 +98,14 @@ def test_gazetteer_finds_what_a_plain_automaton_finds() -> None:
         parts = [rng.choice(names) if rng.random() < 0.5 else rng.choice(pieces) for _ in range(8)]
         text = "".join(p[: rng.randint(1, len(p))] if rng.random() < 0.4 else p for p in parts)
         assert [m for m in automaton.iter_long(text) if m[1] >= 0] == list(plain.iter_long(text)), text
+
+
+def test_unpadded_tokenizer_gives_the_models_ids() -> None:
+    from wirewatch.dedup import embedding
+
+    tokenizer = embedding.model().tokenizer
+    texts = [t for t in TEXTS if t] + ["x", "  a  b   ", "A much longer lead. " * 30, "é\u00a0日本 Ωmega!"]
+    padded = tokenizer.encode_batch(texts, is_pretokenized=False, add_special_tokens=False)
+    fast = embedding._unpadded(tokenizer).encode_batch_fast(texts, add_special_tokens=False)
+    assert [e.ids[: sum(e.attention_mask)] for e in padded] == [e.ids for e in fast]
+    assert embedding._unpadded(tokenizer) is embedding._unpadded(tokenizer)
