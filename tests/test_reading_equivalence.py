@@ -109,3 +109,33 @@ def test_unpadded_tokenizer_gives_the_models_ids() -> None:
     fast = embedding._unpadded(tokenizer).encode_batch_fast(texts, add_special_tokens=False)
     assert [e.ids[: sum(e.attention_mask)] for e in padded] == [e.ids for e in fast]
     assert embedding._unpadded(tokenizer) is embedding._unpadded(tokenizer)
+
+
+def test_salient_terms_as_token_by_token() -> None:
+    pieces = list("0123456789١٢０.,-  \u00a0\n\t\u2028\x1caZé_'’ÉΣⅫⒶǅ\"“”«)(.!?xİ") + [
+        "Mr. Smith",
+        ". A",
+        ".\n\nB",
+        "the",
+        "The",
+        "U.S.",
+        "A380",
+        "mid-20",
+        "𐐀",  # beyond the BMP: read step by step
+        "𝟎",
+    ]
+    rng = random.Random(3)
+    for text in TEXTS:
+        assert features.salient_terms(text) == features._salient_terms_stepwise(text)
+    for _ in range(50_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 14)))
+        assert features.salient_terms(text) == features._salient_terms_stepwise(text), text
+
+
+def test_bmp_classes_are_the_plain_ones() -> None:
+    upper = re.compile(f"[{features._BMP_UPPER}]")
+    digit = features._DIGIT_ON
+    for cp in range(0x10000):
+        c = chr(cp)
+        assert (upper.match(c) is not None) == (c.isupper() and re.match(r"\w", c) is not None), hex(cp)
+        assert (digit.match(c) is not None) == (re.match(r"\d", c) is not None), hex(cp)
