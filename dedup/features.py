@@ -70,6 +70,11 @@ def words_of(text: str) -> list[str]:
     return out
 
 
+def words_of_text_without_cjk(text: str) -> list[str]:
+    """words_of(text) for a text known to hold no CJK."""
+    return _WORD.findall(text.lower())
+
+
 def _cjk_pairs(word: str) -> list[str]:
     """A word's CJK runs as overlapping character pairs (a lone character as itself), the rest as is."""
     out: list[str] = []
@@ -89,7 +94,24 @@ def content_words(text: str) -> set[str]:
 
 
 def content_words_of(words: list[str]) -> set[str]:
-    return {w for w in set(words) - STOP_WORDS if len(w) > 1}
+    found = set(words) - _NOT_CONTENT  # not -=, which would walk all of _NOT_CONTENT
+    return _longer_than_one(found) if found and min(map(len, found)) < 2 else found
+
+
+def content_frozenset(words: list[str]) -> frozenset[str]:
+    """frozenset(content_words_of(words)), built once."""
+    found = frozenset(words) - _NOT_CONTENT
+    return frozenset(_longer_than_one(found)) if found and min(map(len, found)) < 2 else found
+
+
+def _longer_than_one(words: set[str] | frozenset[str]) -> set[str]:
+    return {w for w in words if len(w) > 1}
+
+
+# The stop words and the one-character words of the Latin, Greek and Cyrillic blocks (a digit, an
+# initial), taken out by one set difference in C; a one-character word of another script is
+# rarer, and taken out after (content words have two characters or more).
+_NOT_CONTENT = STOP_WORDS | {c for c in map(chr, range(0x530)) if c.isalnum() or c == "_"}
 
 
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
@@ -145,11 +167,12 @@ _CAPITALISED = re.compile(
     r"|(?<![.!?\n])(?<![\w'’-].)[\w'’-]*)"
 )
 # A token's first digit (\d: str.isdecimal) and the rest of the token.
-_DIGIT_ON = re.compile(rf"[{_bmp_class(str.isdecimal)}][\w'’-]*")
+BMP_DIGIT = _bmp_class(str.isdecimal)
+_DIGIT_ON = re.compile(rf"[{BMP_DIGIT}][\w'’-]*")
 _TOKEN_CHAR = re.compile(r"[\w'’-]")
 _TOKEN_CHARS = re.compile(r"[\w'’-]*")
 # The classes above are the BMP's: a text with characters beyond it is read step by step.
-_BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
+BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
 _ENDS = frozenset(".!?\n")
 
 
@@ -160,7 +183,7 @@ def salient_terms(text: str) -> set[str]:
     0.34-0.57 of them (Jaccard) against 0.21-0.25 for another story on the same topic, which is
     what lets MinHash LSH find same-story candidates without comparing against every article.
     """
-    if not text.isascii() and _BEYOND_BMP.search(text):
+    if not text.isascii() and BEYOND_BMP.search(text):
         return _salient_terms_stepwise(text)
     # "\n" first: the text's first token opens a sentence.
     terms = {token.lower() for token in _CAPITALISED.findall("\n" + text) if token[0] not in _ENDS}
@@ -170,7 +193,9 @@ def salient_terms(text: str) -> set[str]:
         start = match.start()
         if start and _TOKEN_CHAR.match(text, start - 1):  # the token began before its first digit
             backwards = backwards or text[::-1]
-            start = len(text) - _TOKEN_CHARS.match(backwards, len(text) - start).end()
+            run = _TOKEN_CHARS.match(backwards, len(text) - start)
+            assert run is not None  # a * pattern always matches
+            start = len(text) - run.end()
         terms.add(text[start : match.end()].lower())
     return terms
 

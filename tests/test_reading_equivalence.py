@@ -139,3 +139,55 @@ def test_bmp_classes_are_the_plain_ones() -> None:
         c = chr(cp)
         assert (upper.match(c) is not None) == (c.isupper() and re.match(r"\w", c) is not None), hex(cp)
         assert (digit.match(c) is not None) == (re.match(r"\d", c) is not None), hex(cp)
+
+
+_TERM_PIECES = list("0123456789١٢０.,-  \u00a0\n\t\u2028aZé_'’ÉΣⅫⒶǅ\"“”«)(.!?xİ。！？月アႠ") + [
+    "Mr. Smith",
+    ". A",
+    ".\n\nB",
+    "the",
+    "The",
+    "U.S.",
+    "A380",
+    "3D",
+    "’s",
+    "'s",
+    "\U00011066",  # a Brahmi digit: beyond the BMP, kept by NFKC
+    "𝟎",
+]
+
+
+def test_terms_as_word_by_word() -> None:
+    rng = random.Random(4)
+    for text in TEXTS:
+        assert sentences.terms_of(text) == sentences._terms_of_stepwise(text)
+    for _ in range(50_000):
+        text = "".join(rng.choice(_TERM_PIECES) for _ in range(rng.randint(0, 14)))
+        assert sentences.terms_of(text) == sentences._terms_of_stepwise(text), text
+
+
+def test_nfkc_takes_no_bmp_text_to_digits_beyond_it() -> None:
+    import unicodedata
+
+    for cp in range(0x10000):
+        normal = unicodedata.normalize("NFKC", chr(cp))
+        assert not any(ord(c) > 0xFFFF and c.isdecimal() for c in normal), hex(cp)
+
+
+def test_content_words_as_plainly() -> None:
+    rng = random.Random(5)
+    pieces = ["a", "the", "x", "1", "12", "é", "日", "日本", "ж", "ـ", "word", "Σ", "ς", "_", "ab", "ى"]
+    for _ in range(20_000):
+        words = [rng.choice(pieces) for _ in range(rng.randint(0, 8))]
+        plain = {w for w in set(words) - features.STOP_WORDS if len(w) > 1}
+        assert features.content_words_of(words) == plain
+        assert features.content_frozenset(words) == frozenset(plain)
+        assert type(features.content_frozenset(words)) is frozenset
+
+
+def test_sentences_as_the_dataclass_makes_them() -> None:
+    for text in [*TEXTS, "Ein Satz mit \U00011066\U00011067 Zahlen wie Berlin. Noch einer hier dazu."]:
+        for made in sentences.sentences_of(text):
+            plain = sentences.Sentence(made.text, made.words, made.terms, made.quote)
+            assert made == plain and hash(made) == hash(plain) and made.__dict__ == plain.__dict__
+            assert made.terms == sentences._terms_of_stepwise(made.text)
