@@ -201,32 +201,3 @@ def test_kept_crc32_are_crc32() -> None:
         assert list(map(features._crc32_of.__getitem__, words)) == [crc32(w.encode()) for w in words]
     assert features.term_hashes(set(words)).tolist() == sorted({crc32(w.encode()) for w in words})
     features._crc32_of.clear()
-
-
-def test_packed_as_json_dumps_packs() -> None:
-    import json
-    import zlib
-
-    from wirewatch.dedup.statements import packed, unpacked
-
-    def by_json(said: list[sentences.Sentence]) -> bytes:
-        rows = [[sorted(s.words), sorted(s.terms), int(s.quote)] for s in said]
-        return zlib.compress(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode(), 1)
-
-    rng = random.Random(6)
-    pieces = ["word", "n:smith", "#12", "日本", "é", '"', "\\", "\n", "\x00", "\x7f", "\u2028", "’", "/", ""]
-    for text in TEXTS:
-        said = sentences.sentences_of(text)
-        assert packed(said) == by_json(said) and packed(iter(said)) == by_json(said)
-        assert unpacked(packed(said)) == [sentences.Sentence("", s.words, s.terms, s.quote) for s in said]
-    for _ in range(5_000):
-        said = [
-            sentences.Sentence(
-                "",
-                frozenset(rng.choice(pieces) + rng.choice(pieces) for _ in range(rng.randint(0, 4))),
-                frozenset(rng.choice(pieces) for _ in range(rng.randint(0, 3))),
-                rng.random() < 0.5,
-            )
-            for _ in range(rng.randint(0, 4))
-        ]
-        assert packed(said) == by_json(said), said
