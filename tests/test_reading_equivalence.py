@@ -191,13 +191,3 @@ def test_sentences_as_the_dataclass_makes_them() -> None:
             plain = sentences.Sentence(made.text, made.words, made.terms, made.quote)
             assert made == plain and hash(made) == hash(plain) and made.__dict__ == plain.__dict__
             assert made.terms == sentences._terms_of_stepwise(made.text)
-
-
-def test_kept_crc32_are_crc32() -> None:
-    from zlib import crc32
-
-    words = ["a", "Σ", "日本", "x" * 50, "é", ""] + [str(i) for i in range(300)]
-    for _ in range(2):  # computed, then kept
-        assert list(map(features._crc32_of.__getitem__, words)) == [crc32(w.encode()) for w in words]
-    assert features.term_hashes(set(words)).tolist() == sorted({crc32(w.encode()) for w in words})
-    features._crc32_of.clear()
