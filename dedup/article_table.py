@@ -130,6 +130,15 @@ class IndexedArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class PairScores:
+    """How an article compares with each of its candidates (dedup.index.pair_scores)."""
+
+    copy: np.ndarray  # float64: copy_score()
+    story: np.ndarray  # float64: Jaccard of content words (as kept: word_values())
+    smaller: np.ndarray  # int64: the smaller of the two content-word counts (it picks the threshold)
+
+
+@dataclass(frozen=True, slots=True)
 class Candidates:
     """The indexed articles an article is compared with, as columns: a placement reads them in
     whole arrays, not an object each."""
@@ -138,6 +147,9 @@ class Candidates:
     shingles: np.ndarray  # (count, NUM_PERM) uint8: their shingle MinHash values' low_bits()
     words: np.ndarray  # uint16: their content words (word_values()), one run each
     word_counts: np.ndarray  # int64: each one's run length
+    # Their scores against the article when the story index computed them with its chunk
+    # (StoryIndex.open_chunk); shingles and words are then left empty.
+    scores: PairScores | None = None
 
     def __len__(self) -> int:
         return len(self.article_ids)

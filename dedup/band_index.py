@@ -50,6 +50,9 @@ class BandIndex:
         self._pending_keys = 0
         self._removed: set[int] = set()  # articles still in the arrays or pending, to be skipped
         self._count = 0  # articles in (no set of them: the story index's table knows which)
+        # While a chunk is placed, the arrays stay as they were at its start: what lookup_many()
+        # found in them then is still there (the chunk's own keys wait in the dict).
+        self._frozen = False
 
     def __len__(self) -> int:
         return self._count
@@ -97,12 +100,13 @@ class BandIndex:
                 mixed += np.multiply(bands[:, :, row], self._mix[:, row], out=term)
         _finish_mix(mixed, term)
 
-    def insert(self, article_id: int, values: np.ndarray) -> None:
-        """Index an article (one not in: the caller knows which are)."""
+    def insert(self, article_id: int, values: np.ndarray, keys_of_values: np.ndarray | None = None) -> None:
+        """Index an article (one not in: the caller knows which are); `keys_of_values`: its keys(),
+        when known."""
         if article_id in self._removed:
             self._merge(purge=True)  # its old keys go first, so they cannot come back with it
         self._count += 1
-        keys = self.keys(values).tolist()
+        keys = (self.keys(values) if keys_of_values is None else keys_of_values).tolist()
         pending = self._pending
         # A key has one article in `pending`, and any further ones in `_pending_more` (rare: two
         # near copies waiting together); dict.fromkeys sets the usual case in one C call.
@@ -114,7 +118,7 @@ class BandIndex:
         else:
             pending.update(dict.fromkeys(keys, article_id))
         self._pending_keys += self.bands
-        if self._pending_keys >= max(MERGE_KEYS, len(self._keys) >> 8):
+        if self._pending_keys >= max(MERGE_KEYS, len(self._keys) >> 8) and not self._frozen:
             self._merge(purge=False)
 
     def insert_many(self, article_ids: list[int], values: np.ndarray) -> None:
@@ -144,8 +148,54 @@ class BandIndex:
         """Forget an article (one in)."""
         self._count -= 1
         self._removed.add(article_id)
+        if len(self._removed) * self.bands >= max(MIN_PURGE_KEYS, len(self._keys) // 4) and not self._frozen:
+            self._merge(purge=True)
+
+    def freeze(self) -> None:
+        """Pending keys into the arrays, which then keep still until thaw(): inserts wait in the
+        dict, removals in the removed set."""
+        self._merge(purge=False)
+        self._frozen = True
+
+    def thaw(self) -> None:
+        """Back to merging and purging as inserts and removals come."""
+        self._frozen = False
         if len(self._removed) * self.bands >= max(MIN_PURGE_KEYS, len(self._keys) // 4):
             self._merge(purge=True)
+        elif self._pending_keys >= max(MERGE_KEYS, len(self._keys) >> 8):
+            self._merge(purge=False)
+
+    def lookup_many(self, keys: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The articles in the arrays sharing a key with each row of `keys` (rows of keys_of_many()),
+        removed ones left out: (row, article id) pairs, and which rows have a key of more than
+        `limit` articles (newest() takes only the newest of those: such a row is not answered
+        here). All rows in one sorted search."""
+        rows = len(keys)
+        flat = keys.ravel()
+        low = np.searchsorted(self._keys, flat, side="left")
+        high = np.searchsorted(self._keys, flat, side="right")
+        sizes = high - low
+        crowded = np.zeros(rows, dtype=bool)
+        if rows:
+            crowded = np.asarray((sizes > limit).reshape(rows, -1).any(axis=1))
+        owners = np.repeat(np.repeat(np.arange(rows, dtype=np.int64), self.bands), sizes)
+        ids = self._ids[run_positions(low, sizes)].astype(np.int64)
+        if self._removed:
+            kept = ~np.isin(ids, np.fromiter(self._removed, dtype=np.int64, count=len(self._removed)))
+            owners, ids = owners[kept], ids[kept]
+        return owners, ids, crowded
+
+    def pending_matching(self, keys: np.ndarray) -> list[int]:
+        """The pending articles sharing one of these keys, removed ones included."""
+        found: list[int] = []
+        if self._pending:
+            pending, more = self._pending, self._pending_more
+            for key in keys.tolist():
+                if (article_id := pending.get(key)) is not None:
+                    found.append(article_id)
+                    if more:
+                        found.extend(more.get(key, ()))
+        return found
 
     def query(self, values: np.ndarray) -> set[int]:
         """Articles sharing at least one band key with these values."""

@@ -22,9 +22,11 @@ import bisect
 import heapq
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
+from itertools import repeat
 
 import numpy as np
 from datasketch import LeanMinHash
@@ -34,14 +36,18 @@ from wirewatch.dedup.article_table import (
     NO_CLUSTER,
     SALIENT,
     TITLES,
+    WORDS,
     ArticleTable,
     Candidates,
     IndexedArticle,
+    PairScores,
     copy_score,
+    low_bits,
     word_values,
 )
 from wirewatch.dedup.band_index import BandIndex
 from wirewatch.dedup.centroids import MIN_SHARED_TITLE_WORDS, HeadlineCentroids
+from wirewatch.dedup.chunk_plan import ChunkPlan, chunk_pairs, shared_words, window_mask, word_jaccard
 from wirewatch.dedup.embedding import DIMENSIONS, from_bytes, to_bytes
 from wirewatch.dedup.fingerprint import (
     MINHASH_SCHEME,
@@ -143,6 +149,7 @@ class StoryIndex:
         self._vectors = StoryVectors()
         self.model = model
         self.meaning_alone = meaning_alone
+        self._plan: ChunkPlan | None = None  # open_chunk()'s
 
     def __len__(self) -> int:
         return len(self._table)
@@ -150,22 +157,172 @@ class StoryIndex:
     def lsh_hash(self, fp: Fingerprint) -> LeanMinHash:
         """MinHash of the article's salient terms without the common ones (at least its rarest few)."""
         terms = fp.salient_hashes
+        plan = self._plan
+        k = plan.find(fp) if plan is not None else None
+        if plan is None or k is None:
+            chosen = self._lsh_terms(fp, lambda: self._terms.story_counts(terms))
+            return minhash_of(terms if chosen is None else terms[chosen])
+        chosen = self._lsh_terms(fp, lambda: self._counts_now(terms, plan.counts[k]))
+        planned = plan.chosen[k]
+        if chosen is None if planned is None else chosen is not None and np.array_equal(chosen, planned):
+            plan.current = plan.placing = k
+            return plan.lsh[k]
+        plan.current = plan.placing = None  # its terms' counts moved across the limit: placed as if alone
+        return minhash_of(terms if chosen is None else terms[chosen])
+
+    def _lsh_terms(self, fp: Fingerprint, story_counts: Callable[[], np.ndarray]) -> np.ndarray | None:
+        """Which salient terms lsh_hash() takes (a mask; None: all), given their story counts."""
         # A headline's few words are all it has: leaving any out split the headline stream's
         # big stories (benchmarks/clustering.py), as their own words become frequent.
         limit = max(COMMON_TERM_MIN_STORIES, COMMON_TERM_SHARE * len(self._members))
-        if not fp.short and len(self._members) > limit:
-            stories = self._terms.story_counts(terms)
-            rare = stories <= limit
-            if rare.sum() < MIN_LSH_TERMS:
-                rare = np.zeros(len(terms), dtype=bool)
-                rare[np.lexsort((terms, stories))[:MIN_LSH_TERMS]] = True
-            terms = terms[rare]
-        return minhash_of(terms)
+        if fp.short or len(self._members) <= limit:
+            return None
+        terms = fp.salient_hashes
+        stories = story_counts()
+        rare = stories <= limit
+        if rare.sum() < MIN_LSH_TERMS:
+            rare = np.zeros(len(terms), dtype=bool)
+            rare[np.lexsort((terms, stories))[:MIN_LSH_TERMS]] = True
+        return rare
+
+    def _counts_now(self, terms: np.ndarray, at_start: np.ndarray) -> np.ndarray:
+        """Story counts of terms now, from their counts at the chunk's start and the changes since."""
+        changes = self._terms.changes
+        if not changes:
+            return at_start
+        moved = np.fromiter(map(changes.get, terms.tolist(), repeat(0)), dtype=np.int64, count=len(terms))
+        return at_start + moved
+
+    def open_chunk(
+        self, fps: Sequence[Fingerprint], seen: Sequence[float | None], arrived: Sequence[float]
+    ) -> None:
+        """Work out, for articles about to be placed in this order (lsh_hash, candidates, place,
+        add of each; others may come between), what the stored articles answer for all of them at
+        once (dedup.chunk_plan). Decisions are those of placing each alone; an article that does
+        not come as planned is placed as if alone. Ends at the next open_chunk() or close_chunk()."""
+        self.close_chunk()
+        count = len(fps)
+        if not count:
+            return
+        self._near.freeze()
+        self._story.freeze()
+        self._terms.watch()
+        fps = list(fps)
+        terms = [fp.salient_hashes for fp in fps]
+        sizes = np.fromiter(map(len, terms), dtype=np.int64, count=count)
+        every = np.concatenate(terms) if sizes.sum() else np.zeros(0, dtype=np.uint32)
+        counts = np.split(self._terms.story_counts(every), np.cumsum(sizes)[:-1])
+        chosen = [self._lsh_terms(fp, partial(_given, c)) for fp, c in zip(fps, counts, strict=True)]
+        lsh = [minhash_of(t if m is None else t[m]) for t, m in zip(terms, chosen, strict=True)]
+        shingles = np.stack([fp.shingle_hash.hashvalues for fp in fps])
+        near_keys = self._near.keys_of_many(shingles)
+        story_keys = self._story.keys_of_many(np.stack([h.hashvalues for h in lsh]))
+        near_of, near_ids, near_crowded = self._near.lookup_many(near_keys, MAX_CANDIDATES)
+        story_of, story_ids, story_crowded = self._story.lookup_many(story_keys, MAX_CANDIDATES)
+        pairs = np.unique((np.concatenate((near_of, story_of)) << 32) | np.concatenate((near_ids, story_ids)))
+        owners, ids = pairs >> 32, pairs & _MAX_ID
+        table = self._table
+        slots = self._slots(ids.tolist())
+        own_seen = np.array([np.nan if t is None else t for t in seen], dtype=np.float64)
+        own_arrived = np.array(arrived, dtype=np.float64)
+        inside = window_mask(
+            own_seen[owners], own_arrived[owners], table.seen[slots], table.arrived[slots], self.window
+        )
+        words, word_counts = table.hashes_of_many(slots, WORDS)
+        own = [word_values(fp.word_hashes) for fp in fps]  # as the table keeps them
+        own_sizes = np.fromiter(map(len, own), dtype=np.int64, count=count)
+        scores = PairScores(
+            copy=copy_score(table.shingles[slots], shingles[owners]),
+            story=word_jaccard(shared_words(own, owners, words, word_counts), own_sizes[owners], word_counts),
+            smaller=np.minimum(word_counts, own_sizes[owners]),
+        )
+        # The chunk's own pairs, as each earlier one will be indexed (its planned keys and times).
+        codes = np.concatenate((near_keys.astype(np.int64), story_keys.astype(np.int64) | (1 << 32)), axis=1)
+        earlier, later = chunk_pairs(codes)
+        earlier_sizes = own_sizes[earlier]
+        earlier_words = np.concatenate([own[j] for j in earlier.tolist()]) if len(earlier) else words[:0]
+        local_scores = PairScores(
+            copy=copy_score(low_bits(shingles[earlier]), shingles[later]),
+            story=word_jaccard(
+                shared_words(own, later, earlier_words, earlier_sizes), own_sizes[later], earlier_sizes
+            ),
+            smaller=np.minimum(earlier_sizes, own_sizes[later]),
+        )
+        self._plan = ChunkPlan(
+            fps=fps,
+            seen=list(seen),
+            arrived=list(arrived),
+            counts=counts,
+            chosen=chosen,
+            lsh=lsh,
+            near_keys=near_keys,
+            story_keys=story_keys,
+            crowded=near_crowded | story_crowded,
+            starts=np.searchsorted(owners, np.arange(count + 1)),
+            ids=ids,
+            inside=inside,
+            scores=scores,
+            local_starts=np.searchsorted(later, np.arange(count + 1)),
+            local_earlier=earlier,
+            local_inside=window_mask(
+                own_seen[later], own_arrived[later], own_seen[earlier], own_arrived[earlier], self.window
+            ),
+            local_scores=local_scores,
+            added=np.full(count, -1, dtype=np.int64),
+        )
+
+    def close_chunk(self) -> None:
+        """Back to placing articles one by one (open_chunk)."""
+        if self._plan is None:
+            return
+        self._plan = None
+        self._terms.unwatch()
+        self._near.thaw()
+        self._story.thaw()
 
     def add(self, article: IndexedArticle) -> None:
+        plan = self._plan
+        planned = None
+        if plan is not None and plan.placing is not None:
+            planned, plan.placing = plan.placing, None
+            if not self._as_planned(plan, planned, article):
+                planned = None
         if self._add(article):
-            self._near.insert(article.article_id, article.shingle_values)
-            self._story.insert(article.article_id, article.lsh_values)
+            near_keys = story_keys = None
+            if planned is not None:
+                near_keys, story_keys = plan.near_keys[planned], plan.story_keys[planned]  # type: ignore[union-attr]
+            self._near.insert(article.article_id, article.shingle_values, near_keys)
+            self._story.insert(article.article_id, article.lsh_values, story_keys)
+            if self._plan is not None:  # (a page upgrade closes it)
+                if planned is None:
+                    # Its keys, as just inserted (keys() keeps the last ones computed).
+                    codes = self._near.keys(article.shingle_values).tolist()
+                    codes += [key | (1 << 32) for key in self._story.keys(article.lsh_values).tolist()]
+                    for code in codes:
+                        self._plan.unplanned.setdefault(code, []).append(article.article_id)
+                else:
+                    self._plan.added[planned] = article.article_id
+
+    @staticmethod
+    def _unplanned_sharing(plan: ChunkPlan, k: int) -> list[int]:
+        """The articles indexed during the chunk not as planned that share a key with the k-th."""
+        unplanned = plan.unplanned
+        found: list[int] = []
+        for code in plan.near_keys[k].tolist():
+            found.extend(unplanned.get(code, ()))
+        for key in plan.story_keys[k].tolist():
+            found.extend(unplanned.get(key | (1 << 32), ()))
+        return found
+
+    @staticmethod
+    def _as_planned(plan: ChunkPlan, k: int, article: IndexedArticle) -> bool:
+        """Whether an entry is the plan's k-th article with its planned keys and times."""
+        return (
+            article.seen == plan.seen[k]
+            and article.arrived == plan.arrived[k]
+            and np.array_equal(article.shingle_values, plan.fps[k].shingle_hash.hashvalues)
+            and np.array_equal(article.lsh_values, plan.lsh[k].hashvalues)
+        )
 
     def add_stored(self, window: StoredWindow) -> None:
         """add() of each article of a store's window into an empty index, as whole arrays: a run's start reads
@@ -235,6 +392,8 @@ class StoryIndex:
         """Everything of add() but the LSH keys; False when the article is not taken."""
         if article.article_id in self._table or article.arrived < self._latest - self.window:
             return False
+        if self._plan is not None and article.article_id in self._plan.gone:
+            self.close_chunk()  # an article back with new keys (a page upgrade): its old ones are planned
         slot = self._table.add(article)
         cluster = article.cluster_id
         members = self._members.setdefault(cluster, [])
@@ -262,6 +421,8 @@ class StoryIndex:
         slot = self._table.slot_or_none(article_id)
         if slot is None:
             return
+        if self._plan is not None:
+            self._plan.gone.add(article_id)
         article = self._table.row(slot)
         self._near.remove(article_id)
         self._story.remove(article_id)
@@ -450,6 +611,17 @@ class StoryIndex:
 
         Two dated articles are compared by their dates; when either has none, by when each was stored.
         """
+        plan = self._plan
+        if plan is not None and (k := plan.current) is not None:
+            plan.current = None
+            if (
+                plan.fps[k] is fp
+                and plan.lsh[k] is lsh_hash
+                and plan.seen[k] == seen
+                and plan.arrived[k] == arrived
+                and not plan.crowded[k]
+            ):
+                return self._planned_candidates(plan, k, fp, seen, arrived)
         found = sorted_unique(
             np.concatenate(
                 (
@@ -469,6 +641,68 @@ class StoryIndex:
         else:  # NaN: undated
             apart = np.where(np.isnan(other_seen), by_arrival, np.abs(other_seen - seen))
         return table.candidates(slots[apart <= self.window])
+
+    def _planned_candidates(
+        self, plan: ChunkPlan, k: int, fp: Fingerprint, seen: float | None, arrived: float
+    ) -> Candidates:
+        """candidates() of the plan's k-th article: the stored articles found at the chunk's start
+        (less those gone since) and the chunk's articles indexed before it, scored."""
+        a, b = int(plan.starts[k]), int(plan.starts[k + 1])
+        scores = plan.scores
+        # Columns of the candidates: ids, within the window, copy and story scores, smaller word count.
+        columns: tuple[np.ndarray, ...] = (
+            plan.ids[a:b],
+            plan.inside[a:b],
+            scores.copy[a:b],
+            scores.story[a:b],
+            scores.smaller[a:b],
+        )
+        if plan.gone and b > a:
+            columns = _rows_of(columns, ~np.isin(columns[0], plan.gone_ids()))
+        # The chunk's earlier articles sharing a key, indexed as planned.
+        c, d = int(plan.local_starts[k]), int(plan.local_starts[k + 1])
+        found = plan.added[plan.local_earlier[c:d]]
+        local = plan.local_scores
+        kept = found >= 0
+        if plan.gone:
+            kept &= ~np.isin(found, plan.gone_ids())
+        if kept.any():
+            joined = (found, plan.local_inside[c:d], local.copy[c:d], local.story[c:d], local.smaller[c:d])
+            columns = _merged_columns(columns, _rows_of(joined, kept))
+        if plan.unplanned and (others := self._unplanned_sharing(plan, k)):
+            found = sorted_unique(np.array(others, dtype=np.int64))
+            if plan.gone:
+                found = found[~np.isin(found, plan.gone_ids())]
+            slots = self._slots(found.tolist())
+            table = self._table
+            own_seen, own_arrived = np.array(np.nan if seen is None else seen), np.array(arrived)
+            inside = window_mask(own_seen, own_arrived, table.seen[slots], table.arrived[slots], self.window)
+            more = pair_scores(fp, table.candidates(slots))
+            columns = _merged_columns(columns, (found, inside, more.copy, more.story, more.smaller))
+        if len(columns[0]) > MAX_CANDIDATES:
+            columns = _rows_of(columns, slice(-MAX_CANDIDATES, None))
+        ids, inside, copy, story, smaller = columns
+        if not inside.any():
+            return NO_CANDIDATES
+        return replace(
+            NO_CANDIDATES,
+            article_ids=ids[inside],
+            scores=PairScores(copy[inside], story[inside], smaller[inside]),
+        )
+
+
+def _given(value: np.ndarray) -> np.ndarray:
+    return value
+
+
+def _rows_of(columns: tuple[np.ndarray, ...], rows: np.ndarray | slice) -> tuple[np.ndarray, ...]:
+    return tuple(column[rows] for column in columns)
+
+
+def _merged_columns(columns: tuple[np.ndarray, ...], more: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """Two sets of candidate columns as one, by id (the first column)."""
+    together = tuple(np.concatenate(pair) for pair in zip(columns, more, strict=True))
+    return _rows_of(together, np.argsort(together[0], kind="stable"))
 
 
 def _embeddings(raws: list[bytes]) -> np.ndarray:
@@ -544,21 +778,9 @@ def decide_placement(fp: Fingerprint, candidates: Candidates, rewrites: bool = T
     if not len(candidates):
         return Placement(matched_article_id=None, tier="original", score=0.0)
     article_ids = candidates.article_ids
-    # Copy score: the estimated Jaccard of 3-shingles, from the low bits of their MinHash values
-    # as the index keeps them (copy_score).
-    copy_scores = copy_score(candidates.shingles, fp.shingle_hash.hashvalues)
-    # Story score: Jaccard of content words (their 16-bit values, as kept), all candidates at once.
-    sizes = candidates.word_counts
-    own_words = word_values(fp.word_hashes)  # as the index keeps its candidates' words
-    # 16-bit words: a membership table of all 65,536 values finds each candidate word in one
-    # lookup (a binary search into the article's words took a tenth of a placement).
-    member = np.zeros(1 << 16, dtype=bool)
-    member[own_words] = True
-    shared = run_sums(member[candidates.words], sizes)
-    own = len(own_words)
-    union = own + sizes - shared
-    story_scores = np.divide(shared, union, out=np.zeros(len(candidates)), where=(union > 0) & (own > 0))
-    thresholds = np.where(np.minimum(sizes, own) < SHORT_TEXT_WORDS, SHORT_STORY_JACCARD, STORY_JACCARD)
+    scores = pair_scores(fp, candidates)
+    copy_scores, story_scores = scores.copy, scores.story
+    thresholds = np.where(scores.smaller < SHORT_TEXT_WORDS, SHORT_STORY_JACCARD, STORY_JACCARD)
 
     is_copy = copy_scores >= NEAR_DUPLICATE_JACCARD
     is_rewrite = ~is_copy & (story_scores >= thresholds) & rewrites
@@ -584,6 +806,27 @@ def decide_placement(fp: Fingerprint, candidates: Candidates, rewrites: bool = T
     # chained 44 of the 48 stories of the headline stream into one (benchmarks/clustering.py).
     others = tuple(aid for _, aid in near if aid != best[1])
     return Placement(best[1], tier, round(best[0], 4), also_matched=others, basis=basis)
+
+
+def pair_scores(fp: Fingerprint, candidates: Candidates) -> PairScores:
+    """How an article compares with each candidate: its copy score, the estimated Jaccard of
+    3-shingles from the low bits of their MinHash values as the index keeps them (copy_score); its
+    story score, the Jaccard of content words (their 16-bit values, as kept), all at once."""
+    if candidates.scores is not None:
+        return candidates.scores
+    sizes = candidates.word_counts
+    own_words = word_values(fp.word_hashes)  # as the index keeps its candidates' words
+    # 16-bit words: a membership table of all 65,536 values finds each candidate word in one
+    # lookup (a binary search into the article's words took a tenth of a placement).
+    member = np.zeros(1 << 16, dtype=bool)
+    member[own_words] = True
+    shared = run_sums(member[candidates.words], sizes)
+    own = len(own_words)
+    return PairScores(
+        copy=copy_score(candidates.shingles, fp.shingle_hash.hashvalues),
+        story=word_jaccard(shared, own, sizes),
+        smaller=np.minimum(sizes, own),
+    )
 
 
 def stored_fingerprint(article: IndexedArticle) -> StoredFingerprint:

@@ -46,6 +46,16 @@ class PairCounts:
         self._pending: dict[int, dict[int, int]] = {}  # term -> story code -> count
         self._pending_pairs = 0
         self._zeros = 0
+        # While a chunk is placed (watch()): term -> change of its story count since, so counts
+        # read at the chunk's start stay exact without another search (StoryIndex.open_chunk).
+        self.changes: dict[int, int] | None = None
+
+    def watch(self) -> None:
+        """Start recording each term's change of story count (`changes`), from nothing."""
+        self.changes = {}
+
+    def unwatch(self) -> None:
+        self.changes = None
 
     @classmethod
     def of_pairs(cls, terms: np.ndarray, stories: np.ndarray) -> PairCounts:
@@ -59,13 +69,21 @@ class PairCounts:
     def add(self, terms: np.ndarray, story: int | None, counts: np.ndarray | int = 1) -> None:
         """Count `counts` more uses of each term (unique uint32 values) by the story."""
         code, at, added, missing = self._locate(terms, story, counts)
+        changes = self.changes
         if len(at):
-            self._zeros -= int(np.count_nonzero(self._counts[at] == 0))
+            unused = self._counts[at] == 0
+            if unused.any():
+                self._zeros -= int(np.count_nonzero(unused))
+                if changes is not None:
+                    for term in (self._keys[at[unused]] >> _SHIFT).tolist():
+                        changes[term] = changes.get(term, 0) + 1
             self._counts[at] += added
         for term, count in missing:
             stories = self._pending.setdefault(term, {})
             if code not in stories:
                 self._pending_pairs += 1
+                if changes is not None:
+                    changes[term] = changes.get(term, 0) + 1
             stories[code] = stories.get(code, 0) + count
         if self._pending_pairs >= max(MERGE_PAIRS, len(self._keys) >> 8):
             self._merge()
@@ -73,9 +91,15 @@ class PairCounts:
     def remove(self, terms: np.ndarray, story: int | None, counts: np.ndarray | int = 1) -> None:
         """Count `counts` fewer uses (each pair was added before)."""
         code, at, removed, missing = self._locate(terms, story, counts)
+        changes = self.changes
         if len(at):
-            self._counts[at] = np.maximum(self._counts[at] - removed, 0)
-            self._zeros += int(np.count_nonzero(self._counts[at] == 0))
+            before = self._counts[at]
+            after = np.maximum(before - removed, 0)
+            self._counts[at] = after
+            self._zeros += int(np.count_nonzero(after == 0))
+            if changes is not None:
+                for term in (self._keys[at[(after == 0) & (before > 0)]] >> _SHIFT).tolist():
+                    changes[term] = changes.get(term, 0) - 1
         for term, count in missing:
             stories = self._pending.get(term)
             if stories is None or code not in stories:
@@ -84,6 +108,8 @@ class PairCounts:
             if stories[code] <= 0:
                 del stories[code]
                 self._pending_pairs -= 1
+                if changes is not None:
+                    changes[term] = changes.get(term, 0) - 1
                 if not stories:
                     del self._pending[term]
         if self._zeros >= max(MERGE_PAIRS, len(self._keys) // 4):
