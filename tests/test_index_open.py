@@ -147,3 +147,46 @@ def test_a_window_opened_in_one_piece_holds_what_one_by_one_holds() -> None:
         assert opened._vectors.cosine(np.ones(256) / 16, story) == pytest.approx(
             built._vectors.cosine(np.ones(256) / 16, story), abs=1e-6
         )
+
+
+def _placed(planned: bool, window: float, chunk: int = 60) -> list[object]:
+    """Placements of a synthetic stream with copies and headlines, `chunk` articles stored at a
+    time, each placed alone or with the index's plan of its chunk (StoryIndex.open_chunk)."""
+    from benchmarks.clustering import SyntheticCorpus
+    from wirewatch.dedup.fingerprint import fingerprint_many
+    from wirewatch.dedup.index import new_entry
+
+    corpus = SyntheticCorpus(seed=5, stories=40)
+    items = []
+    for n in range(240):
+        article = corpus.article(n * 4)[0]
+        if n % 7 == 6:
+            items.append(items[n // 2])  # a copy of an earlier one
+        else:
+            items.append((article.title, "" if n % 9 == 0 else article.text))  # or a headline alone
+    fps = fingerprint_many(items)
+    index, clusters, out = StoryIndex(window), 0, []
+    for start in range(0, len(fps), chunk):
+        part = fps[start : start + chunk]
+        times = [float(start + k) * 60 for k in range(len(part))]
+        if planned:
+            index.open_chunk(part, times, [times[-1]] * len(part))
+        for k, fp in enumerate(part):
+            lsh = index.lsh_hash(fp)
+            placement = index.place(fp, index.candidates(fp, lsh, times[k], times[-1]))
+            story = placement.story
+            if story is None:
+                story, clusters = clusters, clusters + 1
+            for other in placement.merges:
+                index.merge(other, story)
+            index.add(new_entry(start + k, story, fp, times[k], times[-1], lsh))
+            out.append(placement)
+        index.close_chunk()
+    return out
+
+
+@pytest.mark.parametrize("window", [1e9, 1800.0])
+def test_a_chunk_placed_with_its_plan_decides_as_one_by_one(window: float) -> None:
+    alone = _placed(False, window)
+    assert {"near_duplicate", "related", "original"} <= {p.tier for p in alone}  # type: ignore[attr-defined]
+    assert _placed(True, window) == alone
