@@ -148,8 +148,12 @@ def commit_articles(
             grown: set[int] = set()  # clusters that gained an article: their headline is chosen again
             touched: set[int] = set()  # clusters new or grown: their cross-language links are found again
             statements.sync()
-            for article, reading in pairs:
-                placed = _commit_one(article, reading.fingerprint, store, story_index, now, report)
+            # The chunk's new articles are stored before any is placed: the full-text index takes
+            # their terms in one go, and each topic is searched once for all of them.
+            new_ids = [_store_new(article, store, now) for article, _ in pairs]
+            matches = _chunk_matches(new_ids, topics, store)
+            for (article, reading), new_id in zip(pairs, new_ids, strict=True):
+                placed = _commit_one(article, new_id, reading.fingerprint, store, story_index, now, report)
                 if placed is None:
                     continue
                 article_id, cluster_id, placement, joined, stored_now = placed
@@ -171,6 +175,7 @@ def commit_articles(
                     now,
                     report,
                     found,
+                    matches.get(article_id, []) if stored_now else None,
                 )
                 if screen is not None:
                     _screen_names(article, article_id, cluster_id, store, screen, initial_status, now, report)
@@ -182,13 +187,36 @@ def commit_articles(
     return report
 
 
-def _commit_one(
-    article: NewArticle, fp: Fingerprint, store: Store, index: StoryIndex, now: datetime, report: CommitReport
-) -> tuple[int, int, Placement, bool, bool] | None:
-    """Store one article (or upgrade a feed-only one) and place it: its id, cluster, placement,
-    whether it joined an existing cluster and whether it was stored now (not upgraded); None for
-    a copy already stored."""
+def _store_new(article: NewArticle, store: Store, now: datetime) -> int | None:
+    """Store a new article, unplaced: its id; None when its URL is stored already."""
     article_id = store.articles.insert(article, now)
+    if article_id is not None:
+        store.articles.count_source_paragraphs(article.source, article.paragraph_keys)
+    return article_id
+
+
+def _chunk_matches(
+    new_ids: list[int | None], topics: tuple[TopicConfig, ...], store: Store
+) -> dict[int, list[str]]:
+    """The topics each new article of a chunk matches (store.outbox.matching_between), by id."""
+    stored = [article_id for article_id in new_ids if article_id is not None]
+    if not stored or not topics:
+        return {}
+    return store.outbox.matching_between({t.name: t.query for t in topics}, stored[0], stored[-1])
+
+
+def _commit_one(
+    article: NewArticle,
+    article_id: int | None,
+    fp: Fingerprint,
+    store: Store,
+    index: StoryIndex,
+    now: datetime,
+    report: CommitReport,
+) -> tuple[int, int, Placement, bool, bool] | None:
+    """Place an article stored now (`article_id`, by _store_new), or upgrade a feed-only one
+    stored before: its id, cluster, placement, whether it joined an existing cluster and whether
+    it was stored now (not upgraded); None for a copy already stored."""
     if article_id is None:
         upgraded = _revisit_stored(article, fp, store, index, now)
         if upgraded is None:
@@ -196,7 +224,6 @@ def _commit_one(
             return None
         report.pages_recovered += 1
         return (*upgraded, False, False)
-    store.articles.count_source_paragraphs(article.source, article.paragraph_keys)
     cluster_id, is_new, placement = _place(article_id, article, fp, store, index, now)
     report.new_articles += 1
     report.new_clusters += int(is_new)
@@ -290,12 +317,17 @@ def _match_topics(
     now: datetime,
     report: CommitReport,
     found: Novelty | None = None,
+    matched_topics: list[str] | None = None,
 ) -> None:
+    """Record the article's topic matches and queue their alerts. `matched_topics`: the topics it
+    matches, when the chunk's search found them (_chunk_matches); else it is searched alone."""
     # A topic with `languages` takes articles in those only.
     topics = tuple(t for t in topics if not t.languages or article.language in t.languages)
     by_name = {t.name: t for t in topics}
-    queries = {name: t.query for name, t in by_name.items()}
-    for topic in store.outbox.matching_topics(article_id, queries, article.language):
+    if matched_topics is None:
+        queries = {name: t.query for name, t in by_name.items()}
+        matched_topics = store.outbox.matching_topics(article_id, queries, article.language)
+    for topic in (name for name in matched_topics if name in by_name):
         mode = by_name[topic].mode
         if not store.outbox.record_match(topic, article_id, cluster_id, now):
             continue  # matched before (an upgraded article): its alert, if any, exists

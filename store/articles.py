@@ -38,6 +38,11 @@ class ArticleQueries(Queries):
                 "language": article.language,
             },
         )
+        # Not by trigger (store.schema._v15): FTS5 then keeps a chunk's terms until it commits.
+        self.db.execute(
+            "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
+            (new_id, article.title, article.text),
+        )
         self._index_cjk(new_id, article.title, article.text, fresh=True)
         self._index_stems(new_id, article.title, article.text, article.language, fresh=True)
         return new_id

@@ -249,6 +249,29 @@ def test_search_returns_the_article_with_a_snippet(store: Store) -> None:
     assert "[strike]" in hit.snippet
 
 
+def test_the_full_text_index_holds_each_article_once_as_its_text_changes(tmp_path: Path) -> None:
+    """New articles enter the full-text index from the insert, not a trigger (schema v15), and a
+    feed-only article's page replaces its entry: each is found by its words, the teaser's gone,
+    and FTS5's integrity check finds the index consistent with the articles' text."""
+    from wirewatch.flows.commit import commit_articles, load_index
+    from wirewatch.settings import AlertSettings
+
+    store = open_store(tmp_path / "store.db")
+    teaser = NewArticle(
+        "https://news.test/t", "Outlet", "Dockers strike", "Summary.", NOW, from_feed_only=True
+    )
+    others = [_article(n, text=f"Dockers in port {n} went on strike.") for n in range(3)]
+    commit_articles([teaser, *others], store, load_index(store), (), AlertSettings(), NOW)
+    page = NewArticle(
+        "https://news.test/t", "Outlet", "Dockers strike", "The whole page on the walkout.", NOW
+    )
+    commit_articles([page], store, load_index(store), (), AlertSettings(), NOW)
+    store.db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+    assert len(store.review.search("strike")) == 4  # three texts and the page's title
+    assert len(store.review.search("walkout")) == 1 and not store.review.search("summary")
+    store.close()
+
+
 # --- the policies the store records -------------------------------------------------------
 
 
