@@ -80,12 +80,15 @@ def novelty_of(headline: Sequence[Sentence], body: Sequence[Sentence], said: Sta
     fresh: list[Sentence] = []
     for position, sentence in enumerate(body):
         new_terms = sorted(sentence.terms - said.terms)
-        restated = said.said(sentence) or any(same_statement(sentence, f) for f in fresh)
         numbers = sum(t.startswith("#") for t in new_terms)
         if said.words and not sentence.words & said.words and not numbers:
             continue  # shares nothing with the story: not about it
         weight = NUMBER_WEIGHT * numbers
-        if not restated:  # a restated sentence counts only its changed numbers
+        # A restated sentence counts only its changed numbers: whether it is restated matters
+        # only for a sentence with a new name or a quote (looking it up is most of the cost).
+        if (len(new_terms) > numbers or sentence.quote) and not (
+            said.said(sentence) or any(same_statement(sentence, f) for f in fresh)
+        ):
             weight += NAME_WEIGHT * (len(new_terms) - numbers) + (QUOTE_WEIGHT if sentence.quote else 0.0)
         if weight > 0:
             found.append(NewSentence(sentence.text, position, round(weight, 3), tuple(new_terms)))
