@@ -53,10 +53,10 @@ from wirewatch.dedup.article_table import Candidates
 from wirewatch.dedup.features import content_words, jaccard, overlap_coefficient, salient_terms, shingles
 from wirewatch.dedup.fingerprint import fingerprint_in_chunks
 from wirewatch.dedup.index import STORY_JACCARD, new_entry
-from wirewatch.flows.commit import commit_articles, load_index
+from wirewatch.flows.commit import COMMIT_CHUNK, commit_articles, load_index
 from wirewatch.flows.extract_pool import ReadingOnCores
 from wirewatch.records import NewArticle, Placement
-from wirewatch.settings import AlertSettings
+from wirewatch.settings import AlertSettings, TopicConfig
 from wirewatch.store import Store, open_store
 
 T = TypeVar("T")
@@ -572,6 +572,18 @@ class SyntheticCorpus:
         ), s
 
 
+def scale_topics(corpus: SyntheticCorpus) -> tuple[TopicConfig, ...]:
+    """Topics for the store path's topic match, as a user watching a few subjects has: eight on
+    one fairly common name each (each matches about 1-2% of the stream), one on either of two
+    frequent names followed as developments, and one for German articles only (none here)."""
+    names = corpus.names
+    return (
+        *(TopicConfig(f"name-{k}", names[50 + k]) for k in range(8)),
+        TopicConfig("developments", f"{names[20]} OR {names[21]}", mode="developments"),
+        TopicConfig("german", names[5], languages=("de",)),
+    )
+
+
 def count_candidates(index: StoryIndex) -> list[int]:
     """Count the candidates the index returns (instance-level wrapper; the class is untouched)."""
     counts = [0]
@@ -652,6 +664,7 @@ def run_scale(
         )
     )
     reader = ReadingOnCores(fingerprint_workers)  # in this process when 0
+    topics = scale_topics(corpus)
     gold: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "scale.db")
@@ -665,7 +678,7 @@ def run_scale(
             t0 = time.perf_counter()
             found.append(0)
             when = articles[-1].published or datetime.now(UTC)
-            commit_articles(articles, store, index, (), ALERTS, when, None, reader)
+            commit_articles(articles, store, index, topics, ALERTS, when, None, reader)
             took = time.perf_counter() - t0
             spent += took
             interval_spent += took
@@ -708,6 +721,11 @@ def run_scale(
                 break
         reader.close()
         print(f"  peak RSS {peak_rss_mb():.0f} MB")
+        matches, alerts = (
+            store.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("topic_matches", "alerts")
+        )
+        print(f"  {len(topics)} topics: {matches:,} matches, {alerts:,} alerts")
         stored = store.articles.listing()
         store.close()
     s = score([a.cluster_id or -1 for a in stored], [gold[a.url] for a in stored])
@@ -719,8 +737,8 @@ def run_scale(
 
 def run_dedup_only(total: int, report_every: int = 0) -> None:
     """The same synthetic articles placed by dedup alone, in memory: fingerprint (in chunks, as
-    commit_articles does), LSH candidates, decision and index update, without the store. Shows
-    what clustering itself costs per article."""
+    commit_articles does), LSH candidates, decision and index update a commit chunk at a time
+    (StoryIndex.open_chunk), without the store. Shows what clustering itself costs per article."""
     report_every = report_every or (100_000 if total >= 500_000 else 10_000)
     corpus = SyntheticCorpus(stories=max(5000, total // ARTICLES_PER_STORY))
     index, clusters, first_rate = StoryIndex(), 0, 0.0
@@ -729,15 +747,20 @@ def run_dedup_only(total: int, report_every: int = 0) -> None:
         articles = [corpus.article(i)[0] for i in range(start, min(total, start + report_every))]
         t0 = time.perf_counter()
         fps = list(fingerprint_in_chunks([(a.title, a.text) for a in articles]))
-        for k, (article, fp) in enumerate(zip(articles, fps, strict=True)):
-            seen = (article.published or datetime.now(UTC)).timestamp()
-            lsh_hash = index.lsh_hash(fp)
-            placement = index.place(fp, index.candidates(fp, lsh_hash, seen, seen))
-            if placement.matched_article_id is None:
-                cluster, clusters = clusters, clusters + 1
-            else:
-                cluster = index.cluster_of(placement.matched_article_id) or 0
-            index.add(new_entry(start + k, cluster, fp, seen, seen, lsh_hash))
+        times = [(a.published or datetime.now(UTC)).timestamp() for a in articles]
+        for first in range(0, len(articles), COMMIT_CHUNK):  # placed a commit chunk at a time
+            chunk = range(first, min(len(articles), first + COMMIT_CHUNK))
+            index.open_chunk([fps[k] for k in chunk], [times[k] for k in chunk], [times[k] for k in chunk])
+            for k in chunk:
+                fp, seen = fps[k], times[k]
+                lsh_hash = index.lsh_hash(fp)
+                placement = index.place(fp, index.candidates(fp, lsh_hash, seen, seen))
+                if placement.matched_article_id is None:
+                    cluster, clusters = clusters, clusters + 1
+                else:
+                    cluster = index.cluster_of(placement.matched_article_id) or 0
+                index.add(new_entry(start + k, cluster, fp, seen, seen, lsh_hash))
+            index.close_chunk()
         rate = len(articles) / (time.perf_counter() - t0)
         full = len(index) < start + len(articles)
         first_rate = first_rate or (rate if full else 0.0)
