@@ -20,19 +20,17 @@ SAME_STATEMENT = 0.6
 
 def packed(sentences: Iterable[Sentence]) -> bytes:
     """What sentences say (words, terms, quote; not their text), zlib-packed, to keep beside an
-    article: unpacked() gives them back for comparison without splitting its text. About half
+    article: StatementIndex.add_packed reads them back without splitting its text. About half
     the size of the text (level 1: the single writer packs every article; 6 saved 10-15% more
     for 2.5x the time)."""
     said = [[sorted(s.words), sorted(s.terms), int(s.quote)] for s in sentences]
     return zlib.compress(json.dumps(said, ensure_ascii=False, separators=(",", ":")).encode(), 1)
 
 
-def unpacked(raw: bytes) -> list[Sentence]:
-    """The sentences packed() kept, with an empty text."""
-    return [
-        Sentence("", frozenset(words), frozenset(terms), bool(quote))
-        for words, terms, quote in json.loads(zlib.decompress(raw))
-    ]
+def _said_in(raw: bytes) -> Iterator[tuple[list[str], list[str]]]:
+    """The content words and terms of each sentence packed() kept."""
+    for words, terms, _ in json.loads(zlib.decompress(raw)):
+        yield words, terms
 
 
 def same_statement(a: Sentence, b: Sentence) -> bool:
@@ -50,8 +48,7 @@ class StatementIndex:
     """
 
     def __init__(self, sentences: Iterable[Sentence] = (), *, distinct: bool = False) -> None:
-        self._sentences: list[Sentence] = []
-        self._sizes: list[int] = []  # their content words' counts
+        self._sizes: list[int] = []  # the indexed sentences' content words' counts, by position
         self._by_word: defaultdict[str, list[int]] = defaultdict(list)
         self._distinct = distinct
         self._seen: set[frozenset[str]] = set()
@@ -61,18 +58,26 @@ class StatementIndex:
             self.add(sentence)
 
     def add(self, sentence: Sentence) -> None:
-        self.terms |= sentence.terms
+        self._add(sentence.words, sentence.terms)
+
+    def add_packed(self, raw: bytes) -> None:
+        """Add the sentences packed() kept, without making a Sentence of each (a story's members
+        are read back every run: a third of the cost)."""
+        for words, terms in _said_in(raw):
+            self._add(frozenset(words), terms)
+
+    def _add(self, words: frozenset[str], terms: Iterable[str]) -> None:
+        self.terms.update(terms)
         if self._distinct:
-            if sentence.words in self._seen:
+            if words in self._seen:
                 return
-            self._seen.add(sentence.words)
-        number = len(self._sentences)
-        self._sentences.append(sentence)
-        self._sizes.append(len(sentence.words))
+            self._seen.add(words)
+        number = len(self._sizes)
+        self._sizes.append(len(words))
         by_word = self._by_word
-        for word in sentence.words:
+        for word in words:
             by_word[word].append(number)
-        self.words |= sentence.words
+        self.words |= words
 
     def _shared(self, sentence: Sentence) -> Counter[int] | None:
         """How many content words each indexed sentence shares with this one (None when fewer

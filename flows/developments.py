@@ -14,9 +14,9 @@ from collections import OrderedDict
 from datetime import datetime
 
 from wirewatch.alerts.policy import development_not_before, is_development
-from wirewatch.dedup.novelty import Novelty, article_sentences, novelty_of, story_statements
+from wirewatch.dedup.novelty import Novelty, article_sentences, novelty_of
 from wirewatch.dedup.reading import ArticleReading
-from wirewatch.dedup.statements import StatementIndex, unpacked
+from wirewatch.dedup.statements import StatementIndex
 from wirewatch.records import NewArticle, Placement
 from wirewatch.settings import TopicConfig
 from wirewatch.store import Store
@@ -63,11 +63,13 @@ class StoryStatements:
             return Novelty((), 0.0, found.total)
         known = self._said.get(cluster_id)
         if known is None:
-            members = self.store.articles.story_statements(cluster_id, exclude=article_id)
-            known = story_statements(
-                unpacked(raw) if raw is not None else article_sentences(title, text)
-                for raw, title, text in members
-            )
+            known = StatementIndex(distinct=True)  # dedup.novelty.story_statements, read back
+            for raw, title, text in self.store.articles.story_statements(cluster_id, exclude=article_id):
+                if raw is None:  # stored before statements were kept (schema v14)
+                    for sentence in article_sentences(title, text):
+                        known.add(sentence)
+                else:
+                    known.add_packed(raw)
         self._keep(cluster_id, known)
         found = novelty_of(reading.headline, reading.body, known)
         self.store.articles.save_novelty(
