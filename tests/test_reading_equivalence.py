@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 
 import pytest
 
@@ -111,25 +112,35 @@ def test_unpadded_tokenizer_gives_the_models_ids() -> None:
     assert embedding._unpadded(tokenizer) is embedding._unpadded(tokenizer)
 
 
-def test_salient_terms_as_token_by_token() -> None:
-    pieces = list("0123456789١٢０.,-  \u00a0\n\t\u2028\x1caZé_'’ÉΣⅫⒶǅ\"“”«)(.!?xİ") + [
-        "Mr. Smith",
-        ". A",
-        ".\n\nB",
-        "the",
-        "The",
-        "U.S.",
-        "A380",
-        "mid-20",
-        "𐐀",  # beyond the BMP: read step by step
-        "𝟎",
-    ]
-    rng = random.Random(3)
+# Pieces random texts are made of: digits of several scripts, spaces and separators, letters whose
+# case is unusual (title case, Turkish İ, final sigma), quotes, sentence ends and words around them.
+_PIECES = list("0123456789١٢０.,-  \u00a0\n\t\u2028aZé_'’ÉΣⅫⒶǅ\"“”«)(.!?xİ") + [
+    "Mr. Smith",
+    ". A",
+    ".\n\nB",
+    "the",
+    "The",
+    "U.S.",
+    "A380",
+    "𝟎",
+]
+
+
+def _same_on_texts(fast: Callable[[str], object], plain: Callable[[str], object], pieces: list[str]) -> None:
+    """`fast` gives what `plain` gives on the real texts and on 50,000 random ones of `pieces`."""
     for text in TEXTS:
-        assert features.salient_terms(text) == features._salient_terms_stepwise(text)
+        assert fast(text) == plain(text)
+    rng = random.Random(3)
     for _ in range(50_000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 14)))
-        assert features.salient_terms(text) == features._salient_terms_stepwise(text), text
+        assert fast(text) == plain(text), text
+
+
+def test_salient_terms_as_token_by_token() -> None:
+    # 𐐀: beyond the BMP, read step by step
+    _same_on_texts(
+        features.salient_terms, features._salient_terms_stepwise, [*_PIECES, "\x1c", "mid-20", "𐐀"]
+    )
 
 
 def test_bmp_classes_are_the_plain_ones() -> None:
@@ -141,29 +152,13 @@ def test_bmp_classes_are_the_plain_ones() -> None:
         assert (digit.match(c) is not None) == (re.match(r"\d", c) is not None), hex(cp)
 
 
-_TERM_PIECES = list("0123456789١٢０.,-  \u00a0\n\t\u2028aZé_'’ÉΣⅫⒶǅ\"“”«)(.!?xİ。！？月アႠ") + [
-    "Mr. Smith",
-    ". A",
-    ".\n\nB",
-    "the",
-    "The",
-    "U.S.",
-    "A380",
-    "3D",
-    "’s",
-    "'s",
-    "\U00011066",  # a Brahmi digit: beyond the BMP, kept by NFKC
-    "𝟎",
-]
+# Beyond them: CJK sentence ends and characters, possessives, and a Brahmi digit (beyond the BMP,
+# kept by NFKC).
+_TERM_PIECES = [*_PIECES, *"。！？月アႠ", "3D", "’s", "'s", "\U00011066"]
 
 
 def test_terms_as_word_by_word() -> None:
-    rng = random.Random(4)
-    for text in TEXTS:
-        assert sentences.terms_of(text) == sentences._terms_of_stepwise(text)
-    for _ in range(50_000):
-        text = "".join(rng.choice(_TERM_PIECES) for _ in range(rng.randint(0, 14)))
-        assert sentences.terms_of(text) == sentences._terms_of_stepwise(text), text
+    _same_on_texts(sentences.terms_of, sentences._terms_of_stepwise, _TERM_PIECES)
 
 
 def test_nfkc_takes_no_bmp_text_to_digits_beyond_it() -> None:
