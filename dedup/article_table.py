@@ -285,6 +285,36 @@ class ArticleTable:
         self._lengths[slot] = (len(words), len(article.title_hashes), len(article.salient_hashes))
         return slot
 
+    def put_many(self, articles: Sequence[IndexedArticle], words: Sequence[np.ndarray]) -> np.ndarray:
+        """add() of each article in turn (the same slots), a column at a time; `words` are their
+        word_values(). Their slots."""
+        count = len(articles)
+        if not count:
+            return np.zeros(0, dtype=np.int64)
+        reused = [self._free.pop() for _ in range(min(count, len(self._free)))]
+        fresh = count - len(reused)
+        while self._size + fresh > len(self.article_ids):
+            self._grow(len(self.article_ids) + len(self.article_ids) // 4 + 16)  # as _new_slot grows
+        slots = np.array(reused + list(range(self._size, self._size + fresh)), dtype=np.int64)
+        self._size += fresh
+        ids = [a.article_id for a in articles]
+        self._slot.update(zip(ids, slots.tolist(), strict=True))
+        self.article_ids[slots] = ids
+        self.clusters[slots] = [NO_CLUSTER if a.cluster_id is None else a.cluster_id for a in articles]
+        self.seen[slots] = [np.nan if a.seen is None else a.seen for a in articles]
+        self.arrived[slots] = [a.arrived for a in articles]
+        self.shingles[slots] = low_bits(np.stack([a.shingle_values for a in articles]))
+        self._codes[slots], self._scales[slots] = quantized(np.stack([a.embedding for a in articles]))
+        word_counts = np.fromiter(map(len, words), dtype=np.int64, count=count)
+        titles = np.fromiter((len(a.title_hashes) for a in articles), dtype=np.int64, count=count)
+        salient = np.fromiter((len(a.salient_hashes) for a in articles), dtype=np.int64, count=count)
+        self._lengths[slots] = 0  # reused slots' old runs are garbage, not live
+        self._put_words(slots, np.concatenate(words).astype(np.uint16), word_counts)
+        terms = [part for a in articles for part in (a.title_hashes, a.salient_hashes)]
+        self._put_terms(slots, np.concatenate(terms).astype(np.uint32), titles + salient)
+        self._lengths[slots] = np.stack([word_counts, titles, salient], axis=1)
+        return slots
+
     def add_many(
         self,
         article_ids: np.ndarray,

@@ -15,6 +15,7 @@ meet one by chance about b * b * N / 2^32 times (both tiers: 0.02 at 21,000 arti
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -157,8 +158,22 @@ class BandIndex:
         self._merge(purge=False)
         self._frozen = True
 
-    def thaw(self) -> None:
-        """Back to merging and purging as inserts and removals come."""
+    def thaw(self, article_ids: Sequence[int] = (), keys: np.ndarray | None = None) -> None:
+        """Back to merging and purging as inserts and removals come; first the inserts of
+        `article_ids` (`keys`: their keys(), a row each) that came while frozen and were left for
+        this: into the arrays with the pending keys in one pass when thaw() would merge them."""
+        if len(article_ids) and keys is not None:
+            purge = len(self._removed) * self.bands >= max(MIN_PURGE_KEYS, len(self._keys) // 4)
+            waiting = self._pending_keys + len(article_ids) * self.bands
+            merging = purge or waiting >= max(MERGE_KEYS, len(self._keys) >> 8)
+            if merging and not self._removed.intersection(article_ids) and _distinct_rows(keys):
+                self._count += len(article_ids)
+                ids = np.repeat(np.asarray(article_ids, dtype=np.int32), self.bands)
+                self._merge(purge=purge, more=(ids, keys))
+                self._frozen = False
+                return
+            for article_id, row in zip(article_ids, keys, strict=True):  # as they came, into the dict
+                self.insert(article_id, row, row)
         self._frozen = False
         if len(self._removed) * self.bands >= max(MIN_PURGE_KEYS, len(self._keys) // 4):
             self._merge(purge=True)
@@ -251,10 +266,13 @@ class BandIndex:
             ids.extend(more)
         return np.array(keys, dtype=np.uint32), np.array(ids, dtype=np.int32)
 
-    def _merge(self, purge: bool) -> None:
-        """Pending keys into the sorted arrays (sorted apart, then inserted in one pass); with
-        `purge`, removed articles' keys out of them."""
+    def _merge(self, purge: bool, more: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Pending keys into the sorted arrays (sorted apart, then inserted in one pass), and `more`
+        (article ids and their keys, as pending after those); with `purge`, removed articles' keys
+        out of them."""
         keys, ids = self._flatten()
+        if more is not None:
+            keys, ids = np.concatenate((keys, more[1].ravel())), np.concatenate((ids, more[0]))
         if len(keys):
             order = np.argsort(keys, kind="stable")
             keys, ids = keys[order], ids[order]
@@ -268,6 +286,12 @@ class BandIndex:
             keep = ~np.isin(self._ids, gone)
             self._keys, self._ids = self._keys[keep], self._ids[keep]
             self._removed.clear()
+
+
+def _distinct_rows(keys: np.ndarray) -> bool:
+    """Whether no row repeats a key (insert() counts a repeated key once)."""
+    ordered = np.sort(keys, axis=1)
+    return not (ordered[:, 1:] == ordered[:, :-1]).any()
 
 
 def _finish_mix(mixed: np.ndarray, term: np.ndarray) -> None:

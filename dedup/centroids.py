@@ -56,6 +56,16 @@ class HeadlineCentroids:
         self._pairs.add(title_words, story)
         self._titles += 1
 
+    def add_many(self, words: np.ndarray, codes: np.ndarray, titles: int) -> None:
+        """add() of `titles` titles at once: their words, each with its story's code."""
+        self._pairs.add_pairs(words, codes)
+        self._titles += titles
+
+    def remove_many(self, words: np.ndarray, codes: np.ndarray, titles: int) -> None:
+        """remove() of `titles` titles at once: their words, each with its story's code."""
+        self._pairs.remove_pairs(words, codes)
+        self._titles -= titles
+
     def remove(self, story: int | None, title_words: np.ndarray) -> None:
         self._pairs.remove(title_words, story)
         self._titles -= 1

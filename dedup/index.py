@@ -47,7 +47,14 @@ from wirewatch.dedup.article_table import (
 )
 from wirewatch.dedup.band_index import BandIndex
 from wirewatch.dedup.centroids import MIN_SHARED_TITLE_WORDS, HeadlineCentroids
-from wirewatch.dedup.chunk_plan import ChunkPlan, chunk_pairs, shared_words, window_mask, word_jaccard
+from wirewatch.dedup.chunk_plan import (
+    ChunkPlan,
+    chunk_pairs,
+    minhashes_of_runs,
+    shared_words,
+    window_mask,
+    word_jaccard,
+)
 from wirewatch.dedup.embedding import DIMENSIONS, from_bytes, to_bytes
 from wirewatch.dedup.fingerprint import (
     MINHASH_SCHEME,
@@ -150,9 +157,21 @@ class StoryIndex:
         self.model = model
         self.meaning_alone = meaning_alone
         self._plan: ChunkPlan | None = None  # open_chunk()'s
+        # Articles added during a chunk whose rows, term counts and vectors wait to go in together
+        # (_settle_rows(), when a placement reads them); their clusters by id.
+        self._waiting: list[tuple[IndexedArticle, np.ndarray]] = []  # (entry, its words as kept)
+        self._waiting_clusters: dict[int, int | None] = {}
+        # The band keys of the articles added during the chunk, left for its end (BandIndex.thaw):
+        # (id, near keys, story keys); until then candidates() looks them up here.
+        self._waiting_keys: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self._waiting_key_ids: set[int] = set()
+        # Their (salient term, story) pairs, and per term how many of those: at most that many more
+        # stories use the term once they are counted.
+        self._waiting_pairs: set[int] = set()
+        self._waiting_terms: dict[int, int] = {}
 
     def __len__(self) -> int:
-        return len(self._table)
+        return len(self._table) + len(self._waiting)
 
     def lsh_hash(self, fp: Fingerprint) -> LeanMinHash:
         """MinHash of the article's salient terms without the common ones (at least its rarest few)."""
@@ -160,9 +179,10 @@ class StoryIndex:
         plan = self._plan
         k = plan.find(fp) if plan is not None else None
         if plan is None or k is None:
-            chosen = self._lsh_terms(fp, lambda: self._terms.story_counts(terms))
+            self._settle_rows()
+            chosen = self._lsh_terms(fp, lambda _: self._terms.story_counts(terms))
             return minhash_of(terms if chosen is None else terms[chosen])
-        chosen = self._lsh_terms(fp, lambda: self._counts_now(terms, plan.counts[k]))
+        chosen = self._lsh_terms(fp, partial(self._planned_counts, plan, k))
         planned = plan.chosen[k]
         if chosen is None if planned is None else chosen is not None and np.array_equal(chosen, planned):
             plan.current = plan.placing = k
@@ -170,20 +190,36 @@ class StoryIndex:
         plan.current = plan.placing = None  # its terms' counts moved across the limit: placed as if alone
         return minhash_of(terms if chosen is None else terms[chosen])
 
-    def _lsh_terms(self, fp: Fingerprint, story_counts: Callable[[], np.ndarray]) -> np.ndarray | None:
-        """Which salient terms lsh_hash() takes (a mask; None: all), given their story counts."""
+    def _lsh_terms(self, fp: Fingerprint, story_counts: Callable[[float], np.ndarray]) -> np.ndarray | None:
+        """Which salient terms lsh_hash() takes (a mask; None: all), given their story counts (of
+        the limit: exact where it decides)."""
         # A headline's few words are all it has: leaving any out split the headline stream's
         # big stories (benchmarks/clustering.py), as their own words become frequent.
         limit = max(COMMON_TERM_MIN_STORIES, COMMON_TERM_SHARE * len(self._members))
         if fp.short or len(self._members) <= limit:
             return None
         terms = fp.salient_hashes
-        stories = story_counts()
+        stories = story_counts(limit)
         rare = stories <= limit
         if rare.sum() < MIN_LSH_TERMS:
             rare = np.zeros(len(terms), dtype=bool)
             rare[np.lexsort((terms, stories))[:MIN_LSH_TERMS]] = True
         return rare
+
+    def _planned_counts(self, plan: ChunkPlan, k: int, limit: float) -> np.ndarray:
+        """The story counts of the plan's k-th article's salient terms as far as the limit tells
+        them apart: the counts of articles still waiting are only taken in (_settle()) when they
+        could move a term across it (each adds at most one story to a term it has)."""
+        terms, at_start = plan.fps[k].salient_hashes, plan.counts[k]
+        counts = self._counts_now(terms, at_start)
+        if self._waiting:
+            rare = counts <= limit
+            waiting = self._waiting_terms
+            more = np.fromiter(map(waiting.get, terms.tolist(), repeat(0)), dtype=np.int64, count=len(terms))
+            if (rare & (counts + more > limit)).any() or (rare.sum() < MIN_LSH_TERMS and more.any()):
+                self._settle_rows()
+                counts = self._counts_now(terms, at_start)
+        return counts
 
     def _counts_now(self, terms: np.ndarray, at_start: np.ndarray) -> np.ndarray:
         """Story counts of terms now, from their counts at the chunk's start and the changes since."""
@@ -213,7 +249,12 @@ class StoryIndex:
         every = np.concatenate(terms) if sizes.sum() else np.zeros(0, dtype=np.uint32)
         counts = np.split(self._terms.story_counts(every), np.cumsum(sizes)[:-1])
         chosen = [self._lsh_terms(fp, partial(_given, c)) for fp, c in zip(fps, counts, strict=True)]
-        lsh = [minhash_of(t if m is None else t[m]) for t, m in zip(terms, chosen, strict=True)]
+
+        lsh_terms = [t if m is None else t[m] for t, m in zip(terms, chosen, strict=True)]
+        lsh = minhashes_of_runs(
+            np.concatenate(lsh_terms) if sizes.sum() else every,
+            np.fromiter(map(len, lsh_terms), dtype=np.int64, count=count),
+        )
         shingles = np.stack([fp.shingle_hash.hashvalues for fp in fps])
         near_keys = self._near.keys_of_many(shingles)
         story_keys = self._story.keys_of_many(np.stack([h.hashvalues for h in lsh]))
@@ -253,6 +294,7 @@ class StoryIndex:
             seen=list(seen),
             arrived=list(arrived),
             counts=counts,
+            words=own,
             chosen=chosen,
             lsh=lsh,
             near_keys=near_keys,
@@ -273,35 +315,47 @@ class StoryIndex:
 
     def close_chunk(self) -> None:
         """Back to placing articles one by one (open_chunk)."""
-        if self._plan is None:
+        plan = self._plan
+        if plan is None:
             return
+        self._settle_rows()
+        ids, near, story = self._waiting_key_columns()
+        self._waiting_keys, self._waiting_key_ids = [], set()
         self._plan = None
         self._terms.unwatch()
-        self._near.thaw()
-        self._story.thaw()
+        self._near.thaw(ids, near)
+        self._story.thaw(ids, story)
+
+    def _waiting_key_columns(self) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """The ids of the articles whose band keys wait, and their near and story keys (a row each)."""
+        waiting = self._waiting_keys
+        if not waiting:
+            return [], np.zeros((0, self._near.bands), np.uint32), np.zeros((0, self._story.bands), np.uint32)
+        ids, near, story = zip(*waiting, strict=True)
+        return list(ids), np.stack(near), np.stack(story)
+
+    def _waiting_sharing(
+        self, near_keys: np.ndarray, story_keys: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The articles whose band keys wait that share a near key, and those sharing a story key."""
+        ids, near, story = self._waiting_key_columns()
+        at = np.array(ids, dtype=np.int64)
+        return at[np.isin(near, near_keys).any(axis=1)], at[np.isin(story, story_keys).any(axis=1)]
 
     def add(self, article: IndexedArticle) -> None:
         plan = self._plan
-        planned = None
-        if plan is not None and plan.placing is not None:
-            planned, plan.placing = plan.placing, None
-            if not self._as_planned(plan, planned, article):
-                planned = None
+        if plan is not None:
+            planned = None
+            if plan.placing is not None:
+                planned, plan.placing = plan.placing, None
+                if not self._as_planned(plan, planned, article):
+                    planned = None
+            if self._wait(plan, article, planned):
+                return
+        self._settle_rows()  # the rows waiting go in first, in the order they came
         if self._add(article):
-            near_keys = story_keys = None
-            if planned is not None:
-                near_keys, story_keys = plan.near_keys[planned], plan.story_keys[planned]  # type: ignore[union-attr]
-            self._near.insert(article.article_id, article.shingle_values, near_keys)
-            self._story.insert(article.article_id, article.lsh_values, story_keys)
-            if self._plan is not None:  # (a page upgrade closes it)
-                if planned is None:
-                    # Its keys, as just inserted (keys() keeps the last ones computed).
-                    codes = self._near.keys(article.shingle_values).tolist()
-                    codes += [key | (1 << 32) for key in self._story.keys(article.lsh_values).tolist()]
-                    for code in codes:
-                        self._plan.unplanned.setdefault(code, []).append(article.article_id)
-                else:
-                    self._plan.added[planned] = article.article_id
+            self._near.insert(article.article_id, article.shingle_values)
+            self._story.insert(article.article_id, article.lsh_values)
 
     @staticmethod
     def _unplanned_sharing(plan: ChunkPlan, k: int) -> list[int]:
@@ -316,13 +370,77 @@ class StoryIndex:
 
     @staticmethod
     def _as_planned(plan: ChunkPlan, k: int, article: IndexedArticle) -> bool:
-        """Whether an entry is the plan's k-th article with its planned keys and times."""
+        """Whether an entry is the plan's k-th article with its planned keys, times and hash sets."""
+        fp = plan.fps[k]
         return (
             article.seen == plan.seen[k]
             and article.arrived == plan.arrived[k]
-            and np.array_equal(article.shingle_values, plan.fps[k].shingle_hash.hashvalues)
+            and article.word_hashes is fp.word_hashes
+            and article.salient_hashes is fp.salient_hashes
+            and np.array_equal(article.shingle_values, fp.shingle_hash.hashvalues)
             and np.array_equal(article.lsh_values, plan.lsh[k].hashvalues)
         )
+
+    def _wait(self, plan: ChunkPlan, article: IndexedArticle, planned: int | None) -> bool:
+        """add() during a chunk but for what no placement of the chunk reads before _settle() (its
+        row, its terms' counts and vector) or its end (its band keys): False when it must go in now
+        (an article back in the window with new keys). `planned`: its place in the plan, when it
+        comes as planned."""
+        article_id = article.article_id
+        if article_id in self._waiting_clusters or article_id in self._table:
+            return True
+        if article.arrived < self._latest - self.window:
+            return True
+        if article_id in plan.gone:
+            return False
+        if planned is None:
+            near_keys = self._near.keys(article.shingle_values)
+            story_keys = self._story.keys(article.lsh_values)
+            words = word_values(article.word_hashes)
+            for code in near_keys.tolist() + [key | (1 << 32) for key in story_keys.tolist()]:
+                plan.unplanned.setdefault(code, []).append(article_id)
+        else:
+            near_keys, story_keys = plan.near_keys[planned], plan.story_keys[planned]
+            words = plan.words[planned]
+            plan.added[planned] = article_id
+        cluster = article.cluster_id
+        self._waiting.append((article, words))
+        self._waiting_clusters[article_id] = cluster
+        self._waiting_keys.append((article_id, near_keys, story_keys))
+        self._waiting_key_ids.add(article_id)
+        code = story_code(cluster)
+        pairs, terms = self._waiting_pairs, self._waiting_terms
+        for term in article.salient_hashes.tolist():
+            if (pair := term << 32 | code) not in pairs:
+                pairs.add(pair)
+                terms[term] = terms.get(term, 0) + 1
+        self._add_member(article, cluster, len(words) < SHORT_TEXT_WORDS)
+        return True
+
+    def _settle(self) -> None:
+        """The articles waiting (_wait()) into the table, the counts and the vectors in one go, and
+        the band keys waiting into the band indexes one by one, as adding them in turn leaves them."""
+        self._settle_rows()
+        for article_id, near_keys, story_keys in self._waiting_keys:
+            self._near.insert(article_id, near_keys, near_keys)
+            self._story.insert(article_id, story_keys, story_keys)
+        self._waiting_keys, self._waiting_key_ids = [], set()
+
+    def _settle_rows(self) -> None:
+        """Everything of _settle() but the band keys."""
+        if not self._waiting:
+            return
+        entries = [entry for entry, _ in self._waiting]
+        slots = self._table.put_many(entries, [words for _, words in self._waiting])
+        self._waiting, self._waiting_clusters = [], {}
+        self._waiting_pairs, self._waiting_terms = set(), {}
+        clusters = [entry.cluster_id for entry in entries]
+        codes = _story_codes(clusters)
+        salient = [entry.salient_hashes for entry in entries]
+        titles = [entry.title_hashes for entry in entries]
+        self._terms.add_pairs(*_with_codes(salient, codes))
+        self._headlines.add_many(*_with_codes(titles, codes), len(entries))
+        self._vectors.add_in_turn(clusters, self._table.vectors(slots))
 
     def add_stored(self, window: StoredWindow) -> None:
         """add() of each article of a store's window into an empty index, as whole arrays: a run's start reads
@@ -396,16 +514,22 @@ class StoryIndex:
             self.close_chunk()  # an article back with new keys (a page upgrade): its old ones are planned
         slot = self._table.add(article)
         cluster = article.cluster_id
+        self._terms.add(article.salient_hashes, cluster)
+        self._headlines.add(cluster, article.title_hashes)
+        self._vectors.add(cluster, self._table.vectors(slot))  # as kept, as remove() reads it
+        self._add_member(article, cluster, bool(self._table.shorts(slot)))
+        return True
+
+    def _add_member(self, article: IndexedArticle, cluster: int | None, short: bool) -> None:
+        """What add() keeps of an article beside its row, counts and vector (`short`: by its words
+        as kept, as remove() reads them); then the window moves on to it."""
         members = self._members.setdefault(cluster, [])
         if members and members[-1] > article.article_id:  # a page upgrade re-adds an older id
             bisect.insort(members, article.article_id)
         else:
             members.append(article.article_id)
-        self._terms.add(article.salient_hashes, cluster)
-        self._headlines.add(cluster, article.title_hashes)
         self._centres.pop(cluster, None)
-        self._vectors.add(cluster, self._table.vectors(slot))  # as kept, as remove() reads it
-        if self._table.shorts(slot):  # by its words as kept, as remove() reads them
+        if short:
             if not self._full_texts.get(cluster, 0):
                 self._headline_only.add(cluster)
         else:
@@ -415,27 +539,32 @@ class StoryIndex:
         if article.arrived > self._latest:
             self._latest = article.arrived
             self._evict(self._latest - self.window)
-        return True
 
     def remove(self, article_id: int) -> None:
+        if article_id in self._waiting_clusters:
+            self._settle_rows()
         slot = self._table.slot_or_none(article_id)
-        if slot is None:
-            return
-        if self._plan is not None:
-            self._plan.gone.add(article_id)
-        article = self._table.row(slot)
-        self._near.remove(article_id)
-        self._story.remove(article_id)
-        cluster = article.cluster_id
+        if slot is not None:
+            self._remove_many([article_id], np.array([slot]))
+
+    def _settle_first(self, leaving: list[int | None]) -> bool:
+        """Whether the rows waiting must go in before articles of these stories leave: their
+        vectors are summed in order (float), and a story emptied frees its row for the next new one."""
+        waiting = set(self._waiting_clusters.values())
+        if not waiting.isdisjoint(leaving):
+            return True
+        counts = Counter(leaving)
+        emptied = any(len(self._members[story]) <= count for story, count in counts.items())
+        return emptied and not waiting.issubset(self._vectors.stories())
+
+    def _forget_member(self, article_id: int, cluster: int | None, short: bool) -> None:
+        """What remove() undoes of _add_member()."""
         members = self._members[cluster]
         members.remove(article_id)
         if not members:
             del self._members[cluster]
-        self._terms.remove(article.salient_hashes, cluster)
-        self._headlines.remove(cluster, article.title_hashes)
         self._centres.pop(cluster, None)
-        self._vectors.remove(cluster, article.embedding)
-        if not article.short:
+        if not short:
             self._full_texts[cluster] -= 1
             if self._full_texts[cluster] <= 0:
                 del self._full_texts[cluster]
@@ -443,16 +572,18 @@ class StoryIndex:
             self._headline_only.add(cluster)
         elif cluster not in self._members:
             self._headline_only.discard(cluster)
-        self._table.remove(article_id)
 
     def cluster_of(self, article_id: int) -> int | None:
         slot = self._table.slot_or_none(article_id)
-        return None if slot is None else self._table.cluster(slot)
+        if slot is None:
+            return self._waiting_clusters.get(article_id)
+        return self._table.cluster(slot)
 
     def merge(self, source: int | None, target: int) -> None:
         """Follow a merge of two clusters in the store: source's articles now belong to target."""
         if source == target or source not in self._members:
             return
+        self._settle_rows()
         members = self._members.pop(source)
         kept = self._members.setdefault(target, [])
         kept.extend(members)
@@ -532,6 +663,7 @@ class StoryIndex:
         nearest in meaning, and (for a headline) those of its LSH candidates."""
         if not fp.short and not self._headline_only:
             return []  # a full text is rated against headline-only stories alone: there are none
+        self._settle_rows()
         words = story_words(fp)
         among = None if fp.short else self._headline_only
         stories = self._headlines.stories_sharing(words, among=among)
@@ -545,6 +677,7 @@ class StoryIndex:
 
     def story_features(self, fp: Fingerprint, words: np.ndarray, story: int | None) -> StoryFeatures:
         """How an article (its title words: `words`, unique) compares with a whole story."""
+        self._settle_rows()
         cosine, shared = self._headlines.similarity(words, self._centre(story))
         recent = self._slots(self._members[story][-RECENT_MEMBERS:])
         titles, sizes = self._table.hashes_of_many(recent, TITLES)
@@ -565,6 +698,7 @@ class StoryIndex:
         """A story's summed title words (sorted) and their counts, from its members' titles."""
         centre = self._centres.get(story)
         if centre is None:
+            self._settle_rows()
             members = self._members.get(story, [])[-MAX_CANDIDATES:]
             centre = np.unique(self._hashes(self._slots(members), TITLES), return_counts=True)
             if len(members) >= CACHED_CENTRE_MEMBERS:
@@ -580,6 +714,7 @@ class StoryIndex:
     def _nearest_member(self, words: np.ndarray, story: int | None) -> int:
         """The member whose title shares most words with the article names the match (the lowest
         id of those)."""
+        self._settle_rows()
         members = np.array(self._members[story][-MAX_CANDIDATES:], dtype=np.int64)
         titles, sizes = self._table.hashes_of_many(self._slots(members.tolist()), TITLES)
         shared = _shared_counts(words, titles, sizes)
@@ -591,18 +726,54 @@ class StoryIndex:
         if not math.isfinite(before):
             return  # an endless window keeps everything
         last = _arrival_key(before, _MAX_ID)
-        later = []
+        later, gone = [], {}
         while self._by_arrival and self._by_arrival[0] <= last:
             article_id = heapq.heappop(self._by_arrival) & _MAX_ID
+            if article_id in self._waiting_clusters:
+                self._settle_rows()  # its row first
             slot = self._table.slot_or_none(article_id)
-            if slot is None:
+            if slot is None or article_id in gone:
                 continue  # removed before
             if self._table.arrived[slot] < before:
-                self.remove(article_id)
+                gone[article_id] = slot
             else:
                 later.append(_arrival_key(float(self._table.arrived[slot]), article_id))
+        self._remove_many(list(gone), np.fromiter(gone.values(), dtype=np.int64, count=len(gone)))
         for key in later:
             heapq.heappush(self._by_arrival, key)
+
+    def _remove_many(self, article_ids: list[int], slots: np.ndarray) -> None:
+        """remove() of each of these indexed articles (in these slots) in turn, a column at a time."""
+        if not article_ids:
+            return
+        if not self._waiting_key_ids.isdisjoint(article_ids):
+            self._settle()  # inserted before they are removed, as they came
+        if self._plan is not None:
+            self._plan.gone.update(article_ids)
+        table = self._table
+        codes = table.clusters[slots]
+        clusters: list[int | None] = [None if c == NO_CLUSTER else c for c in codes.tolist()]
+        if self._waiting and self._settle_first(clusters):
+            self._settle_rows()
+        codes = np.where(codes == NO_CLUSTER, story_code(None), codes).astype(np.uint32)
+        if len(article_ids) == 1:  # fewer numpy calls than the columns' steps
+            article = table.row(int(slots[0]))
+            self._terms.remove(article.salient_hashes, clusters[0])
+            self._headlines.remove(clusters[0], article.title_hashes)
+            self._vectors.remove(clusters[0], article.embedding)
+            shorts = [article.short]
+        else:
+            salient, salient_sizes = table.hashes_of_many(slots, SALIENT)
+            titles, title_sizes = table.hashes_of_many(slots, TITLES)
+            shorts = table.shorts(slots).tolist()
+            self._vectors.remove_in_turn(clusters, table.vectors(slots))
+            self._terms.remove_pairs(salient, np.repeat(codes, salient_sizes))
+            self._headlines.remove_many(titles, np.repeat(codes, title_sizes), len(article_ids))
+        for article_id, cluster, short in zip(article_ids, clusters, shorts, strict=True):
+            self._near.remove(article_id)
+            self._story.remove(article_id)
+            self._forget_member(article_id, cluster, short)
+            table.remove(article_id)
 
     def candidates(
         self, fp: Fingerprint, lsh_hash: LeanMinHash, seen: float | None, arrived: float
@@ -622,16 +793,19 @@ class StoryIndex:
                 and not plan.crowded[k]
             ):
                 return self._planned_candidates(plan, k, fp, seen, arrived)
-        found = sorted_unique(
-            np.concatenate(
-                (
-                    self._near.newest(fp.shingle_hash.hashvalues, MAX_CANDIDATES),
-                    self._story.newest(lsh_hash.hashvalues, MAX_CANDIDATES),
-                )
+        near = self._near.newest(fp.shingle_hash.hashvalues, MAX_CANDIDATES)
+        story = self._story.newest(lsh_hash.hashvalues, MAX_CANDIDATES)
+        if self._waiting_keys:  # the newest of both, with those whose keys wait (the newest of those)
+            near_waiting, story_waiting = self._waiting_sharing(
+                self._near.keys(fp.shingle_hash.hashvalues), self._story.keys(lsh_hash.hashvalues)
             )
-        )[-MAX_CANDIDATES:]
+            near = sorted_unique(np.concatenate((near, near_waiting)))[-MAX_CANDIDATES:]
+            story = sorted_unique(np.concatenate((story, story_waiting)))[-MAX_CANDIDATES:]
+        found = sorted_unique(np.concatenate((near, story)))[-MAX_CANDIDATES:]
         if not len(found):
             return NO_CANDIDATES
+        if self._waiting_clusters and not self._waiting_clusters.keys().isdisjoint(found.tolist()):
+            self._settle_rows()
         table = self._table
         slots = self._slots(found.tolist())
         other_seen, other_arrived = table.seen[slots], table.arrived[slots]
@@ -673,6 +847,8 @@ class StoryIndex:
             found = sorted_unique(np.array(others, dtype=np.int64))
             if plan.gone:
                 found = found[~np.isin(found, plan.gone_ids())]
+            if self._waiting_clusters and not self._waiting_clusters.keys().isdisjoint(others):
+                self._settle_rows()
             slots = self._slots(found.tolist())
             table = self._table
             own_seen, own_arrived = np.array(np.nan if seen is None else seen), np.array(arrived)
@@ -691,8 +867,15 @@ class StoryIndex:
         )
 
 
-def _given(value: np.ndarray) -> np.ndarray:
+def _given(value: np.ndarray, limit: float) -> np.ndarray:
     return value
+
+
+def _with_codes(runs: list[np.ndarray], codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of hashes (an article's each) as one array, with the story code of each."""
+    sizes = np.fromiter(map(len, runs), dtype=np.int64, count=len(runs))
+    joined = np.concatenate(runs) if sizes.sum() else np.zeros(0, dtype=np.uint32)
+    return joined, np.repeat(codes, sizes)
 
 
 def _rows_of(columns: tuple[np.ndarray, ...], rows: np.ndarray | slice) -> tuple[np.ndarray, ...]:

@@ -10,7 +10,8 @@ pass, as dedup.band_index does with LSH keys.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import repeat
 
 import numpy as np
 
@@ -68,39 +69,72 @@ class PairCounts:
 
     def add(self, terms: np.ndarray, story: int | None, counts: np.ndarray | int = 1) -> None:
         """Count `counts` more uses of each term (unique uint32 values) by the story."""
-        code, at, added, missing = self._locate(terms, story, counts)
+        self._add_keys(_keys_of(terms, story_code(story)), counts)
+
+    def remove(self, terms: np.ndarray, story: int | None, counts: np.ndarray | int = 1) -> None:
+        """Count `counts` fewer uses (each pair was added before)."""
+        self._remove_keys(_keys_of(terms, story_code(story)), counts)
+
+    def add_pairs(self, terms: np.ndarray, codes: np.ndarray) -> None:
+        """add() of one use of each (terms[k], codes[k]) pair (story codes; a pair may repeat): many
+        articles' terms in one search, counted as adding them one by one counts them."""
+        if len(terms):
+            self._add_keys(*np.unique(_keys_of(terms, codes), return_counts=True))
+
+    def remove_pairs(self, terms: np.ndarray, codes: np.ndarray) -> None:
+        """remove() of one use of each (terms[k], codes[k]) pair (each added before; a pair may repeat)."""
+        if len(terms):
+            self._remove_keys(*np.unique(_keys_of(terms, codes), return_counts=True))
+
+    def _add_keys(self, keys: np.ndarray, uses: np.ndarray | int) -> None:
+        """`uses` more of each pair (unique keys)."""
+        if not isinstance(uses, int):
+            uses = np.broadcast_to(np.asarray(uses, dtype=np.int32), keys.shape)
+        at, hit = find_sorted(self._keys, keys)
         changes = self.changes
-        if len(at):
+        if hit.any():
+            at = at[hit]
             unused = self._counts[at] == 0
             if unused.any():
                 self._zeros -= int(np.count_nonzero(unused))
                 if changes is not None:
                     for term in (self._keys[at[unused]] >> _SHIFT).tolist():
                         changes[term] = changes.get(term, 0) + 1
-            self._counts[at] += added
-        for term, count in missing:
-            stories = self._pending.setdefault(term, {})
-            if code not in stories:
-                self._pending_pairs += 1
-                if changes is not None:
-                    changes[term] = changes.get(term, 0) + 1
-            stories[code] = stories.get(code, 0) + count
+            self._counts[at] += uses if isinstance(uses, int) else uses[hit]
+        pending = self._pending
+        for key, count in _missing(keys, hit, uses):
+            term, code = key >> 32, key & _NONE
+            stories = pending.get(term)
+            if stories is not None and code in stories:
+                stories[code] += count
+                continue
+            if stories is None:
+                pending[term] = {code: count}
+            else:
+                stories[code] = count
+            self._pending_pairs += 1
+            if changes is not None:
+                changes[term] = changes.get(term, 0) + 1
         if self._pending_pairs >= max(MERGE_PAIRS, len(self._keys) >> 8):
             self._merge()
 
-    def remove(self, terms: np.ndarray, story: int | None, counts: np.ndarray | int = 1) -> None:
-        """Count `counts` fewer uses (each pair was added before)."""
-        code, at, removed, missing = self._locate(terms, story, counts)
+    def _remove_keys(self, keys: np.ndarray, uses: np.ndarray | int) -> None:
+        """`uses` fewer of each pair (unique keys, each added before)."""
+        if not isinstance(uses, int):
+            uses = np.broadcast_to(np.asarray(uses, dtype=np.int32), keys.shape)
+        at, hit = find_sorted(self._keys, keys)
         changes = self.changes
-        if len(at):
+        if hit.any():
+            at = at[hit]
             before = self._counts[at]
-            after = np.maximum(before - removed, 0)
+            after = np.maximum(before - (uses if isinstance(uses, int) else uses[hit]), 0)
             self._counts[at] = after
             self._zeros += int(np.count_nonzero(after == 0))
             if changes is not None:
                 for term in (self._keys[at[(after == 0) & (before > 0)]] >> _SHIFT).tolist():
                     changes[term] = changes.get(term, 0) - 1
-        for term, count in missing:
+        for key, count in _missing(keys, hit, uses):
+            term, code = key >> 32, key & _NONE
             stories = self._pending.get(term)
             if stories is None or code not in stories:
                 continue
@@ -114,19 +148,6 @@ class PairCounts:
                     del self._pending[term]
         if self._zeros >= max(MERGE_PAIRS, len(self._keys) // 4):
             self._merge()
-
-    def _locate(
-        self, terms: np.ndarray, story: int | None, counts: np.ndarray | int
-    ) -> tuple[int, np.ndarray, np.ndarray | int, list[tuple[int, int]]]:
-        """The story's code; the array positions of its pairs with these terms, with their counts;
-        and the (term, count) of the pairs not in the arrays."""
-        code = story_code(story)
-        pos, hit = self._find(terms, code)
-        if isinstance(counts, int):  # an article's terms, one use each: no array of counts
-            return code, pos[hit], counts, [(term, counts) for term in terms[~hit].tolist()]
-        each = np.broadcast_to(np.asarray(counts, dtype=np.int32), terms.shape)
-        missing = list(zip(terms[~hit].tolist(), each[~hit].tolist(), strict=True))
-        return code, pos[hit], each[hit], missing
 
     def story_counts(self, terms: np.ndarray) -> np.ndarray:
         """How many stories use each term."""
@@ -169,10 +190,6 @@ class PairCounts:
             found[story_of(code)] = found.get(story_of(code), 0) + count
         return found
 
-    def _find(self, terms: np.ndarray, code: int) -> tuple[np.ndarray, np.ndarray]:
-        """Each pair's position in the arrays, and whether it is there."""
-        return find_sorted(self._keys, (terms.astype(np.uint64) << _SHIFT) | np.uint64(code))
-
     def _ranges(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where each term's pairs start and end in the arrays."""
         first = terms.astype(np.uint64) << _SHIFT
@@ -200,3 +217,18 @@ class PairCounts:
             self._keys, self._counts = np.insert(self._keys, at, keys), np.insert(self._counts, at, added)
         self._pending.clear()
         self._pending_pairs = 0
+
+
+def _keys_of(terms: np.ndarray, codes: np.ndarray | int) -> np.ndarray:
+    """The pairs' keys: term << 32 | story code."""
+    return (terms.astype(np.uint64) << _SHIFT) | (
+        np.uint64(codes) if isinstance(codes, int) else codes.astype(np.uint64)
+    )
+
+
+def _missing(keys: np.ndarray, hit: np.ndarray, uses: np.ndarray | int) -> Iterator[tuple[int, int]]:
+    """(key, uses) of the pairs not in the arrays."""
+    missing = ~hit
+    if isinstance(uses, int):
+        return zip(keys[missing].tolist(), repeat(uses))
+    return zip(keys[missing].tolist(), uses[missing].tolist(), strict=True)

@@ -7,7 +7,7 @@ finds those too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, KeysView
 
 import numpy as np
 
@@ -26,6 +26,10 @@ class StoryVectors:
         self._row: dict[int | None, int] = {}
         self._story: list[int | None] = []
         self._free: list[int] = []
+
+    def stories(self) -> KeysView[int | None]:
+        """The stories with a row."""
+        return self._row.keys()
 
     def add(self, story: int | None, vector: np.ndarray) -> None:
         row = self._row.get(story)
@@ -51,6 +55,18 @@ class StoryVectors:
         self._sums[targets] += _sums_of_runs(vectors, order, starts, sizes)
         self._counts[targets] += sizes.astype(np.int32)
 
+    def add_in_turn(self, stories: list[int | None], vectors: np.ndarray) -> None:
+        """add() of each story's vector (a float32 row each) in the order given, bit for bit: a
+        story's k-th vector is added in the k-th pass, over all stories at once."""
+        rows = np.fromiter(
+            (self._row[s] if s in self._row else self._new_row(s) for s in stories),
+            dtype=np.int64,
+            count=len(stories),
+        )
+        for at in _in_turn(rows):
+            self._sums[rows[at]] += vectors[at]
+        np.add.at(self._counts, rows, 1)
+
     def remove(self, story: int | None, vector: np.ndarray) -> None:
         row = self._row.get(story)
         if row is None:
@@ -59,6 +75,24 @@ class StoryVectors:
         self._counts[row] -= 1
         if self._counts[row] <= 0:
             self._drop(story)
+
+    def remove_in_turn(self, stories: list[int | None], vectors: np.ndarray) -> None:
+        """remove() of each story's vector (a float32 row each) in the order given, bit for bit."""
+        known = [k for k, s in enumerate(stories) if s in self._row]
+        rows = np.array([self._row[stories[k]] for k in known], dtype=np.int64)
+        left = self._counts[rows] - _occurrence(rows) - 1  # each row's count after each removal
+        last = np.zeros(len(rows), dtype=bool)
+        last[len(rows) - 1 - np.unique(rows[::-1], return_index=True)[1]] = True
+        if (left[~last] <= 0).any():  # a story emptied before its last removal: as remove() does
+            for story, vector in zip(stories, vectors, strict=True):
+                self.remove(story, vector)
+            return
+        kept = vectors[known]
+        for at in _in_turn(rows):
+            self._sums[rows[at]] -= kept[at]
+        np.subtract.at(self._counts, rows, 1)
+        for k in np.flatnonzero(last & (left <= 0)).tolist():  # emptied, in the order they empty
+            self._drop(stories[known[k]])
 
     def merge(self, source: int | None, target: int | None) -> None:
         if source == target or source not in self._row:
@@ -107,6 +141,29 @@ class StoryVectors:
         self._sums[row] = 0.0
         self._counts[row] = 0
         self._free.append(row)
+
+
+def _occurrence(rows: np.ndarray) -> np.ndarray:
+    """Which occurrence of its value each element of `rows` is (0 for the first)."""
+    if not len(rows):
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+    firsts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    rank = np.empty(len(rows), dtype=np.int64)
+    rank[order] = np.arange(len(rows)) - np.repeat(firsts, np.diff(np.append(firsts, len(rows))))
+    return rank
+
+
+def _in_turn(rows: np.ndarray) -> list[np.ndarray]:
+    """Positions of `rows` in passes: each value's first occurrence in the first pass, its second in
+    the second...: no value twice in a pass, each value's occurrences in their order."""
+    rank = _occurrence(rows)
+    if not len(rank):
+        return []
+    by_rank = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2))
+    return [by_rank[a:b] for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)]
 
 
 # numpy's pairwise summation of float32 (its add reduction): rows in 8 lanes, blocks of at most 128.

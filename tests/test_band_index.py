@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 from datasketch import MinHashLSH
 
 from wirewatch.dedup.band_index import BandIndex
@@ -89,3 +90,49 @@ def test_minhash_values_are_datasketchs_own() -> None:
         assert ours.hashvalues.dtype == theirs.hashvalues.dtype
         assert np.array_equal(ours.hashvalues, theirs.hashvalues), len(values)
         assert hash_bytes(ours) == hash_bytes(LeanMinHash(theirs))
+
+
+@pytest.mark.parametrize("chunk", [3, 200])
+def test_inserts_left_for_the_thaw_leave_what_inserts_while_frozen_leave(chunk: int) -> None:
+    """BandIndex.thaw(ids, keys): the inserts of a chunk left for its end leave the arrays and the
+    pending keys as inserting each while frozen, then thawing, does (merged when a thaw merges)."""
+    sets = _sets(1200, 11)
+    values = np.stack([minhash_of(s).hashvalues for s in sets])
+    ours, reference = BandIndex(*NEAR_LSH_BANDS_ROWS), BandIndex(*NEAR_LSH_BANDS_ROWS)
+    for index in (ours, reference):
+        index.insert_many(list(range(400)), values[:400])
+    for start in range(400, 1200, chunk):
+        ids = list(range(start, min(1200, start + chunk)))
+        for index in (ours, reference):
+            index.freeze()
+            for gone in range(start - 400, start - 400 + len(ids) // 2):
+                index.remove(gone)
+        for article_id in ids:
+            reference.insert(article_id, values[article_id])
+        reference.thaw()
+        ours.thaw(ids, ours.keys_of_many(values[ids]))
+        assert np.array_equal(ours._keys, reference._keys) and np.array_equal(ours._ids, reference._ids)
+        assert ours._pending == reference._pending and ours._pending_more == reference._pending_more
+        assert ours._removed == reference._removed and len(ours) == len(reference)
+
+
+def test_minhashes_of_runs_are_minhash_of_each() -> None:
+    """A chunk's LSH MinHashes at once (chunk_plan.minhashes_of_runs): each set's own values, the
+    empty set's and sets split across blocks of permuted values included."""
+    from wirewatch.dedup.chunk_plan import minhashes_of_runs
+
+    rng = np.random.default_rng(3)
+    sets = [
+        rng.integers(0, 1 << 32, size=int(n), dtype=np.uint64).astype(np.uint32)
+        for n in rng.integers(0, 40, 700)
+    ]
+    sets[0], sets[3], sets[-1] = sets[0][:0], sets[3][:0], sets[-1][:0]
+    sets.insert(5, rng.integers(0, 1 << 32, size=5000, dtype=np.uint64).astype(np.uint32))
+    ours = minhashes_of_runs(np.concatenate(sets), np.array([len(s) for s in sets]))
+    for values, got in zip(sets, ours, strict=True):
+        expected = minhash_of(values)
+        assert (
+            np.array_equal(got.hashvalues, expected.hashvalues)
+            and got.hashvalues.dtype == expected.hashvalues.dtype
+        )
+        assert (got.seed, got.scheme) == (expected.seed, expected.scheme)

@@ -20,6 +20,7 @@ from wirewatch.dedup.article_table import (
     word_values,
 )
 from wirewatch.dedup.pair_counts import PairCounts
+from wirewatch.dedup.story_vectors import StoryVectors
 
 
 def _terms(rng: random.Random, count: int) -> np.ndarray:
@@ -168,3 +169,85 @@ def test_a_table_filled_in_one_piece_holds_what_one_by_one_holds(stored_before: 
             assert np.array_equal(getattr(a, field), getattr(b, field)), (entry.article_id, field)
     slots = np.array([at_once.slot(e.article_id) for e in entries])
     assert np.array_equal(at_once.shorts(slots), one_by_one.shorts(slots))
+
+
+def test_pairs_added_and_removed_at_once_count_as_one_by_one() -> None:
+    """PairCounts.add_pairs and remove_pairs (many articles at once, pairs repeating) give the counts
+    and story-count changes add() and remove() of each article in turn give, arrays and pending alike."""
+    rng = random.Random(8)
+    ours, reference = PairCounts(), PairCounts()
+    for _ in range(3000):  # arrays and pending pairs both in play
+        terms, story = _terms(rng, 12), rng.randrange(200)
+        ours.add(terms, story)
+        reference.add(terms, story)
+    ours.watch()
+    reference.watch()
+    for _ in range(40):
+        batch = [(_terms(rng, 12), rng.randrange(220)) for _ in range(rng.randrange(1, 30))]
+        for terms, story in batch:
+            reference.add(terms, story)
+        codes = np.concatenate([np.full(len(t), s, dtype=np.uint32) for t, s in batch])
+        ours.add_pairs(np.concatenate([t for t, _ in batch]), codes)
+        assert {t: c for t, c in (ours.changes or {}).items() if c} == {
+            t: c for t, c in (reference.changes or {}).items() if c
+        }
+        if rng.random() < 0.5:  # removals, at once and one by one
+            leaving = batch[: len(batch) // 2 + 1]
+            for terms, story in leaving:
+                reference.remove(terms, story)
+            codes = np.concatenate([np.full(len(t), s, dtype=np.uint32) for t, s in leaving])
+            ours.remove_pairs(np.concatenate([t for t, _ in leaving]), codes)
+    every = np.arange(1, 400, dtype=np.uint32)
+    assert np.array_equal(ours.story_counts(every), reference.story_counts(every))
+    assert np.array_equal(ours.total_counts(every), reference.total_counts(every))
+    assert all(ours.stories(t) == reference.stories(t) for t in range(1, 400, 7))
+
+
+def test_a_table_put_at_once_holds_what_one_by_one_holds() -> None:
+    """ArticleTable.put_many takes the slots add() of each would (freed ones first) and holds the
+    same rows."""
+    rng = random.Random(9)
+    ours, reference = ArticleTable(capacity=8), ArticleTable(capacity=8)
+    entries = [_entry(n, rng) for n in range(300)]
+    for table in (ours, reference):
+        for entry in entries[:100]:
+            table.add(entry)
+        for entry in entries[10:60:3]:
+            table.remove(entry.article_id)
+    for start in range(100, 300, 40):
+        part = entries[start : start + 40]
+        slots = [reference.add(entry) for entry in part]
+        assert ours.put_many(part, [word_values(e.word_hashes) for e in part]).tolist() == slots
+    for entry in entries[:100:7] + entries[100::3]:
+        if entry.article_id not in reference:
+            continue
+        a, b = ours.row(ours.slot(entry.article_id)), reference.row(reference.slot(entry.article_id))
+        for name in ("article_id", "cluster_id", "seen", "arrived"):
+            assert getattr(a, name) == getattr(b, name)
+        for name in ("shingle_values", "salient_hashes", "word_hashes", "title_hashes", "embedding"):
+            assert np.array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_vectors_added_and_removed_in_turn_are_as_one_by_one() -> None:
+    """StoryVectors.add_in_turn and remove_in_turn: the same sums bit for bit (a story's vectors
+    added in order), rows for new stories in the order add() gives them, freed as remove() frees."""
+    rng = np.random.default_rng(10)
+    ours, reference = StoryVectors(), StoryVectors()
+    for _ in range(30):
+        stories: list[int | None] = [
+            None if s == 0 else int(s) for s in rng.integers(0, 120, size=int(rng.integers(1, 50)))
+        ]
+        vectors = rng.standard_normal((len(stories), 256)).astype(np.float32)
+        for story, vector in zip(stories, vectors, strict=True):
+            reference.add(story, vector)
+        ours.add_in_turn(stories, vectors)
+        if rng.random() < 0.5:  # some leave again, emptying stories (their rows freed in order)
+            chosen = set(list(dict.fromkeys(stories))[::2])
+            leaving = [k for k, story in enumerate(stories) if story in chosen]
+            for k in leaving:
+                reference.remove(stories[k], vectors[k])
+            ours.remove_in_turn([stories[k] for k in leaving], vectors[leaving])
+            assert ours._free == reference._free
+    assert ours._row == reference._row
+    assert np.array_equal(ours._sums.view(np.uint32), reference._sums.view(np.uint32))
+    assert np.array_equal(ours._counts, reference._counts)
