@@ -19,15 +19,7 @@ import numpy as np
 from datasketch import LeanMinHash
 
 from wirewatch.dedup.article_table import PairScores
-from wirewatch.dedup.fingerprint import (
-    _A,
-    _B,
-    _EMPTY,
-    MINHASH_SCHEME,
-    MINHASH_SEED,
-    Fingerprint,
-    _premixed,
-)
+from wirewatch.dedup.fingerprint import Fingerprint
 from wirewatch.dedup.runs import run_sums
 
 
@@ -107,32 +99,6 @@ def shared_words(
         np.take(member, words[a:b], out=hit[a:b])
         member[own[k]] = False
     return run_sums(hit, sizes)
-
-
-# Values permuted at a time by minhashes_of_runs: a (NUM_PERM, values) uint32 block of 2 MB.
-_PERMUTED_VALUES = 4096
-
-
-def minhashes_of_runs(hashes: np.ndarray, sizes: np.ndarray) -> list[LeanMinHash]:
-    """minhash_of() of each run of hashes (runs of `sizes`, one after another), the same values:
-    the permutations of many sets at once and each run's minimum in one reduction, not a few
-    numpy calls a set."""
-    values = np.tile(_EMPTY, (len(sizes), 1))
-    ends = np.cumsum(sizes)
-    starts = ends - sizes
-    filled = np.flatnonzero(sizes)
-    filled_ends, first = ends[filled], 0
-    while first < len(filled):  # whole runs, about _PERMUTED_VALUES values at a time
-        budget = starts[filled[first]] + _PERMUTED_VALUES
-        last = max(first + 1, int(np.searchsorted(filled_ends, budget, side="right")))
-        runs = filled[first:last]
-        a, b = int(starts[runs[0]]), int(ends[runs[-1]])
-        with np.errstate(over="ignore"):
-            permuted = _A * _premixed(hashes[a:b])
-            permuted += _B
-        values[runs] = np.minimum.reduceat(permuted, starts[runs] - a, axis=1).T
-        first = last
-    return [LeanMinHash(seed=MINHASH_SEED, hashvalues=row, scheme=MINHASH_SCHEME) for row in values]
 
 
 def chunk_pairs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -75,6 +75,32 @@ def minhash_of(hashes: np.ndarray) -> LeanMinHash:
     return LeanMinHash(seed=MINHASH_SEED, hashvalues=minhash_values(hashes), scheme=MINHASH_SCHEME)
 
 
+# Values permuted at a time by minhashes_of_runs: a (NUM_PERM, values) uint32 block of 2 MB.
+_PERMUTED_VALUES = 4096
+
+
+def minhashes_of_runs(hashes: np.ndarray, sizes: np.ndarray) -> list[LeanMinHash]:
+    """minhash_of() of each run of hashes (runs of `sizes`, one after another), the same values:
+    the permutations of many sets at once and each run's minimum in one reduction, not a few
+    numpy calls a set."""
+    values = np.tile(_EMPTY, (len(sizes), 1))
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    filled = np.flatnonzero(sizes)
+    filled_ends, first = ends[filled], 0
+    while first < len(filled):  # whole runs, about _PERMUTED_VALUES values at a time
+        budget = starts[filled[first]] + _PERMUTED_VALUES
+        last = max(first + 1, int(np.searchsorted(filled_ends, budget, side="right")))
+        runs = filled[first:last]
+        a, b = int(starts[runs[0]]), int(ends[runs[-1]])
+        with np.errstate(over="ignore"):
+            permuted = _A * _premixed(hashes[a:b])
+            permuted += _B
+        values[runs] = np.minimum.reduceat(permuted, starts[runs] - a, axis=1).T
+        first = last
+    return [LeanMinHash(seed=MINHASH_SEED, hashvalues=row, scheme=MINHASH_SCHEME) for row in values]
+
+
 def hash_bytes(mh: LeanMinHash) -> bytes:
     """datasketch's own serialisation: it records seed and permutation scheme with the values."""
     buf = bytearray(mh.bytesize())

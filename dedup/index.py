@@ -50,7 +50,6 @@ from wirewatch.dedup.centroids import MIN_SHARED_TITLE_WORDS, HeadlineCentroids
 from wirewatch.dedup.chunk_plan import (
     ChunkPlan,
     chunk_pairs,
-    minhashes_of_runs,
     shared_words,
     window_mask,
     word_jaccard,
@@ -63,6 +62,7 @@ from wirewatch.dedup.fingerprint import (
     Fingerprint,
     hash_bytes,
     minhash_of,
+    minhashes_of_runs,
     values_of_many,
 )
 from wirewatch.dedup.merges import surviving_cluster

@@ -117,9 +117,9 @@ def test_inserts_left_for_the_thaw_leave_what_inserts_while_frozen_leave(chunk: 
 
 
 def test_minhashes_of_runs_are_minhash_of_each() -> None:
-    """A chunk's LSH MinHashes at once (chunk_plan.minhashes_of_runs): each set's own values, the
+    """A chunk's LSH MinHashes at once (fingerprint.minhashes_of_runs): each set's own values, the
     empty set's and sets split across blocks of permuted values included."""
-    from wirewatch.dedup.chunk_plan import minhashes_of_runs
+    from wirewatch.dedup.fingerprint import minhashes_of_runs
 
     rng = np.random.default_rng(3)
     sets = [
