@@ -86,11 +86,18 @@ class PairCounts:
         if len(terms):
             self._remove_keys(*np.unique(_keys_of(terms, codes), return_counts=True))
 
-    def _add_keys(self, keys: np.ndarray, uses: np.ndarray | int) -> None:
-        """`uses` more of each pair (unique keys)."""
+    def _located(
+        self, keys: np.ndarray, uses: np.ndarray | int
+    ) -> tuple[np.ndarray | int, np.ndarray, np.ndarray]:
+        """`uses` as one per key (or one int for all), and where the keys are stored (at, hit)."""
         if not isinstance(uses, int):
             uses = np.broadcast_to(np.asarray(uses, dtype=np.int32), keys.shape)
         at, hit = find_sorted(self._keys, keys)
+        return uses, at, hit
+
+    def _add_keys(self, keys: np.ndarray, uses: np.ndarray | int) -> None:
+        """`uses` more of each pair (unique keys)."""
+        uses, at, hit = self._located(keys, uses)
         changes = self.changes
         if hit.any():
             at = at[hit]
@@ -120,9 +127,7 @@ class PairCounts:
 
     def _remove_keys(self, keys: np.ndarray, uses: np.ndarray | int) -> None:
         """`uses` fewer of each pair (unique keys, each added before)."""
-        if not isinstance(uses, int):
-            uses = np.broadcast_to(np.asarray(uses, dtype=np.int32), keys.shape)
-        at, hit = find_sorted(self._keys, keys)
+        uses, at, hit = self._located(keys, uses)
         changes = self.changes
         if hit.any():
             at = at[hit]
