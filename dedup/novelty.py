@@ -14,7 +14,7 @@ cross-validation on benchmarks/data/developments (`python -m benchmarks.developm
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wirewatch.dedup.sentences import Sentence, sentences_of
@@ -47,19 +47,9 @@ class Novelty:
         return len(self.sentences)
 
 
-def article_sentences(title: str, text: str, body: list[Sentence] | None = None) -> list[Sentence]:
-    """What an article says: its headline's statement and its text's (`body`: the text's sentences
-    when they are at hand)."""
-    return [*sentences_of(title), *(sentences_of(text) if body is None else body)]
-
-
-def story_statements(members: Iterable[Sequence[Sentence]]) -> StatementIndex:
-    """What a story has said: its members' statements (article_sentences), oldest first."""
-    index = StatementIndex(distinct=True)
-    for sentences in members:
-        for sentence in sentences:
-            index.add(sentence)
-    return index
+def article_sentences(title: str, text: str) -> list[Sentence]:
+    """What an article says: its headline's statements and its text's."""
+    return [*sentences_of(title), *sentences_of(text)]
 
 
 def novelty(title: str, text: str, said: StatementIndex) -> Novelty:

@@ -63,7 +63,7 @@ class StoryStatements:
             return Novelty((), 0.0, found.total)
         known = self._said.get(cluster_id)
         if known is None:
-            known = StatementIndex(distinct=True)  # dedup.novelty.story_statements, read back
+            known = StatementIndex(distinct=True)  # what its members said, oldest first
             for raw, title, text in self.store.articles.story_statements(cluster_id, exclude=article_id):
                 if raw is None:  # stored before statements were kept (schema v14)
                     for sentence in article_sentences(title, text):

@@ -22,8 +22,8 @@ class OutboxQueries(Queries):
     # --- topic matches --------------------------------------------------------------------
 
     def matching_topics(self, article_id: int, queries: dict[str, str], language: str | None) -> list[str]:
-        """Names of the topics whose FTS5 query matches this article, in any of its readings
-        (`_readings`: its stemmed index is searched with `language`'s stems)."""
+        """Names of the topics whose FTS5 query matches this article, in any of its indexes
+        (`_searches`: its stemmed index is searched with `language`'s stems)."""
         return [
             name
             for name, query in queries.items()
@@ -31,7 +31,7 @@ class OutboxQueries(Queries):
                 self._rows(
                     f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid = ?", (read, article_id)
                 )
-                for table, _, read, _ in _readings(query, language)
+                for table, read, _ in _searches(query, [language] if language else [])
             )
         ]
 
@@ -361,8 +361,10 @@ class OutboxQueries(Queries):
 
 
 def _searches(query: str, languages: list[str]) -> list[tuple[str, str, str | None]]:
-    """The searches that find a query's articles of `languages` (_readings for a batch): (index,
-    the query as it reads it, the language its rows must have, if one)."""
+    """The searches that find a query's articles of `languages`: (index, the query as that index
+    reads it, the language its rows must have, if one). The main index (Porter); for a query with
+    CJK words, the index of CJK character pairs; for each language with a Snowball stemmer, the
+    index of stems, searched with that language's stems."""
     found: list[tuple[str, str, str | None]] = [("articles_fts", query, None)]
     if has_cjk(query):
         found.append(("articles_cjk", cjk_query(query), None))
@@ -374,14 +376,14 @@ def _searches(query: str, languages: list[str]) -> list[tuple[str, str, str | No
 
 
 def _readings(query: str, language: str | None) -> list[tuple[str, str, str, Callable[[str], str]]]:
-    """The ways an article is searched for a query: (its index, that index's tokenizer, the query
-    as that index reads it, the text as that index holds it). The main index (Porter); for a query
-    with CJK words, the index of CJK character pairs; for an article in a language with a Snowball
-    stemmer, the index of its stems."""
-    readings: list[tuple[str, str, str, Callable[[str], str]]] = [("articles_fts", "porter", query, str)]
-    if has_cjk(query):
-        readings.append(("articles_cjk", "unicode61", cjk_query(query), cjk_index_text))
-    stemmed = stemmed_query(query, language) if language in SNOWBALL else None
-    if stemmed and language:
-        readings.append(("articles_stem", "unicode61", stemmed, partial(stemmed_text, language=language)))
+    """The ways an article in `language` is searched for a query (_searches), each with its index's
+    tokenizer and the text as that index holds it: (index, tokenizer, query as read, text_of)."""
+    readings: list[tuple[str, str, str, Callable[[str], str]]] = []
+    for table, read, stems in _searches(query, [language] if language else []):
+        if table == "articles_fts":
+            readings.append((table, "porter", read, str))
+        elif table == "articles_cjk":
+            readings.append((table, "unicode61", read, cjk_index_text))
+        elif stems is not None:  # the index of stems
+            readings.append((table, "unicode61", read, partial(stemmed_text, language=stems)))
     return readings
