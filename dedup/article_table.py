@@ -322,14 +322,17 @@ class ArticleTable:
         seen: np.ndarray,
         arrived: np.ndarray,
         shingles: np.ndarray,
-        embeddings: np.ndarray,
+        codes: np.ndarray,
+        scales: np.ndarray,
         words: np.ndarray,
         terms: np.ndarray,
         lengths: np.ndarray,
     ) -> np.ndarray:
-        """add() of many articles as whole columns (a run's start): `words` holds each article's
-        content-word hashes in turn, `terms` its title hashes then its salient terms, `lengths`
-        their counts (a row each: words, titles, salient terms). Their slots."""
+        """add() of many articles as whole columns, in the form the table keeps them (a run's start
+        reads them so from the store): `shingles` their low_bits(), `codes` and `scales` their
+        quantized() embeddings, `words` each article's word_values() in turn, `terms` its title
+        hashes then its salient terms, `lengths` their counts (a row each: words, titles, salient
+        terms). Their slots."""
         count = len(article_ids)
         first = self._size
         if first + count > len(self.article_ids):
@@ -345,9 +348,9 @@ class ArticleTable:
         self.seen[rows] = seen
         self.arrived[rows] = arrived
         self.shingles[rows] = low_bits(shingles)
-        self._codes[rows], self._scales[rows] = quantized(embeddings)
+        self._codes[rows], self._scales[rows] = codes, scales
         lengths = np.asarray(lengths, dtype=np.int64).reshape(count, 3)
-        words, word_counts = _kept_words(words, lengths[:, WORDS])
+        word_counts = lengths[:, WORDS]
         self._put_words(rows, words, word_counts, _headroom(self._words.used + len(words)))
         term_counts = lengths[:, TITLES] + lengths[:, SALIENT]
         terms = np.asarray(terms, dtype=np.uint32)
@@ -472,20 +475,3 @@ class ArticleTable:
         self._word_starts = grown(self._word_starts)
         self._term_starts = grown(self._term_starts)
         self._lengths = grown(self._lengths)
-
-
-def _kept_words(words: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Many articles' stored word hashes (runs of `counts`, uint32) as the table keeps them
-    (word_values() of each run), and the kept runs' sizes. Stored as the index keeps them
-    (stored_fingerprint), they already are; only rows stored before that (values wider than 16
-    bits) are sorted here."""
-    counts = np.asarray(counts, dtype=np.int64)
-    if not len(words) or int(words.max()) <= 0xFFFF:
-        return words.astype(np.uint16), counts
-    owner = np.repeat(np.arange(len(counts)), counts)
-    low = (words & 0xFFFF).astype(np.uint16)
-    order = np.lexsort((low, owner))
-    low, owner = low[order], owner[order]
-    keep = np.ones(len(low), dtype=bool)
-    keep[1:] = (low[1:] != low[:-1]) | (owner[1:] != owner[:-1])
-    return low[keep], np.bincount(owner[keep], minlength=len(counts))

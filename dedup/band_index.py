@@ -21,6 +21,14 @@ import numpy as np
 
 from wirewatch.dedup.runs import find_sorted, run_positions, sorted_unique
 
+# The story index's two tiers. The LSH bands x rows that find near copies (dedup.index:
+# NEAR_DUPLICATE_JACCARD): datasketch's MinHashLSH(threshold=0.5, num_perm=128) chooses 25 x 5
+# (its least false positives and negatives, equally weighted).
+NEAR_LSH_BANDS_ROWS = (25, 5)
+# LSH bands x rows over names-and-numbers sets. 64 bands of 2 rows find a pair sharing 0.34 of
+# them (the lowest same-story pair on the seeds) with probability 0.9995, one sharing 0.05 with
+# probability 0.15; the story index's exact content-word check discards the extra candidates.
+SALIENT_LSH_BANDS_ROWS = (64, 2)
 # Fixed odd multipliers (from a seeded generator): the same keys in every process and run.
 _MIX = np.random.default_rng(20261129).integers(1, 2**63, size=(256, 16), dtype=np.uint64) | np.uint64(1)
 _SALT = np.random.default_rng(20261130).integers(1, 2**63, size=256, dtype=np.uint64)
@@ -123,7 +131,12 @@ class BandIndex:
             self._merge(purge=False)
 
     def insert_many(self, article_ids: list[int], values: np.ndarray) -> None:
-        """insert() of many articles at once (a row of values each), in one sort: a run's start."""
+        """insert() of many articles at once (a row of values each), in one sort."""
+        self.insert_keys_many(article_ids, self.keys_of_many(values))
+
+    def insert_keys_many(self, article_ids: list[int], keys: np.ndarray) -> None:
+        """insert_many() of articles whose keys are known (rows of keys_of_many(), as the store
+        keeps them): a run's start."""
         if not article_ids:
             return
         if self._removed.intersection(article_ids):
@@ -131,9 +144,8 @@ class BandIndex:
         self._merge(purge=False)  # pending keys first, so the arrays hold everything
         ids = np.array(article_ids, dtype=np.int32).astype(np.uint32).astype(np.uint64)
         # Sorted as one 64-bit array of key and id (5x faster than a stable argsort of the keys):
-        # the mix's high half is the key, its low half is given the article.
-        packed = self._mixed(values)
-        packed &= np.uint64(0xFFFFFFFF00000000)
+        # the high half is the key, the low half its article.
+        packed = np.asarray(keys, dtype=np.uint32).astype(np.uint64) << np.uint64(32)
         packed |= ids[:, None]
         packed = packed.ravel()
         if len(self._keys):

@@ -45,7 +45,7 @@ from wirewatch.dedup.article_table import (
     low_bits,
     word_values,
 )
-from wirewatch.dedup.band_index import BandIndex
+from wirewatch.dedup.band_index import NEAR_LSH_BANDS_ROWS, SALIENT_LSH_BANDS_ROWS, BandIndex
 from wirewatch.dedup.centroids import MIN_SHARED_TITLE_WORDS, HeadlineCentroids
 from wirewatch.dedup.chunk_plan import (
     ChunkPlan,
@@ -54,34 +54,25 @@ from wirewatch.dedup.chunk_plan import (
     window_mask,
     word_jaccard,
 )
-from wirewatch.dedup.embedding import DIMENSIONS, from_bytes, to_bytes
 from wirewatch.dedup.fingerprint import (
     MINHASH_SCHEME,
     MINHASH_SEED,
     SHORT_TEXT_WORDS,
     Fingerprint,
-    hash_bytes,
     minhash_of,
     minhashes_of_runs,
-    values_of_many,
 )
 from wirewatch.dedup.merges import surviving_cluster
 from wirewatch.dedup.pair_counts import PairCounts, story_code
-from wirewatch.dedup.runs import find_sorted, run_positions, run_sums, sorted_unique
+from wirewatch.dedup.runs import find_sorted, run_sums, sorted_unique
+from wirewatch.dedup.stored_form import opened_window
 from wirewatch.dedup.story_model import FEATURES, SHIPPED, StoryFeatures, StoryModel
 from wirewatch.dedup.story_vectors import StoryVectors
-from wirewatch.records import Placement, StoredFingerprint, StoredWindow
+from wirewatch.records import Placement, StoredWindow
 from wirewatch.settings import DEFAULT_STORY_WINDOW_DAYS
 
 # Verbatim copies with different boilerplate score 0.8+; a light edit ~0.5-0.7; rewrites < 0.2.
 NEAR_DUPLICATE_JACCARD = 0.5
-# The LSH bands x rows that find those copies: datasketch's MinHashLSH(threshold=0.5,
-# num_perm=128) chooses 25 x 5 (its least false positives and negatives, equally weighted).
-NEAR_LSH_BANDS_ROWS = (25, 5)
-# LSH bands x rows over names-and-numbers sets. 64 bands of 2 rows find a pair sharing 0.34 of
-# them (the lowest same-story pair on the seeds) with probability 0.9995, one sharing 0.05 with
-# probability 0.15; the exact content-word check below discards the extra candidates.
-SALIENT_LSH_BANDS_ROWS = (64, 2)
 # Same-story rewrites on the seeds share 0.18-0.36 of content words, different stories on the
 # same topic 0.09-0.11: 0.14 sits in the gap. Re-measure with tests/test_dedup.py before moving it.
 STORY_JACCARD = 0.14
@@ -444,33 +435,29 @@ class StoryIndex:
 
     def add_stored(self, window: StoredWindow) -> None:
         """add() of each article of a store's window into an empty index, as whole arrays: a run's start reads
-        each column of the window in one piece rather than an object per article."""
+        each column of the window in one piece (stored as the index keeps it, dedup.stored_form)
+        rather than an object per article."""
         if len(self._table):
             raise ValueError("add_stored() fills an empty story index")
         count = len(window)
         if not count:
             return
+        opened = opened_window(window)
+        kept, lengths = opened.kept, opened.lengths
         ids = np.array(window.article_ids, dtype=np.int64)
         codes = _story_codes(window.cluster_ids)
         arrived = np.array(window.arrived, dtype=np.float64)
-        shingles = values_of_many(window.shingle_hashes)
-        lengths = np.stack(
-            [
-                np.fromiter(map(len, column), dtype=np.int64, count=count) // 4
-                for column in (window.word_hashes, window.title_hashes, window.salient_hashes)
-            ],
-            axis=1,
-        )
-        titles, salient = _joined(window.title_hashes), _joined(window.salient_hashes)
+        titles, salient = opened.titles_and_salient()
         slots = self._table.add_many(
             ids,
             np.where(codes == story_code(None), NO_CLUSTER, codes.astype(np.int64)),
             np.array(window.seen, dtype=np.float64),  # None: NaN
             arrived,
-            shingles,
-            _embeddings(window.embeddings),
-            _joined(window.word_hashes),
-            _one_after_another(titles, lengths[:, TITLES], salient, lengths[:, SALIENT]),
+            kept["shingles"],
+            kept["codes"],
+            kept["scale"],
+            opened.words,
+            opened.terms,
             lengths,
         )
         self._add_stories(ids, window.cluster_ids, codes, ~self._table.shorts(slots))
@@ -481,8 +468,8 @@ class StoryIndex:
         self._by_arrival = _arrival_keys(arrived, ids)
         heapq.heapify(self._by_arrival)
         self._latest = float(arrived.max())
-        self._near.insert_many(window.article_ids, shingles)
-        self._story.insert_many(window.article_ids, values_of_many(window.lsh_hashes))
+        self._near.insert_keys_many(window.article_ids, kept["near"])
+        self._story.insert_keys_many(window.article_ids, kept["story"])
 
     def _add_stories(
         self, ids: np.ndarray, clusters: list[int | None], codes: np.ndarray, full: np.ndarray
@@ -888,31 +875,6 @@ def _merged_columns(columns: tuple[np.ndarray, ...], more: tuple[np.ndarray, ...
     return _rows_of(together, np.argsort(together[0], kind="stable"))
 
 
-def _embeddings(raws: list[bytes]) -> np.ndarray:
-    """Stored embeddings as one float16 matrix (read in one piece when all are there)."""
-    if set(map(len, raws)) <= {2 * DIMENSIONS}:
-        return np.frombuffer(b"".join(raws), dtype=np.float16).reshape(len(raws), DIMENSIONS)
-    return np.stack([from_bytes(raw) for raw in raws]).astype(np.float16)
-
-
-def _joined(raws: list[bytes]) -> np.ndarray:
-    """A column of stored uint32 hash sets as one array, one set after another."""
-    return np.frombuffer(b"".join(raws), dtype=np.uint32)
-
-
-def _one_after_another(
-    first: np.ndarray, first_sizes: np.ndarray, second: np.ndarray, second_sizes: np.ndarray
-) -> np.ndarray:
-    """Two columns of runs (one run per article in each) merged: each article's run of `first`,
-    then its run of `second`."""
-    sizes = first_sizes + second_sizes
-    starts = np.cumsum(sizes) - sizes
-    merged = np.empty(len(first) + len(second), dtype=np.result_type(first, second))
-    merged[run_positions(starts, first_sizes)] = first
-    merged[run_positions(starts + first_sizes, second_sizes)] = second
-    return merged
-
-
 def _story_codes(clusters: list[int | None]) -> np.ndarray:
     """story_code() of each cluster, as one uint32 array."""
     values = np.array(clusters, dtype=np.float64)  # None: NaN; cluster ids are far below 2**53
@@ -1009,25 +971,6 @@ def pair_scores(fp: Fingerprint, candidates: Candidates) -> PairScores:
         copy=copy_score(candidates.shingles, fp.shingle_hash.hashvalues),
         story=word_jaccard(shared, own, sizes),
         smaller=np.minimum(sizes, own),
-    )
-
-
-def stored_fingerprint(article: IndexedArticle) -> StoredFingerprint:
-    """The stored form of a new index entry (new_entry): what load_index reads back at the start
-    of a run. Not of an entry the index holds, which keeps no LSH values."""
-    if not len(article.lsh_values):
-        raise ValueError(f"article {article.article_id}: an index's own entry has no LSH values to store")
-    return StoredFingerprint(
-        article_id=article.article_id,
-        seen=article.seen,
-        arrived=article.arrived,
-        shingle_hash=hash_bytes(_minhash(article.shingle_values)),
-        lsh_hash=hash_bytes(_minhash(article.lsh_values)),
-        salient_hashes=article.salient_hashes.astype(np.uint32).tobytes(),
-        # As the index keeps them (word_values()): a run's start then reads them without a sort.
-        word_hashes=word_values(article.word_hashes).astype(np.uint32).tobytes(),
-        title_hashes=article.title_hashes.astype(np.uint32).tobytes(),
-        embedding=to_bytes(article.embedding),
     )
 
 

@@ -15,11 +15,12 @@ from wirewatch.alerts.policy import after_failure, alert_key
 from wirewatch.dedup import Fingerprint, StoryIndex
 from wirewatch.dedup.fingerprint import fingerprint_many
 from wirewatch.dedup.headline import MAX_TITLES, representative_title
-from wirewatch.dedup.index import STORY_WINDOW_SECONDS, article_time, new_entry, stored_fingerprint
+from wirewatch.dedup.index import STORY_WINDOW_SECONDS, article_time, new_entry
 from wirewatch.dedup.merges import surviving_cluster
 from wirewatch.dedup.novelty import Novelty
 from wirewatch.dedup.reading import ArticleReading, ArticleText, read_in_chunks
 from wirewatch.dedup.related import other_languages
+from wirewatch.dedup.stored_form import stored_fingerprint
 from wirewatch.dedup.summary import MAX_EARLY, MAX_LATE, story_summary
 from wirewatch.flows.developments import StoryStatements, queue_development
 from wirewatch.flows.story_links import link_stories

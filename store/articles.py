@@ -193,10 +193,8 @@ class ArticleQueries(Queries):
 
     def save_fingerprint(self, fingerprint: StoredFingerprint) -> None:
         self.db.execute(
-            """INSERT INTO fingerprints
-                 (article_id, seen, arrived, shingle_hash, lsh_hash, salient_hashes, word_hashes,
-                  title_hashes, embedding)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            """INSERT INTO fingerprints (article_id, seen, arrived, kept, words, terms, titles)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
             astuple(fingerprint),
         )
 
@@ -208,14 +206,13 @@ class ArticleQueries(Queries):
         """Fingerprints of the articles stored within `window_seconds` of the latest, oldest first,
         each with its article's cluster, as columns."""
         rows = self.db.execute(
-            """SELECT f.article_id, a.cluster_id, f.seen, f.arrived, f.shingle_hash, f.lsh_hash,
-                      f.salient_hashes, f.word_hashes, f.title_hashes, f.embedding
-               FROM fingerprints f JOIN articles a ON a.id = f.article_id
+            """SELECT f.article_id, a.cluster_id, f.seen, f.arrived, f.kept, f.words, f.terms, f.titles
+               FROM fingerprints f JOIN articles a INDEXED BY articles_cluster_of ON a.id = f.article_id
                WHERE f.arrived >= (SELECT MAX(arrived) FROM fingerprints) - ?
                ORDER BY f.arrived, f.article_id""",
             (window_seconds,),
         ).fetchall()
-        columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(10)]
+        columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(8)]
         return StoredWindow(*columns)
 
     def without_fingerprint(self, limit: int) -> list[tuple[int, str, str, str | None, str]]:

@@ -289,6 +289,29 @@ def _v15(db: sqlite_utils.Database) -> None:
     db.execute("DROP TRIGGER IF EXISTS articles_ai")
 
 
+def _v16(db: sqlite_utils.Database) -> None:
+    # Fingerprints are kept as the story index holds them (dedup.stored_form): band keys, the
+    # quantised embedding, 16-bit words; half the bytes, read into the index without parsing or
+    # mixing. Old rows cannot be converted here (their band keys need the MinHash values mixed):
+    # load_index computes the missing ones again from the stored articles.
+    db.execute("DROP TABLE IF EXISTS fingerprints")
+    db.execute(
+        """CREATE TABLE fingerprints (
+               article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+               seen REAL,
+               arrived REAL NOT NULL,
+               kept BLOB NOT NULL,
+               words BLOB NOT NULL,
+               terms BLOB NOT NULL,
+               titles INTEGER NOT NULL
+           )"""
+    )
+    db.execute("CREATE INDEX fingerprints_arrived ON fingerprints(arrived)")
+    # A run's start reads each windowed article's cluster from this index, not from the article's
+    # row (its text): 0.01 s for 21,000 articles where the rows took 0.03 s.
+    db.execute("CREATE INDEX articles_cluster_of ON articles(id, cluster_id)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _v2,
@@ -305,6 +328,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v13,
     _v14,
     _v15,
+    _v16,
 ]
 
 

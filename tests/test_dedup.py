@@ -222,12 +222,15 @@ def test_names_common_to_many_stories_do_not_make_them_candidates() -> None:
     assert index.candidates(same, index.lsh_hash(same), None, arrived).ids == [7]
 
 
-def test_a_store_from_before_the_story_window_is_fingerprinted_again(tmp_path: Path) -> None:
-    path = tmp_path / "v4.db"
+@pytest.mark.parametrize("version", [4, 15], ids=["before-the-window", "full-minhashes"])
+def test_an_older_store_is_fingerprinted_again(tmp_path: Path, version: int) -> None:
+    """Stores from before the story window (v4) and from before fingerprints were kept as the
+    index holds them (v15) have their fingerprints computed again, and place as before."""
+    path = tmp_path / f"v{version}.db"
     db = sqlite_utils.Database(path)
-    for step in MIGRATIONS[:4]:
+    for step in MIGRATIONS[:version]:
         step(db)
-    db.execute("PRAGMA user_version = 4")
+    db.execute(f"PRAGMA user_version = {version}")
     db["clusters"].insert(
         {"id": 1, "headline": "h", "first_seen": "2026-11-22", "last_seen": "2026-11-22", "created": "x"}
     )
@@ -244,6 +247,11 @@ def test_a_store_from_before_the_story_window_is_fingerprinted_again(tmp_path: P
             "tier": "original",
         }
     )
+    if version >= 6:  # a fingerprint in the old form (two serialised MinHashes, float16 embedding)
+        db.execute(
+            "INSERT INTO fingerprints VALUES (1, NULL, 0, ?, ?, ?, ?, ?, ?)",
+            (b"\x00" * 528, b"\x00" * 528, b"", b"", b"", b"\x00" * 512),
+        )
     db.close()
     store = open_store(path)  # upgrades the schema; the old fingerprints are gone
     commit_articles([_report(1, _NOW)], store, load_index(store), (), AlertSettings(), _NOW)

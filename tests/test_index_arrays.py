@@ -8,7 +8,6 @@ from collections import Counter
 from dataclasses import replace
 
 import numpy as np
-import pytest
 
 from wirewatch.dedup.article_table import (
     ArticleTable,
@@ -134,31 +133,35 @@ def test_copy_score_from_low_bits_estimates_the_shingle_jaccard() -> None:
     assert copy_score(low_bits(full[:1]), full[0])[0] == 1.0
 
 
-@pytest.mark.parametrize("stored_before", [False, True], ids=["stored-as-kept", "stored-wide"])
-def test_a_table_filled_in_one_piece_holds_what_one_by_one_holds(stored_before: bool) -> None:
-    """A run's start fills the table from the store's columns (add_many); every row must read as
-    the same article added alone, whether its words were stored as the index keeps them (16-bit)
-    or, stored before that, as 32-bit hashes that add_many reduces."""
+def test_a_table_filled_in_one_piece_holds_what_one_by_one_holds() -> None:
+    """A run's start fills the table from the store's columns (add_many, in the form the table
+    keeps them); every row must read as the same article added alone."""
     rng = random.Random(11)
     entries = [_entry(article_id, rng) for article_id in range(300)]
     twin = entries[0].word_hashes
-    if stored_before:  # words that share their low 16 bits: word_values() merges them
-        doubled = np.unique(np.concatenate([twin, twin[:5] + np.uint32(1 << 16)]))
-        entries[0] = replace(entries[0], word_hashes=doubled)
+    # words that share their low 16 bits: the table keeps them once (word_values())
+    entries[0] = replace(
+        entries[0], word_hashes=np.unique(np.concatenate([twin, twin[:5] + np.uint32(1 << 16)]))
+    )
     one_by_one, at_once = ArticleTable(capacity=8), ArticleTable(capacity=8)
     for entry in entries:
         one_by_one.add(entry)
-    words = np.concatenate([e.word_hashes for e in entries])
+    kept_words = [word_values(e.word_hashes) for e in entries]
     terms = np.concatenate([np.concatenate((e.title_hashes, e.salient_hashes)) for e in entries])
-    lengths = np.array([(len(e.word_hashes), len(e.title_hashes), len(e.salient_hashes)) for e in entries])
+    lengths = np.array(
+        [
+            (len(w), len(e.title_hashes), len(e.salient_hashes))
+            for w, e in zip(kept_words, entries, strict=True)
+        ]
+    )
     at_once.add_many(
         np.array([e.article_id for e in entries]),
         np.array([e.cluster_id or -1 for e in entries]),
         np.array([np.nan if e.seen is None else e.seen for e in entries]),
         np.array([e.arrived for e in entries]),
-        np.stack([e.shingle_values for e in entries]),
-        np.stack([e.embedding for e in entries]),
-        words.astype(np.uint32),
+        low_bits(np.stack([e.shingle_values for e in entries])),
+        *quantized(np.stack([e.embedding for e in entries])),
+        np.concatenate(kept_words),
         terms.astype(np.uint32),
         lengths,
     )

@@ -10,7 +10,8 @@ import pytest
 
 from wirewatch.dedup.article_table import IndexedArticle, low_bits, quantized, word_values
 from wirewatch.dedup.band_index import _SALT, BandIndex
-from wirewatch.dedup.index import StoryIndex, stored_fingerprint
+from wirewatch.dedup.index import StoryIndex
+from wirewatch.dedup.stored_form import stored_fingerprint
 from wirewatch.dedup.story_vectors import StoryVectors
 from wirewatch.records import StoredFingerprint, StoredWindow
 

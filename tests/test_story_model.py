@@ -17,6 +17,7 @@ from wirewatch.dedup import StoryIndex, fingerprint_text
 from wirewatch.dedup.embedding import DIMENSIONS, embed, from_bytes, to_bytes
 from wirewatch.dedup.explain import member_reason
 from wirewatch.dedup.index import new_entry
+from wirewatch.dedup.stored_form import KEPT
 from wirewatch.dedup.story_model import FEATURES
 from wirewatch.records import ClusterMember
 
@@ -168,8 +169,9 @@ def test_a_run_makes_no_outside_request(tmp_path: Path) -> None:
     assert not log.exists(), log.read_text()
     assert json.loads(done.stdout)["new_articles"] == 21
     with sqlite3.connect(db) as conn:
-        vectors = [row[0] for row in conn.execute("SELECT embedding FROM fingerprints")]
-    assert len(vectors) == 21 and all(len(v) == DIMENSIONS * 2 for v in vectors)
+        kept = np.frombuffer(b"".join(row[0] for row in conn.execute("SELECT kept FROM fingerprints")), KEPT)
+    # Each article's embedding, stored quantised: its largest component is the step's 127.
+    assert len(kept) == 21 and (np.abs(kept["codes"].astype(np.int16)).max(axis=1) == 127).all()
 
 
 def test_our_pooling_gives_the_models_own_vectors_bit_for_bit() -> None:

@@ -93,17 +93,16 @@ class Placement:
 
 @dataclass(frozen=True, slots=True)
 class StoredFingerprint:
-    """An article's dedup fingerprint as the store keeps it (dedup.index says what each part is)."""
+    """What the story index keeps of an article, as the store keeps it (dedup.stored_form says
+    what each part is)."""
 
     article_id: int
     seen: float | None  # POSIX seconds: published, or fetched if that is earlier; None: undated
     arrived: float  # POSIX seconds: when it was stored
-    shingle_hash: bytes  # datasketch LeanMinHash serialisation
-    lsh_hash: bytes  # datasketch LeanMinHash serialisation
-    salient_hashes: bytes  # uint32 array
-    word_hashes: bytes  # uint32 array, sorted
-    title_hashes: bytes  # uint32 array, sorted
-    embedding: bytes  # float16 unit vector of title (and lead): dedup.embedding
+    kept: bytes  # fixed-size record: band keys, quantised embedding, shingles' low bits
+    words: bytes  # uint16 content-word values, sorted
+    terms: bytes  # uint32 title hashes, then salient-term hashes
+    titles: int  # how many of `terms` are title hashes
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +115,10 @@ class StoredWindow:
     cluster_ids: list[int | None]
     seen: list[float | None]
     arrived: list[float]
-    shingle_hashes: list[bytes]
-    lsh_hashes: list[bytes]
-    salient_hashes: list[bytes]
-    word_hashes: list[bytes]
-    title_hashes: list[bytes]
-    embeddings: list[bytes]
+    kept: list[bytes]
+    words: list[bytes]
+    terms: list[bytes]
+    titles: list[int]
 
     def __len__(self) -> int:
         return len(self.article_ids)
