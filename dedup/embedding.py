@@ -137,14 +137,3 @@ def _unpadded(tokenizer: Any) -> Any:
             copy.no_padding()
             _unpadded_copy = (tokenizer, copy)
         return _unpadded_copy[1]
-
-
-def to_bytes(vector: np.ndarray) -> bytes:
-    """Stored as float16: 512 bytes, cosines unchanged to three decimals."""
-    return vector.astype(np.float16).tobytes()
-
-
-def from_bytes(raw: bytes | None) -> np.ndarray:
-    if not raw:
-        return np.zeros(DIMENSIONS, dtype=np.float32)
-    return np.frombuffer(raw, dtype=np.float16).astype(np.float32)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -99,54 +98,6 @@ def minhashes_of_runs(hashes: np.ndarray, sizes: np.ndarray) -> list[LeanMinHash
         values[runs] = np.minimum.reduceat(permuted, starts[runs] - a, axis=1).T
         first = last
     return [LeanMinHash(seed=MINHASH_SEED, hashvalues=row, scheme=MINHASH_SCHEME) for row in values]
-
-
-def hash_bytes(mh: LeanMinHash) -> bytes:
-    """datasketch's own serialisation: it records seed and permutation scheme with the values."""
-    buf = bytearray(mh.bytesize())
-    mh.serialize(buf)
-    return bytes(buf)
-
-
-def minhash_from_bytes(raw: bytes) -> LeanMinHash:
-    return LeanMinHash.deserialize(raw)
-
-
-# datasketch's serialisation of an affine32 MinHash: seed (q), -num_perm (i), scheme code (B), then
-# the values as native uint32 from the next aligned offset.
-_HEADER = struct.Struct("@qiB")
-_VALUES_AT = struct.calcsize("@qiB0I")
-
-
-def _our_header() -> tuple[int, int, int]:
-    empty = bytearray(_VALUES_AT + 4 * NUM_PERM)
-    LeanMinHash(
-        seed=MINHASH_SEED, hashvalues=np.zeros(NUM_PERM, dtype=np.uint64), scheme=MINHASH_SCHEME
-    ).serialize(empty)
-    return _HEADER.unpack_from(empty)
-
-
-_OUR_HEADER = _our_header()
-
-
-def values_from_bytes(raw: bytes) -> np.ndarray:
-    """The MinHash values (uint32) of a stored fingerprint, read in place when the bytes are in
-    the layout wirewatch writes (a load of the story index reads thousands), else via datasketch."""
-    if len(raw) == _VALUES_AT + 4 * NUM_PERM:
-        if _HEADER.unpack_from(raw) == _OUR_HEADER:
-            return np.frombuffer(raw, dtype=np.uint32, count=NUM_PERM, offset=_VALUES_AT)
-    return minhash_from_bytes(raw).hashvalues.astype(np.uint32)
-
-
-def values_of_many(raws: list[bytes]) -> np.ndarray:
-    """values_from_bytes of many stored fingerprints: a (count, NUM_PERM) uint32 matrix, read as
-    one array when all are in the layout wirewatch writes."""
-    size = _VALUES_AT + 4 * NUM_PERM
-    if raws and set(map(len, raws)) == {size}:
-        rows = np.frombuffer(b"".join(raws), dtype=np.uint8).reshape(len(raws), size)
-        if (rows[:, : _HEADER.size] == np.frombuffer(_HEADER.pack(*_OUR_HEADER), dtype=np.uint8)).all():
-            return rows[:, _VALUES_AT:].copy().view(np.uint32)
-    return np.array([values_from_bytes(raw) for raw in raws], dtype=np.uint32).reshape(len(raws), NUM_PERM)
 
 
 # Articles fingerprinted together: the embedding model costs per call about what it costs per

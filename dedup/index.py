@@ -55,8 +55,6 @@ from wirewatch.dedup.chunk_plan import (
     word_jaccard,
 )
 from wirewatch.dedup.fingerprint import (
-    MINHASH_SCHEME,
-    MINHASH_SEED,
     SHORT_TEXT_WORDS,
     Fingerprint,
     minhash_of,
@@ -1010,8 +1008,3 @@ def new_entry(
 def _values(mh: LeanMinHash) -> np.ndarray:
     """A MinHash's values as the index keeps them: 32-bit (the affine32 scheme's are), half the size."""
     return mh.hashvalues.astype(np.uint32)
-
-
-def _minhash(values: np.ndarray) -> LeanMinHash:
-    """The datasketch object of stored values, for its serialisation (seed and scheme recorded)."""
-    return LeanMinHash(seed=MINHASH_SEED, hashvalues=values.astype(np.uint64), scheme=MINHASH_SCHEME)
