@@ -46,10 +46,22 @@ def worker_count(configured: int) -> int:
     return configured if configured > 0 else available_cores()
 
 
+# Workers yield to the flow's process: it alone fetches pages and places articles (the single
+# writer), so it must not wait its turn behind them when every core is busy. With one worker a
+# core beside it, three busy processes shared two cores evenly, and the flow's process was busy
+# only 55-70% of the time while placing. At niceness 5 the kernel weighs a worker at about a third
+# of it; the workers still take every cycle it leaves.
+WORKER_NICENESS = 5
+
+
+def _yield_to_the_flow() -> None:
+    os.nice(WORKER_NICENESS)
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_PRELOAD + (["prefect"] if "prefect" in sys.modules else []))
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_yield_to_the_flow)
 
 
 def extract_on_cores(

@@ -357,6 +357,21 @@ def test_many_articles_are_read_on_worker_processes_as_in_one() -> None:
     assert few == []  # a scheduled run's few articles stay in the flow's process
 
 
+def test_workers_yield_the_cores_to_the_flows_process() -> None:
+    """The flow's process alone places articles: its workers run at a lower priority, so it is
+    not left waiting its turn behind them on a machine whose every core they keep busy."""
+    import os
+
+    from wirewatch.flows.extract_pool import WORKER_NICENESS, _pool
+
+    pool = _pool(2)
+    try:
+        niceness = {pool.submit(os.nice, 0).result(timeout=120) for _ in range(4)}
+    finally:
+        pool.shutdown()
+    assert niceness == {os.nice(0) + WORKER_NICENESS}
+
+
 def test_readings_on_workers_are_the_same_and_run_at_most_two_chunks_a_worker_ahead() -> None:
     """A commit of many articles reads them on worker processes: the same fingerprints as in the
     flow's process, and never more than two chunks a worker done before placing takes them
