@@ -66,7 +66,7 @@ def quantized(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, scales
 
 
-def _quantized_row(vector: np.ndarray) -> tuple[np.ndarray, np.float16]:
+def quantized_row(vector: np.ndarray) -> tuple[np.ndarray, np.float16]:
     """quantized() of one vector (its codes and scale), the same steps without the blocks' arrays."""
     vector = np.asarray(vector)
     row = vector.astype(np.float32)
@@ -269,7 +269,7 @@ class ArticleTable:
         self.seen[slot] = np.nan if article.seen is None else article.seen
         self.arrived[slot] = article.arrived
         self.shingles[slot] = low_bits(article.shingle_values)
-        self._codes[slot], self._scales[slot] = _quantized_row(article.embedding)
+        self._codes[slot], self._scales[slot] = quantized_row(article.embedding)
         words = word_values(article.word_hashes)
         terms = np.concatenate((article.title_hashes, article.salient_hashes)).astype(np.uint32)
         self._lengths[slot] = 0  # a reused slot's old runs are garbage, not live

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wirewatch.dedup.article_table import SALIENT, TITLES, IndexedArticle, low_bits, quantized, word_values
+from wirewatch.dedup.article_table import (
+    SALIENT,
+    TITLES,
+    IndexedArticle,
+    low_bits,
+    quantized_row,
+    word_values,
+)
 from wirewatch.dedup.band_index import NEAR_LSH_BANDS_ROWS, SALIENT_LSH_BANDS_ROWS, BandIndex
 from wirewatch.dedup.embedding import DIMENSIONS
 from wirewatch.dedup.fingerprint import NUM_PERM
@@ -40,9 +47,8 @@ KEPT = np.dtype(
 )
 
 
-def band_keys(values: np.ndarray, bands_rows: tuple[int, int]) -> np.ndarray:
-    """The band keys of one article's MinHash values in a tier of `bands_rows`."""
-    return BandIndex(*bands_rows).keys_of_many(np.atleast_2d(values))[0]
+# The tiers' keys of one article at a time, as the index computes them (BandIndex.keys).
+_TIERS = {"near": BandIndex(*NEAR_LSH_BANDS_ROWS), "story": BandIndex(*SALIENT_LSH_BANDS_ROWS)}
 
 
 def stored_fingerprint(article: IndexedArticle) -> StoredFingerprint:
@@ -50,11 +56,10 @@ def stored_fingerprint(article: IndexedArticle) -> StoredFingerprint:
     of an entry the index holds, which keeps no LSH values."""
     if not len(article.lsh_values):
         raise ValueError(f"article {article.article_id}: an index's own entry has no LSH values to store")
-    kept = np.zeros(1, dtype=KEPT)
-    kept["near"] = band_keys(article.shingle_values, NEAR_LSH_BANDS_ROWS)
-    kept["story"] = band_keys(article.lsh_values, SALIENT_LSH_BANDS_ROWS)
-    codes, scales = quantized(article.embedding)
-    kept["codes"], kept["scale"] = codes, scales
+    kept = np.zeros((), dtype=KEPT)
+    kept["near"] = _TIERS["near"].keys(article.shingle_values)
+    kept["story"] = _TIERS["story"].keys(article.lsh_values)
+    kept["codes"], kept["scale"] = quantized_row(article.embedding)
     kept["shingles"] = low_bits(article.shingle_values)
     return StoredFingerprint(
         article_id=article.article_id,
