@@ -215,20 +215,26 @@ class ArticleQueries(Queries):
         columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(8)]
         return StoredWindow(*columns)
 
-    def without_fingerprint(self, limit: int) -> list[tuple[int, str, str, str | None, str]]:
-        """(id, title, text, published, fetched) of up to `limit` articles without a fingerprint."""
-        # Only a schema upgrade leaves articles without one (it drops them all, and they are
-        # computed again in id order), so any is newer than the newest fingerprinted article: two
-        # lookups by key spare every run's start the anti-join over the whole store (115 ms at
-        # 30,000 articles, growing with it), and the counts of both tables (which grow too).
-        newer = """SELECT EXISTS (SELECT 1 FROM articles
-                     WHERE id > (SELECT COALESCE(MAX(article_id), 0) FROM fingerprints))"""
-        if not self.db.execute(newer).fetchone()[0]:
-            return []
+    def without_fingerprint(
+        self, limit: int, below: int | None = None
+    ) -> list[tuple[int, str, str, str | None, str]]:
+        """(id, title, text, published, fetched) of up to `limit` articles without a fingerprint,
+        newest first: with ids below `below`; without it, from the newest, if any article is newer
+        than the newest fingerprinted one (else none)."""
+        if below is None:
+            # Only a schema upgrade leaves articles without one (it drops them all), so any is newer
+            # than the newest fingerprinted article: two lookups by key spare every run's start the
+            # anti-join over the whole store (115 ms at 30,000 articles, growing with it).
+            newer = """SELECT MAX(id) + 1 FROM articles
+                       WHERE id > (SELECT COALESCE(MAX(article_id), 0) FROM fingerprints)"""
+            below = self.db.execute(newer).fetchone()[0]
+            if below is None:
+                return []
         return self.db.execute(
             """SELECT id, title, text, published, fetched FROM articles
-               WHERE id NOT IN (SELECT article_id FROM fingerprints) ORDER BY id LIMIT ?""",
-            (limit,),
+               WHERE id < ? AND id NOT IN (SELECT article_id FROM fingerprints)
+               ORDER BY id DESC LIMIT ?""",
+            (below, limit),
         ).fetchall()
 
     def fingerprint_times(self, article_id: int) -> tuple[float, float] | None:

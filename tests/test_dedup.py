@@ -261,6 +261,32 @@ def test_an_older_store_is_fingerprinted_again(tmp_path: Path, version: int) -> 
     assert [a.cluster_id for a in stored] == [1, 1] and stored[1].tier == "near_duplicate"
 
 
+def test_an_upgrade_fingerprints_the_story_window_not_the_whole_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fingerprints a schema upgrade drops are computed again for the window a run's index reads,
+    newest first, not for every article ever stored (a million would take a quarter of an hour)."""
+    import wirewatch.flows.commit as commit
+
+    store = open_store(tmp_path / "upgraded.db")
+    stored_at = [_NOW - timedelta(days=40 - n) for n in range(3)] + [
+        _NOW - timedelta(hours=9 - n) for n in range(5)
+    ]
+    for n, fetched in enumerate(stored_at):
+        commit_articles([_report(n, fetched)], store, load_index(store), (), AlertSettings(), fetched)
+    clusters = [a.cluster_id for a in store.articles.listing()]
+    store.db.execute("DELETE FROM fingerprints")  # as the upgrade to stored index entries does
+    monkeypatch.setattr(commit, "REFINGERPRINT_BATCH", 2)
+    index = load_index(store)
+    fingerprinted = {row[0] for row in store.db.execute("SELECT article_id FROM fingerprints")}
+    ids = [a.id for a in store.articles.listing()]
+    assert set(ids[3:]) <= fingerprinted and ids[0] not in fingerprinted
+    assert len(index) == 5
+    commit_articles([_report(9, _NOW)], store, index, (), AlertSettings(), _NOW)
+    assert [a.cluster_id for a in store.articles.listing()] == [*clusters, clusters[-1]]
+    store.close()
+
+
 def test_feed_headlines_join_the_story_they_report(tmp_path: Path) -> None:
     """Entries stored from the feed alone (page unreadable) still land in their story."""
     store = open_store(tmp_path / "headlines.db")
