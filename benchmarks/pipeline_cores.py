@@ -10,6 +10,11 @@ and not a source's template). Measures in one run, on every core:
      loopback while worker processes extract those already in (as a run does), strip
      templates, store/cluster/match, alerts;
 and prints pages/s of each and their ratio (the goal: the pipeline at least 0.8x extraction).
+  3. the CPU budget, on one core: the ms of CPU a page costs to extract, to read (fingerprint,
+     sentences, anchors: dedup.reading) and to place (store, cluster, match, with its reading
+     given), on the same pages (or --budget-pages of them) into a new store, as the pipeline
+     does; and the ratio they allow: however the work is spread over the cores, the pipeline
+     can reach at most extract / (extract + read + place) of the extraction-only rate.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from wirewatch.config import load_settings
+from wirewatch.dedup.reading import read_in_chunks
 from wirewatch.demo_server import demo_root
 from wirewatch.fetch.http import Fetcher
 from wirewatch.flows.commit import commit_articles, deliver_alerts, load_index
@@ -35,7 +41,7 @@ from wirewatch.flows.extract_pool import (
     available_cores,
     extract_on_cores,
 )
-from wirewatch.flows.stages import fetch_pages, poll_feeds, strip_source_templates
+from wirewatch.flows.stages import extract_articles, fetch_pages, poll_feeds, strip_source_templates
 from wirewatch.records import NewArticle, Page
 from wirewatch.store import open_store
 from wirewatch.timeutil import utc_now
@@ -78,11 +84,18 @@ def extract_all(pages: list[Page], workers: int) -> list[NewArticle]:
     return [a for articles, _ in results for a in articles]
 
 
-def extraction_only(files: list[Path], workers: int) -> float:
-    pages = [
-        Page(url=f.as_uri(), source="bench", body=f.read_text(encoding="utf-8"), content_type="text/html")
+def pages_of(files: list[Path]) -> list[Page]:
+    """The site's pages read from disk, each of its outlet."""
+    return [
+        Page(
+            url=f.as_uri(), source=f.parent.name, body=f.read_text(encoding="utf-8"), content_type="text/html"
+        )
         for f in files
     ]
+
+
+def extraction_only(files: list[Path], workers: int) -> float:
+    pages = pages_of(files)
     start = time.perf_counter()
     extract_all(pages, workers)
     return len(pages) / (time.perf_counter() - start)
@@ -154,9 +167,44 @@ def whole_pipeline(root: Path, db: Path, workers: int) -> tuple[float, int, dict
         return len(pages) / (time.perf_counter() - start), len(pages), stages
 
 
+def cpu_budget(files: list[Path], db: Path) -> dict[str, float]:
+    """ms of CPU (this process, one core) a page costs to extract, read and place (into a new
+    store, as whole_pipeline places them)."""
+    pages = pages_of(files)
+    # What a process pays once (the extractor's and the embedding model's first calls) is not a page's.
+    list(read_in_chunks([(a.title, a.text, a.language) for a in extract_articles(pages[:2])[0]]))
+    costs: dict[str, float] = {}
+    started = time.process_time()
+    articles, _ = extract_articles(pages)
+    costs["extract"] = time.process_time() - started
+    started = time.process_time()
+    readings = list(read_in_chunks([(a.title, a.text, a.language) for a in articles]))
+    costs["read"] = time.process_time() - started
+    by_text = {(a.title, a.text): reading for a, reading in zip(articles, readings, strict=True)}
+    settings = load_settings(None, db_override=str(db), env={"WIREWATCH_CONFIG": ""})
+    store = open_store(db)
+    started = time.process_time()
+    commit_articles(
+        articles,
+        store,
+        load_index(store),
+        settings.topics,
+        settings.alerts,
+        utc_now(),
+        None,
+        lambda items: iter([by_text[(title, text)] for title, text, _ in items]),
+    )
+    costs["place"] = time.process_time() - started
+    store.close()
+    return {stage: 1000 * seconds / len(pages) for stage, seconds in costs.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=50, help="copies of each demo item")
+    parser.add_argument(
+        "--budget-pages", type=int, default=0, help="pages of the one-core CPU budget (default: all)"
+    )
     args = parser.parse_args()
     workers = available_cores()
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,11 +214,19 @@ def main() -> None:
         extraction_only(files[:workers], workers)
         extraction = extraction_only(files, workers)
         pipeline, fetched, stages = whole_pipeline(root, Path(tmp) / "bench.db", workers)
+        step = max(1, len(files) // args.budget_pages) if args.budget_pages else 1
+        budget = cpu_budget(files[::step], Path(tmp) / "budget.db")
     print(f"{len(files)} pages on {workers} worker processes")
     print(f"extraction only  {extraction:8.1f} pages/s")
     print(f"whole pipeline   {pipeline:8.1f} pages/s ({fetched} pages fetched)")
     print(f"pipeline / extraction: {pipeline / extraction:.2f}")
     print("seconds by stage: " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in stages.items()))
+    print("CPU a page, one core: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in budget.items()))
+    most = budget["extract"] / sum(budget.values())
+    print(
+        f"the most the pipeline can reach on any number of cores: {most:.2f} of extraction"
+        f" (0.8 would need reading and placing under {budget['extract'] / 4:.2f} ms a page)"
+    )
 
 
 if __name__ == "__main__":
