@@ -26,8 +26,9 @@ from wirewatch.records import NewArticle, Page
 # as it re-imports the main module (`python -m prefect.engine` under `wirewatch serve`): 2 s
 # per worker per run, measured. Prefect only when this process runs a flow: `wirewatch ingest`
 # without a Prefect server does not import it. The main module itself is not preloaded: the
-# server would run a script without a main guard, flow and all.
-_PRELOAD = ["wirewatch.flows.stages", "wirewatch.dedup.reading"]
+# server would run a script without a main guard, flow and all. flows.worker_warmup loads the
+# embedding model and the readers' tables there too.
+_PRELOAD = ["wirewatch.flows.stages", "wirewatch.dedup.reading", "wirewatch.flows.worker_warmup"]
 
 CHUNK_PAGES = 25
 

@@ -372,6 +372,24 @@ def test_workers_yield_the_cores_to_the_flows_process() -> None:
     assert niceness == {os.nice(0) + WORKER_NICENESS}
 
 
+def _model_loaded() -> bool:
+    from wirewatch.dedup import embedding
+
+    return embedding._model is not None
+
+
+def test_workers_start_with_the_embedding_model_loaded() -> None:
+    """A large run's reading workers are forked with the model their fork server loaded once:
+    placing does not wait for each to load it."""
+    from wirewatch.flows.extract_pool import _pool
+
+    pool = _pool(2)
+    try:
+        assert pool.submit(_model_loaded).result(timeout=120)
+    finally:
+        pool.shutdown()
+
+
 def test_readings_on_workers_are_the_same_and_run_at_most_two_chunks_a_worker_ahead() -> None:
     """A commit of many articles reads them on worker processes: the same fingerprints as in the
     flow's process, and never more than two chunks a worker done before placing takes them
