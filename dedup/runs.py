@@ -19,10 +19,17 @@ def run_positions(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
 
 
 def run_sums(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """The sum of each run of `values` (runs of `sizes`, one after another)."""
-    ends = np.cumsum(sizes)
-    running = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
-    return running[ends] - running[ends - sizes]
+    """The sum of each run of integer `values` (runs of `sizes`, one after another, covering them)."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    sums = np.zeros(len(sizes), dtype=np.int64)
+    filled = sizes > 0
+    if filled.any():
+        # One pass, no running total: a chunk's 10 million word hits took 80 ms as a cumsum
+        # (and its concatenation), 25 ms so. reduceat sums from each start to the next, so
+        # only the runs that hold values are given (an empty run's start is the next one's).
+        starts = np.cumsum(sizes) - sizes
+        sums[filled] = np.add.reduceat(values, starts[filled], dtype=np.int64)
+    return sums
 
 
 def find_sorted(haystack: np.ndarray, needles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -19,6 +19,7 @@ from wirewatch.dedup.article_table import (
     word_values,
 )
 from wirewatch.dedup.pair_counts import PairCounts
+from wirewatch.dedup.runs import run_sums
 from wirewatch.dedup.story_vectors import StoryVectors
 
 
@@ -254,3 +255,17 @@ def test_vectors_added_and_removed_in_turn_are_as_one_by_one() -> None:
     assert ours._row == reference._row
     assert np.array_equal(ours._sums.view(np.uint32), reference._sums.view(np.uint32))
     assert np.array_equal(ours._counts, reference._counts)
+
+
+def test_run_sums_are_each_runs_sum() -> None:
+    """run_sums (the shared-word counts of every pair a chunk compares) sums each run, empty runs
+    anywhere included."""
+    rng = np.random.default_rng(8)
+    for _ in range(2000):
+        sizes = rng.integers(0, 5, size=int(rng.integers(0, 9)))
+        sizes[rng.random(len(sizes)) < 0.3] = 0
+        for dtype in (bool, np.uint16, np.int64):
+            values = rng.integers(0, 3, size=int(sizes.sum())).astype(dtype)
+            starts = np.cumsum(sizes) - sizes
+            expected = [int(values[a : a + n].sum()) for a, n in zip(starts, sizes, strict=True)]
+            assert run_sums(values, sizes).tolist() == expected
