@@ -16,7 +16,7 @@ import numpy as np
 
 from wirewatch.dedup.embedding import DIMENSIONS
 from wirewatch.dedup.fingerprint import NUM_PERM, SHORT_TEXT_WORDS
-from wirewatch.dedup.runs import run_positions, sorted_unique
+from wirewatch.dedup.runs import run_values, sorted_unique
 
 # b-bit MinHash (Li and Koenig 2010): the table keeps the low 8 bits of each shingle MinHash
 # value. Two different values agree there once in 256, so the share of equal low bits overstates
@@ -214,7 +214,7 @@ class _Pool:
         total = int(sizes.sum())
         values = np.zeros(max(len(self.values), total), dtype=self.values.dtype)
         if total:
-            values[:total] = self.values[run_positions(starts[live], sizes)]
+            values[:total] = run_values(self.values, starts[live], sizes)
             starts[live] = np.cumsum(sizes) - sizes
         self.values, self.used, self.garbage = values, total, 0
 
@@ -410,9 +410,9 @@ class ArticleTable:
         lengths = self._lengths[slots].astype(np.int64)
         sizes = lengths[:, which]
         if which == WORDS:
-            return self._words.values[run_positions(self._word_starts[slots], sizes)], sizes
+            return run_values(self._words.values, self._word_starts[slots], sizes), sizes
         starts = self._term_starts[slots].astype(np.int64) + (lengths[:, TITLES] if which == SALIENT else 0)
-        return self._terms.values[run_positions(starts, sizes)], sizes
+        return run_values(self._terms.values, starts, sizes), sizes
 
     def shorts(self, slots: np.ndarray | int) -> np.ndarray:
         """Which are headlines or teasers, by their words as kept (IndexedArticle.short of rows)."""

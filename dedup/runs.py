@@ -18,6 +18,22 @@ def run_positions(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return np.repeat(shifted, sizes) + np.arange(int(ends[-1]) if len(ends) else 0)
 
 
+# Runs at least this long on average are gathered as slices: 25,000 runs of 300 words (a chunk's
+# candidates) took 48 ms through their positions, 12 ms as slices; runs of 8 took 2 ms and 8 ms.
+SLICED_RUNS = 96
+
+
+def run_values(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """values[run_positions(starts, sizes)]: each run of `values` in turn."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    if len(sizes) and int(sizes.sum()) >= SLICED_RUNS * len(sizes):
+        firsts = np.asarray(starts, dtype=np.int64)
+        return np.concatenate(
+            [values[a:b] for a, b in zip(firsts.tolist(), (firsts + sizes).tolist(), strict=True)]
+        )
+    return values[run_positions(starts, sizes)]
+
+
 def run_sums(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """The sum of each run of integer `values` (runs of `sizes`, one after another, covering them)."""
     sizes = np.asarray(sizes, dtype=np.int64)

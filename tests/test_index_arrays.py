@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from wirewatch.dedup.article_table import (
     ArticleTable,
@@ -19,7 +20,7 @@ from wirewatch.dedup.article_table import (
     word_values,
 )
 from wirewatch.dedup.pair_counts import PairCounts
-from wirewatch.dedup.runs import run_sums
+from wirewatch.dedup.runs import SLICED_RUNS, run_positions, run_sums, run_values
 from wirewatch.dedup.story_vectors import StoryVectors
 
 
@@ -269,3 +270,15 @@ def test_run_sums_are_each_runs_sum() -> None:
             starts = np.cumsum(sizes) - sizes
             expected = [int(values[a : a + n].sum()) for a, n in zip(starts, sizes, strict=True)]
             assert run_sums(values, sizes).tolist() == expected
+
+
+@pytest.mark.parametrize("longest", [4, 4 * SLICED_RUNS])
+def test_runs_gathered_as_slices_or_positions_are_the_runs(longest: int) -> None:
+    """run_values (a chunk's candidates' words, a pool's compaction) reads each run in turn,
+    whether its runs are short (through their positions) or long (as slices)."""
+    rng = np.random.default_rng(9)
+    values = rng.integers(0, 1 << 16, size=20 * longest).astype(np.uint16)
+    for _ in range(300):
+        sizes = rng.integers(0, longest, size=int(rng.integers(0, 12)))
+        starts = rng.integers(0, len(values) - longest, size=len(sizes))
+        assert np.array_equal(run_values(values, starts, sizes), values[run_positions(starts, sizes)])
