@@ -15,7 +15,7 @@ from itertools import repeat
 
 import numpy as np
 
-from wirewatch.dedup.runs import find_sorted, run_positions, run_sums
+from wirewatch.dedup.runs import find_sorted, run_positions, run_sums, search_sorted
 
 # New pairs are merged into the sorted arrays at this many, or at 1/256 of the arrays (a merge
 # moves the arrays once: its cost per pair stays flat as they grow, the dict stays small).
@@ -198,8 +198,8 @@ class PairCounts:
     def _ranges(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where each term's pairs start and end in the arrays."""
         first = terms.astype(np.uint64) << _SHIFT
-        lo = np.searchsorted(self._keys, first, side="left")
-        hi = np.searchsorted(self._keys, first | _LOW, side="right")
+        lo = search_sorted(self._keys, first, side="left")
+        hi = search_sorted(self._keys, first | _LOW, side="right")
         return lo, hi
 
     def _merge(self) -> None:

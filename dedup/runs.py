@@ -48,12 +48,28 @@ def run_sums(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return sums
 
 
+# From this many needles a search sorts them first: consecutive needles then land near each
+# other in the haystack, in the cache (32,000 band keys into 1.3 million: 21 ms -> 5 ms).
+SORTED_NEEDLES = 256
+
+
+def search_sorted(haystack: np.ndarray, needles: np.ndarray, side: str = "left") -> np.ndarray:
+    """np.searchsorted, many needles searched in their sorted order."""
+    needles = np.asarray(needles)
+    if len(needles) < SORTED_NEEDLES:
+        return np.searchsorted(haystack, needles, side=side)  # type: ignore[call-overload]
+    order = np.argsort(needles)
+    found = np.empty(len(needles), dtype=np.int64)
+    found[order] = np.searchsorted(haystack, needles[order], side=side)  # type: ignore[call-overload]
+    return found
+
+
 def find_sorted(haystack: np.ndarray, needles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each needle is, or would go, in a sorted array (clipped to its last position), and
     whether it is there: a binary search each (np.isin sorts all values first)."""
     if not len(haystack):
         return np.zeros(len(needles), dtype=np.int64), np.zeros(len(needles), dtype=bool)
-    at = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
+    at = np.minimum(search_sorted(haystack, needles), len(haystack) - 1)
     return at, haystack[at] == needles
 
 
