@@ -369,7 +369,7 @@ def test_workers_yield_the_cores_to_the_flows_process() -> None:
         niceness = {pool.submit(os.nice, 0).result(timeout=120) for _ in range(4)}
     finally:
         pool.shutdown()
-    assert niceness == {os.nice(0) + WORKER_NICENESS}
+    assert niceness == {min(19, os.nice(0) + WORKER_NICENESS)}  # 19: the lowest priority there is
 
 
 def _model_loaded() -> bool:
