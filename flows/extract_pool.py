@@ -26,9 +26,12 @@ from wirewatch.records import NewArticle, Page
 # as it re-imports the main module (`python -m prefect.engine` under `wirewatch serve`): 2 s
 # per worker per run, measured. Prefect only when this process runs a flow: `wirewatch ingest`
 # without a Prefect server does not import it. The main module itself is not preloaded: the
-# server would run a script without a main guard, flow and all. flows.worker_warmup loads the
-# embedding model and the readers' tables there too.
-_PRELOAD = ["wirewatch.flows.stages", "wirewatch.dedup.reading", "wirewatch.flows.worker_warmup"]
+# server would run a script without a main guard, flow and all. A run large enough to read its
+# articles on workers too (MIN_PARALLEL_READINGS) has flows.worker_warmup load the embedding
+# model and the readers' tables there (0.5 s, once, rather than by each worker while placing
+# waits); a smaller one, whose server starts as its fetching waits, does not pay it.
+_PRELOAD = ["wirewatch.flows.stages", "wirewatch.dedup.reading"]
+_WARM_READERS = ["wirewatch.flows.worker_warmup"]
 
 CHUNK_PAGES = 25
 
@@ -59,22 +62,31 @@ def _yield_to_the_flow() -> None:
     os.nice(WORKER_NICENESS)
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
+def _pool(workers: int, warm_readers: bool = False) -> ProcessPoolExecutor:
+    """A pool of `workers` processes from the fork server (started now, if it is not yet, with the
+    readers warm if `warm_readers`)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(_PRELOAD + (["prefect"] if "prefect" in sys.modules else []))
+    prefect = ["prefect"] if "prefect" in sys.modules else []
+    context.set_forkserver_preload(_PRELOAD + prefect + (_WARM_READERS if warm_readers else []))
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_yield_to_the_flow)
 
 
 def extract_on_cores(
-    pages: Sequence[Page], workers: int, on_chunk: Callable[[BatchResult], None] | None = None
+    pages: Sequence[Page],
+    workers: int,
+    on_chunk: Callable[[BatchResult], None] | None = None,
+    warm_readers: bool | None = None,
 ) -> tuple[list[BatchResult], str | None]:
     """Pages known in advance on worker processes (an ExtractionStream fed at once), in chunks
     of _chunk_size() (at most CHUNK_PAGES). The second value says why workers could not be used,
     if so: a program that starts wirewatch's flow from a script without an
     `if __name__ == "__main__":` guard cannot start them (Python re-imports the script in each),
-    and its run goes on, on one core."""
+    and its run goes on, on one core. `warm_readers`: start the fork server with the readers
+    warm (by default when there are enough pages to read them on workers next)."""
     size = _chunk_size(len(pages), workers, 1, CHUNK_PAGES)
-    with ExtractionStream(workers, on_chunk, chunk_pages=size) as stream:
+    if warm_readers is None:
+        warm_readers = len(pages) >= MIN_PARALLEL_READINGS
+    with ExtractionStream(workers, on_chunk, chunk_pages=size, warm_readers=warm_readers) as stream:
         for page in pages:
             stream.add(page)
         return stream.results(), stream.fallback
@@ -116,9 +128,11 @@ class WorkerStream(Generic[Item, Result]):
         on_chunk: Callable[[Result], None] | None = None,
         pool: ProcessPoolExecutor | None = None,
         ahead: int | None = None,
+        warm_readers: bool = False,
     ) -> None:
         self._work = work
         self._workers = workers
+        self._warm_readers = warm_readers
         self._on_chunk = on_chunk
         self._chunk_size = chunk_size
         self._doing = doing
@@ -180,7 +194,7 @@ class WorkerStream(Generic[Item, Result]):
         if self.fallback is None:
             try:
                 if self._pool is None:
-                    self._pool = _pool(self._workers)
+                    self._pool = _pool(self._workers, self._warm_readers)
                 future = self._pool.submit(self._work, chunk)
             except (BrokenProcessPool, OSError, RuntimeError) as exc:
                 self.fallback = _fallback(exc, self._doing)
@@ -203,8 +217,11 @@ class ExtractionStream(WorkerStream[Page, BatchResult]):
         workers: int,
         on_chunk: Callable[[BatchResult], None] | None = None,
         chunk_pages: int = STREAM_CHUNK_PAGES,
+        warm_readers: bool = False,
     ) -> None:
-        super().__init__(extract_articles, workers, chunk_pages, "extracting", on_chunk)
+        super().__init__(
+            extract_articles, workers, chunk_pages, "extracting", on_chunk, warm_readers=warm_readers
+        )
 
 
 # Readings are worth the workers' start (about 0.3 s each, the embedding model's load, with the
@@ -251,7 +268,7 @@ class ReadingOnCores:
             yield from read_in_chunks(items)
             return
         if self._pool is None:
-            self._pool = _pool(self._workers)
+            self._pool = _pool(self._workers, warm_readers=True)
         size = _chunk_size(len(items), self._workers, 32, READING_CHUNK)
         # Two chunks a worker ahead of placing: the cores stay busy, and what waits stays small.
         stream = WorkerStream(

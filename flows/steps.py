@@ -18,6 +18,7 @@ from typing import Any
 from wirewatch.fetch.http import Fetcher
 from wirewatch.flows.commit import CommitReport, DeliveryReport, LiveIndex, commit_articles, deliver_alerts
 from wirewatch.flows.extract_pool import (
+    MIN_PARALLEL_READINGS,
     BatchResult,
     ExtractionStream,
     ReadingOnCores,
@@ -109,7 +110,12 @@ def fetch_and_extract(
     while the network is waited for."""
     progress = ExtractProgress(log)
     with opened(settings) as store:
-        with Fetcher(settings.fetch) as fetcher, ExtractionStream(workers, progress) as stream:
+        # Enough entries for their articles to be read on workers next: those start warm.
+        warm = len(entries) >= MIN_PARALLEL_READINGS
+        with (
+            Fetcher(settings.fetch) as fetcher,
+            ExtractionStream(workers, progress, warm_readers=warm) as stream,
+        ):
             pages, report = fetch_pages(entries, store, fetcher, on_page=stream.add)
             log_report(log, "fetch-pages", report)
             progress.total = len(pages)

@@ -372,22 +372,30 @@ def test_workers_yield_the_cores_to_the_flows_process() -> None:
     assert niceness == {min(19, os.nice(0) + WORKER_NICENESS)}  # 19: the lowest priority there is
 
 
-def _model_loaded() -> bool:
-    from wirewatch.dedup import embedding
+_WORKERS_WARM = """
+from wirewatch.flows.extract_pool import _pool
 
+def loaded():
+    from wirewatch.dedup import embedding
     return embedding._model is not None
 
+if __name__ == "__main__":
+    pool = _pool(2, warm_readers={warm})
+    print(pool.submit(loaded).result(timeout=120))
+    pool.shutdown()
+"""
 
-def test_workers_start_with_the_embedding_model_loaded() -> None:
-    """A large run's reading workers are forked with the model their fork server loaded once:
-    placing does not wait for each to load it."""
-    from wirewatch.flows.extract_pool import _pool
 
-    pool = _pool(2)
-    try:
-        assert pool.submit(_model_loaded).result(timeout=120)
-    finally:
-        pool.shutdown()
+@pytest.mark.parametrize("warm", [True, False])
+def test_reading_workers_start_with_the_embedding_model_loaded(tmp_path: Path, warm: bool) -> None:
+    """A large run's workers are forked with the model their fork server loaded once (placing
+    does not wait for each to load it); a smaller run's server, whose start its fetching waits
+    for, does not load it. In a fresh process: the fork server is one a process."""
+    script = tmp_path / "warm.py"
+    script.write_text(_WORKERS_WARM.format(warm=warm), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == str(warm)
 
 
 def test_readings_on_workers_are_the_same_and_run_at_most_two_chunks_a_worker_ahead() -> None:
