@@ -4,6 +4,7 @@ which cluster survives a merge, what an alert's message says."""
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -332,3 +333,52 @@ def test_runs_lists_each_run_and_shows_a_dead_one_as_interrupted(tmp_path: Path)
     assert listed[0]["finished"] and listed[1]["summary"]["new_articles"] == 3
     table = CliRunner().invoke(main, ["runs", "--db", str(db)]).stdout
     assert "interrupted" in table and table.splitlines()[0].split()[:3] == ["id", "kind", "status"]
+
+
+# Tables that grow with every article stored: a lookup that reads all of one costs more each run.
+_GROWING = ("articles", "alerts", "topic_matches", "fingerprints", "article_anchors", "article_statements")
+_TABLES = re.compile(r"\b(?:FROM|JOIN|UPDATE)\s+(\w+)(?:\s+(?:AS\s+)?(\w+))?", re.IGNORECASE)
+_KEYWORDS = {"WHERE", "JOIN", "ON", "SET", "LEFT", "INNER", "GROUP", "ORDER", "LIMIT", "INDEXED", "NOT"}
+
+
+def _tables_by_name(sql: str) -> dict[str, str]:
+    """The tables a statement reads, by the name its query plan gives them (their alias, if any)."""
+    names = {}
+    for table, alias in _TABLES.findall(sql):
+        names[table] = table
+        if alias and alias.upper() not in _KEYWORDS:
+            names[alias] = table
+    return names
+
+
+def test_storing_articles_reads_no_growing_table_whole(tmp_path: Path) -> None:
+    """Every statement the store path runs (placing, topic matches, alerts, developments,
+    cross-language links, a merge) finds its rows by an index: none reads a table that grows with
+    the store from end to end, which made a run slower with every article kept."""
+    from benchmarks.clustering import ALERTS, SyntheticCorpus, scale_topics
+    from wirewatch.flows.commit import commit_articles, load_index
+
+    corpus = SyntheticCorpus(stories=40)
+    store = open_store(tmp_path / "scans.db")
+    statements: set[str] = set()
+    store.db.conn.set_trace_callback(statements.add)
+    index = load_index(store)
+    for start in (0, 300):
+        batch = [corpus.article(i)[0] for i in range(start, start + 300)]
+        commit_articles(batch, store, index, scale_topics(corpus), ALERTS, batch[-1].published)
+    store.db.conn.set_trace_callback(None)
+    stories = sorted({a.cluster_id for a in store.articles.listing() if a.cluster_id is not None})
+    store.db.conn.set_trace_callback(statements.add)
+    store.clusters.merge(stories[1], stories[0], 1)
+    store.db.conn.set_trace_callback(None)
+    whole = {}
+    for sql in statements:
+        if not re.match(r"\s*(SELECT|UPDATE|DELETE|WITH)", sql, re.IGNORECASE):
+            continue  # an INSERT's plan lists the foreign-key checks SQLite skips while none is broken
+        names = _tables_by_name(sql)
+        plan = [row[3] for row in store.db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()]
+        scans = [m[1] for step in plan if (m := re.fullmatch(r"SCAN (\w+)", step))]
+        if read_whole := [name for name in scans if names.get(name) in _GROWING]:
+            whole[" ".join(sql.split())[:160]] = read_whole
+    store.close()
+    assert len(statements) > 50 and not whole, whole
