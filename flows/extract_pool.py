@@ -224,9 +224,9 @@ class ExtractionStream(WorkerStream[Page, BatchResult]):
         )
 
 
-# Readings are worth the workers' start (about 0.3 s each, the embedding model's load, with the
-# fork server already running) from this many articles: a scheduled run's few dozen are read in
-# the flow's process.
+# Readings are worth the workers' start (forking them, and the fork server's loading the
+# embedding model and the readers' tables once: about 0.5 s) from this many articles: a
+# scheduled run's few dozen are read in the flow's process.
 MIN_PARALLEL_READINGS = 512
 # Articles a worker reads per task, at most: placing starts once the first task is done (64 real
 # articles: about 0.3 s; a quarter of a worker's share of 1,000 took 0.4-0.6 s), and the model's
