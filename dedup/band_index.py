@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from wirewatch.dedup.runs import find_sorted, run_positions, search_sorted, sorted_unique
+from wirewatch.dedup.runs import find_sorted, run_positions, search_bounds, sorted_unique
 
 # The story index's two tiers. The LSH bands x rows that find near copies (dedup.index:
 # NEAR_DUPLICATE_JACCARD): datasketch's MinHashLSH(threshold=0.5, num_perm=128) chooses 25 x 5
@@ -199,8 +199,7 @@ class BandIndex:
         here). All rows in one sorted search."""
         rows = len(keys)
         flat = keys.ravel()
-        low = search_sorted(self._keys, flat, side="left")
-        high = search_sorted(self._keys, flat, side="right")
+        low, high = search_bounds(self._keys, flat, flat)
         sizes = high - low
         crowded = np.zeros(rows, dtype=bool)
         if rows:

@@ -15,7 +15,7 @@ from itertools import repeat
 
 import numpy as np
 
-from wirewatch.dedup.runs import find_sorted, run_positions, run_sums, search_sorted
+from wirewatch.dedup.runs import find_sorted, run_positions, run_sums, search_bounds
 
 # New pairs are merged into the sorted arrays at this many, or at 1/256 of the arrays (a merge
 # moves the arrays once: its cost per pair stays flat as they grow, the dict stays small).
@@ -198,9 +198,7 @@ class PairCounts:
     def _ranges(self, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where each term's pairs start and end in the arrays."""
         first = terms.astype(np.uint64) << _SHIFT
-        lo = search_sorted(self._keys, first, side="left")
-        hi = search_sorted(self._keys, first | _LOW, side="right")
-        return lo, hi
+        return search_bounds(self._keys, first, first | _LOW)
 
     def _merge(self) -> None:
         """Pending pairs into the arrays (pairs not in them: no key is duplicated), sorted apart and

@@ -53,15 +53,25 @@ def run_sums(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
 SORTED_NEEDLES = 256
 
 
-def search_sorted(haystack: np.ndarray, needles: np.ndarray, side: str = "left") -> np.ndarray:
-    """np.searchsorted, many needles searched in their sorted order."""
-    needles = np.asarray(needles)
-    if len(needles) < SORTED_NEEDLES:
-        return np.searchsorted(haystack, needles, side=side)  # type: ignore[call-overload]
-    order = np.argsort(needles)
-    found = np.empty(len(needles), dtype=np.int64)
-    found[order] = np.searchsorted(haystack, needles[order], side=side)  # type: ignore[call-overload]
-    return found
+def search_bounds(
+    haystack: np.ndarray, lows: np.ndarray, highs: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `lows` goes first in a sorted array (side "left"), and where each of `highs`
+    goes last (side "right"; `highs` in the order of `lows`, each at least its low: a range's two
+    ends), many needles searched in one sorted order. Without `highs`, the second is empty."""
+    lows = np.asarray(lows)
+    no_highs = np.zeros(0, dtype=np.int64)
+    if len(lows) < SORTED_NEEDLES:
+        ends = no_highs if highs is None else np.searchsorted(haystack, highs, side="right")
+        return np.searchsorted(haystack, lows, side="left"), ends
+    order = np.argsort(lows)
+    starts = np.empty(len(lows), dtype=np.int64)
+    starts[order] = np.searchsorted(haystack, lows[order], side="left")
+    if highs is None:
+        return starts, no_highs
+    ends = np.empty(len(lows), dtype=np.int64)
+    ends[order] = np.searchsorted(haystack, np.asarray(highs)[order], side="right")
+    return starts, ends
 
 
 def find_sorted(haystack: np.ndarray, needles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,7 +79,7 @@ def find_sorted(haystack: np.ndarray, needles: np.ndarray) -> tuple[np.ndarray, 
     whether it is there: a binary search each (np.isin sorts all values first)."""
     if not len(haystack):
         return np.zeros(len(needles), dtype=np.int64), np.zeros(len(needles), dtype=bool)
-    at = np.minimum(search_sorted(haystack, needles), len(haystack) - 1)
+    at = np.minimum(search_bounds(haystack, needles, None)[0], len(haystack) - 1)
     return at, haystack[at] == needles
 
 

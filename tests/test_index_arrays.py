@@ -20,7 +20,14 @@ from wirewatch.dedup.article_table import (
     word_values,
 )
 from wirewatch.dedup.pair_counts import PairCounts
-from wirewatch.dedup.runs import SLICED_RUNS, run_positions, run_sums, run_values
+from wirewatch.dedup.runs import (
+    SLICED_RUNS,
+    SORTED_NEEDLES,
+    run_positions,
+    run_sums,
+    run_values,
+    search_bounds,
+)
 from wirewatch.dedup.story_vectors import StoryVectors
 
 
@@ -282,3 +289,18 @@ def test_runs_gathered_as_slices_or_positions_are_the_runs(longest: int) -> None
         sizes = rng.integers(0, longest, size=int(rng.integers(0, 12)))
         starts = rng.integers(0, len(values) - longest, size=len(sizes))
         assert np.array_equal(run_values(values, starts, sizes), values[run_positions(starts, sizes)])
+
+
+@pytest.mark.parametrize("needles", [SORTED_NEEDLES // 4, 4 * SORTED_NEEDLES])
+def test_range_bounds_are_numpys_whether_the_needles_are_sorted_first_or_not(needles: int) -> None:
+    """search_bounds (band-key lookups, term ranges) finds each range's two ends where
+    np.searchsorted does, for few needles (searched as given) and many (searched sorted)."""
+    rng = np.random.default_rng(10)
+    for _ in range(50):
+        haystack = np.sort(rng.integers(0, 500, size=int(rng.integers(0, 2000)))).astype(np.uint32)
+        lows = rng.integers(0, 520, size=needles).astype(np.uint32)
+        highs = lows + rng.integers(0, 3, size=needles).astype(np.uint32)
+        starts, ends = search_bounds(haystack, lows, highs)
+        assert np.array_equal(starts, np.searchsorted(haystack, lows, side="left"))
+        assert np.array_equal(ends, np.searchsorted(haystack, highs, side="right"))
+        assert np.array_equal(search_bounds(haystack, lows, None)[0], starts)
