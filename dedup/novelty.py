@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wirewatch.dedup.sentences import Sentence, sentences_of
-from wirewatch.dedup.statements import StatementIndex, same_statement
+from wirewatch.dedup.statements import StatementIndex, Statements, same_statement
 
 NUMBER_WEIGHT = 1.0
 NAME_WEIGHT = 0.5
@@ -57,32 +57,43 @@ def novelty(title: str, text: str, said: StatementIndex) -> Novelty:
     return novelty_of(sentences_of(title), sentences_of(text), said)
 
 
-def novelty_of(headline: Sequence[Sentence], body: Sequence[Sentence], said: StatementIndex) -> Novelty:
+def novelty_of(
+    headline: Sequence[Sentence],
+    body: Sequence[Sentence],
+    said: StatementIndex,
+    statements: Statements | None = None,
+) -> Novelty:
     """The new sentences of an article's text (`body`) against what the story has said; `said`
     then holds the article's statements too, its headline's first (the next member is compared
-    with it).
+    with it). `statements`: Statements.of((*headline, *body)), when the caller has it.
 
     Its headline is never a new sentence (outlets reword headlines; what one says, the text says),
     but what it says is said. A sentence that shares no content word with what the story has said
     and tells no new number is not about the story: a credit, a boilerplate line.
     """
+    statements = statements or Statements.of((*headline, *body))
+    at = len(headline)  # the body's first sentence among the statements
+    shares = said.shares(statements)[at:]
+    new_terms = [sorted(sentence.terms - said.terms) for sentence in body]
+    numbers = [sum(t.startswith("#") for t in terms) for terms in new_terms]
+    about = [bool(shares[k] or numbers[k] or not len(said)) for k in range(len(body))]
+    # A restated sentence counts only its changed numbers: whether it is restated matters only for
+    # a sentence with a new name or a quote. All of them are looked up at once.
+    asked = [k for k, s in enumerate(body) if about[k] and (len(new_terms[k]) > numbers[k] or s.quote)]
+    restated = dict(zip(asked, said.said(statements, [at + k for k in asked]).tolist(), strict=True))
     found: list[NewSentence] = []
     fresh: list[Sentence] = []
     for position, sentence in enumerate(body):
-        new_terms = sorted(sentence.terms - said.terms)
-        numbers = sum(t.startswith("#") for t in new_terms)
-        if said.words and not sentence.words & said.words and not numbers:
+        if not about[position]:
             continue  # shares nothing with the story: not about it
-        weight = NUMBER_WEIGHT * numbers
-        # A restated sentence counts only its changed numbers: whether it is restated matters
-        # only for a sentence with a new name or a quote (looking it up is most of the cost).
-        if (len(new_terms) > numbers or sentence.quote) and not (
-            said.said(sentence) or any(same_statement(sentence, f) for f in fresh)
+        weight = NUMBER_WEIGHT * numbers[position]
+        if position in restated and not (
+            restated[position] or any(same_statement(sentence, f) for f in fresh)
         ):
-            weight += NAME_WEIGHT * (len(new_terms) - numbers) + (QUOTE_WEIGHT if sentence.quote else 0.0)
+            count = len(new_terms[position]) - numbers[position]
+            weight += NAME_WEIGHT * count + (QUOTE_WEIGHT if sentence.quote else 0.0)
         if weight > 0:
-            found.append(NewSentence(sentence.text, position, round(weight, 3), tuple(new_terms)))
+            found.append(NewSentence(sentence.text, position, round(weight, 3), tuple(new_terms[position])))
             fresh.append(sentence)
-    for sentence in (*headline, *body):
-        said.add(sentence)
+    said.add(statements)
     return Novelty(tuple(found), round(sum(s.weight for s in found), 3), len(body))

@@ -34,17 +34,18 @@ def run_values(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.
     return values[run_positions(starts, sizes)]
 
 
-def run_sums(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """The sum of each run of integer `values` (runs of `sizes`, one after another, covering them)."""
+def run_sums(values: np.ndarray, sizes: np.ndarray, dtype: type = np.int64) -> np.ndarray:
+    """The sum of each run of integer `values` (runs of `sizes`, one after another, covering them),
+    as `dtype` (unsigned: modulo its range)."""
     sizes = np.asarray(sizes, dtype=np.int64)
-    sums = np.zeros(len(sizes), dtype=np.int64)
+    sums: np.ndarray = np.zeros(len(sizes), dtype=dtype)
     filled = sizes > 0
     if filled.any():
         # One pass, no running total: a chunk's 10 million word hits took 80 ms as a cumsum
         # (and its concatenation), 25 ms so. reduceat sums from each start to the next, so
         # only the runs that hold values are given (an empty run's start is the next one's).
         starts = np.cumsum(sizes) - sizes
-        sums[filled] = np.add.reduceat(values, starts[filled], dtype=np.int64)
+        sums[filled] = np.add.reduceat(values, starts[filled], dtype=dtype)
     return sums
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wirewatch.dedup.sentences import Sentence, sentences_of
-from wirewatch.dedup.statements import StatementIndex, same_statement
+from wirewatch.dedup.statements import StatementIndex, Statements, same_statement
 
 # Members read: the earliest MAX_EARLY and the latest MAX_LATE (30 at most).
 MAX_EARLY = 10
@@ -52,7 +52,6 @@ def story_summary(members: list[tuple[str, str]], limit: int = 3) -> list[str]:
     # sources that printed it, so twenty copies of one story cost what one does.
     said: list[_Said] = []
     wordings: dict[str, _Said] = {}
-    index = StatementIndex()
     for member, (source, text) in enumerate(members):
         for position, sentence in enumerate(sentences_of(text)[:MAX_SENTENCES]):
             if (known := wordings.get(sentence.text)) is not None:
@@ -60,13 +59,14 @@ def story_summary(members: list[tuple[str, str]], limit: int = 3) -> list[str]:
                 continue
             wordings[sentence.text] = entry = _Said(sentence, (member, position), {source})
             said.append(entry)
-            index.add(sentence)  # positions in the index are positions in `said`
+    statements = Statements.of(entry.sentence for entry in said)
+    index = StatementIndex()
+    index.add(statements)  # positions in the index are positions in `said`
 
     # Per wording: the distinct sources that make its statement, and its earliest wording
     # (supporters are sorted, and `said` is in story order, so the first is the earliest).
     ranked = []
-    for entry in said:
-        backing = index.supporters(entry.sentence)  # includes the sentence itself
+    for entry, backing in zip(said, index.supporters(statements), strict=True):  # each backs itself
         support = len({source for n in backing for source in said[n].sources})
         first = said[backing[0]] if backing else entry
         ranked.append((-support, first.order, entry, first))

@@ -16,7 +16,7 @@ from datetime import datetime
 from wirewatch.alerts.policy import development_not_before, is_development
 from wirewatch.dedup.novelty import Novelty, article_sentences, novelty_of
 from wirewatch.dedup.reading import ArticleReading
-from wirewatch.dedup.statements import StatementIndex
+from wirewatch.dedup.statements import StatementIndex, Statements
 from wirewatch.records import NewArticle, Placement
 from wirewatch.settings import TopicConfig
 from wirewatch.store import Store
@@ -56,22 +56,28 @@ class StoryStatements:
         """Store what the article adds to its story, and return it."""
         if placement.merges:  # stories merged into this one: what they said is read again
             self._said.pop(cluster_id, None)
+        statements = Statements.unpacked(reading.statements)
         if placement.story is None:  # the first article of its story: all of it is new
             said = self._keep(cluster_id, StatementIndex(distinct=True))
-            found = novelty_of(reading.headline, reading.body, said)
+            found = novelty_of(reading.headline, reading.body, said, statements)
             self.store.articles.save_novelty(article_id, [], found.total, 0.0)
             return Novelty((), 0.0, found.total)
         known = self._said.get(cluster_id)
         if known is None:
             known = StatementIndex(distinct=True)  # what its members said, oldest first
-            for raw, title, text in self.store.articles.story_statements(cluster_id, exclude=article_id):
-                if raw is None:  # stored before statements were kept (schema v14)
-                    for sentence in article_sentences(title, text):
-                        known.add(sentence)
-                else:
-                    known.add_packed(raw)
+            members = self.store.articles.story_statements(cluster_id, exclude=article_id)
+            known.add(
+                Statements.joined(
+                    [
+                        Statements.of(article_sentences(title, text))  # stored before schema v14
+                        if raw is None
+                        else Statements.unpacked(raw)
+                        for raw, title, text in members
+                    ]
+                )
+            )
         self._keep(cluster_id, known)
-        found = novelty_of(reading.headline, reading.body, known)
+        found = novelty_of(reading.headline, reading.body, known, statements)
         self.store.articles.save_novelty(
             article_id, [s.text for s in found.sentences], found.count, found.weight
         )
