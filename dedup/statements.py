@@ -185,24 +185,30 @@ class StatementIndex:
     def said(self, statements: Statements, which: Sequence[int]) -> np.ndarray:
         """Whether an indexed sentence makes the same statement as each of the `which` sentences."""
         asked = np.asarray(which, dtype=np.int64)
-        if not len(asked) or not len(self._sizes):
-            return np.zeros(len(asked), dtype=bool)
-        return np.concatenate([same.any(axis=1) for same in self._same(statements, asked)])
+        found = np.zeros(len(asked), dtype=bool)
+        for rows, _ in self._same(statements, asked):
+            found[rows] = True
+        return found
 
     def supporters(self, statements: Statements) -> list[list[int]]:
         """For each sentence, the indexed sentences making the same statement (their positions)."""
-        found: list[list[int]] = []
-        for same in self._same(statements, np.arange(len(statements))):
-            found.extend(np.flatnonzero(row).tolist() for row in same)
-        return found
+        pairs = list(self._same(statements, np.arange(len(statements))))
+        if not pairs:
+            return [[] for _ in range(len(statements))]
+        row, position = (np.concatenate(side) for side in zip(*pairs, strict=True))
+        ends = np.searchsorted(row, np.arange(len(statements)), side="right").tolist()
+        return [position[a:b].tolist() for a, b in zip([0, *ends[:-1]], ends, strict=True)]
 
-    def _same(self, statements: Statements, asked: np.ndarray) -> Iterator[np.ndarray]:
-        """The same-statement matrix of the `asked` sentences against every indexed sentence, a
-        block of asked sentences at a time."""
+    def _same(self, statements: Statements, asked: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The pairs (row of `asked`, indexed sentence) making the same statement, ordered by row
+        then position; a block of asked sentences at a time, each counting the words it shares
+        with every indexed sentence in one bincount."""
+        if not len(asked) or not len(self._sizes):
+            return
         ends = np.cumsum(statements.sizes)
         starts = ends - statements.sizes
         indexed = len(self._sizes)
-        block = max(1, _SHARED_CELLS // max(1, indexed))
+        block = max(1, _SHARED_CELLS // indexed)
         for first in range(0, len(asked), block):
             rows = asked[first : first + block]
             sizes = statements.sizes[rows]
@@ -212,9 +218,10 @@ class StatementIndex:
             row_of_hit = np.repeat(np.repeat(np.arange(len(rows)), sizes), hits)
             owners = (run_values(self._keys, low, hits) & _LOW32).astype(np.int64)
             shared = np.bincount(row_of_hit * indexed + owners, minlength=len(rows) * indexed)
-            shared = shared.reshape(len(rows), indexed)
-            shorter = np.minimum(sizes[:, None], self._sizes[None, :])
-            yield (shared >= SHARED_WORDS) & (shared >= SAME_STATEMENT * shorter)
+            cells = np.flatnonzero(shared >= SHARED_WORDS)  # few: the rule's share only for them
+            row, owner = np.divmod(cells, indexed)
+            same = shared[cells] >= SAME_STATEMENT * np.minimum(sizes[row], self._sizes[owner])
+            yield first + row[same], owner[same]
 
 
 def _sentence_keys(statements: Statements) -> np.ndarray:

@@ -45,6 +45,7 @@ def test_lookups_answer_as_the_word_set_rule_through_many_adds() -> None:
     index, indexed = kept[False]  # every sentence, in the order added
     found = index.supporters(Statements.of(indexed))
     assert found == [[n for n, s in enumerate(indexed) if same_statement(q, s)] for q in indexed]
+    assert StatementIndex().supporters(Statements.of(indexed[:3])) == [[], [], []]
 
 
 def test_what_older_stores_kept_reads_back_as_what_is_kept_now() -> None:
