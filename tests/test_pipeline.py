@@ -398,12 +398,16 @@ def test_reading_workers_start_with_the_embedding_model_loaded(tmp_path: Path, w
     assert done.stdout.strip() == str(warm)
 
 
-def test_readings_on_workers_are_the_same_and_run_at_most_two_chunks_a_worker_ahead() -> None:
+def test_readings_on_workers_are_the_same_and_run_a_bounded_number_ahead() -> None:
     """A commit of many articles reads them on worker processes: the same fingerprints as in the
-    flow's process, and never more than two chunks a worker done before placing takes them
-    (100,000 fingerprints finished long before their turn took a GB of memory)."""
+    flow's process, and never more than `ahead` chunks done before placing takes them (100,000
+    fingerprints finished long before their turn took a GB of memory). Readers run more than a
+    commit chunk ahead, so that the next chunk is read while one is placed."""
     from wirewatch.dedup.fingerprint import fingerprint_in_chunks, fingerprint_many
-    from wirewatch.flows.extract_pool import ReadingOnCores, WorkerStream
+    from wirewatch.flows.commit import COMMIT_CHUNK
+    from wirewatch.flows.extract_pool import READ_AHEAD, ReadingOnCores, WorkerStream
+
+    assert COMMIT_CHUNK < READ_AHEAD <= 4 * COMMIT_CHUNK
 
     pairs = [
         (f"Harbour report {n}", f"Pilots at berth {n} counted {n * 7} vessels. " * 12) for n in range(1200)
@@ -424,3 +428,42 @@ def test_readings_on_workers_are_the_same_and_run_at_most_two_chunks_a_worker_ah
             assert stream.in_flight <= 4
             taken += len(chunk)
     assert taken == len(pairs)
+
+
+def test_a_commit_starts_with_small_transactions_and_leaves_the_collector_as_it_was(tmp_path: Path) -> None:
+    """A commit's transactions take its articles once each, in order: the first small, so that
+    placing starts once a few are read, each then twice the one before, up to COMMIT_CHUNK.
+    Python's cycle collector, deferred while placing, is as it was afterwards, even when the
+    commit fails."""
+    import gc
+    from datetime import UTC, datetime
+    from itertools import pairwise
+
+    from wirewatch.flows.commit import (
+        COMMIT_CHUNK,
+        FIRST_COMMIT_CHUNK,
+        commit_articles,
+        commit_chunks,
+        load_index,
+    )
+    from wirewatch.records import NewArticle
+    from wirewatch.settings import AlertSettings
+    from wirewatch.store import open_store
+
+    for count in (0, 1, FIRST_COMMIT_CHUNK + 1, 3333):
+        chunks = commit_chunks(count)
+        assert [i for start, end in chunks for i in range(start, end)] == list(range(count))
+        sizes = [end - start for start, end in chunks]
+        assert sizes[0] == min(count, FIRST_COMMIT_CHUNK) and max(sizes) <= COMMIT_CHUNK
+        assert all(b in (min(2 * a, COMMIT_CHUNK), count - sum(sizes[:-1])) for a, b in pairwise(sizes))
+    assert len(commit_chunks(3333)) == 9  # 100, 200, 400, 500 x 5, 133
+
+    before = gc.get_threshold()
+    store = open_store(tmp_path / "w.db")
+    index = load_index(store)
+    store.close()  # a closed store: the commit fails on its first statement
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    article = NewArticle("https://example.org/a", "example.org", "A title", "Some text.", now)
+    with pytest.raises(sqlite3.ProgrammingError):
+        commit_articles([article], store, index, (), AlertSettings(), now)
+    assert gc.get_threshold() == before
