@@ -20,7 +20,7 @@ from datasketch import LeanMinHash
 
 from wirewatch.dedup.article_table import PairScores
 from wirewatch.dedup.fingerprint import Fingerprint
-from wirewatch.dedup.runs import run_sums
+from wirewatch.dedup.runs import run_sums, sorted_unique
 
 
 @dataclass
@@ -93,7 +93,7 @@ def shared_words(
     word_bounds = np.concatenate(([0], ends))[bounds].tolist()
     hit = np.empty(len(words), dtype=bool)
     member = np.zeros(1 << 16, dtype=bool)
-    for k in np.unique(owners).tolist():
+    for k in sorted_unique(owners).tolist():
         a, b = word_bounds[k], word_bounds[k + 1]
         member[own[k]] = True
         np.take(member, words[a:b], out=hit[a:b])
@@ -119,7 +119,7 @@ def chunk_pairs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         step += 1
     if not earlier:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    pairs = np.unique(np.concatenate(later) * count + np.concatenate(earlier))
+    pairs = sorted_unique(np.concatenate(later) * count + np.concatenate(earlier))
     first, second = pairs % count, pairs // count
     distinct = first != second
     return first[distinct], second[distinct]

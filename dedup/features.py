@@ -8,6 +8,7 @@ from zlib import crc32
 
 import numpy as np
 
+from wirewatch.dedup.runs import sorted_unique
 from wirewatch.query import CJK_RUN, cjk_pairs, has_cjk
 
 # \w+ over lower-cased text, as the extraction benchmark tokenises: stable across languages.
@@ -224,7 +225,7 @@ def term_hashes(terms: set[str] | frozenset[str]) -> np.ndarray:
     ~150 words collide by chance with probability ~1e-5, which moves a Jaccard by ~0.003.
     """
     # map() rather than a generator: the same hashes without a Python frame per term.
-    return np.unique(np.fromiter(map(crc32, map(str.encode, terms)), dtype=np.uint32, count=len(terms)))
+    return sorted_unique(np.fromiter(map(crc32, map(str.encode, terms)), dtype=np.uint32, count=len(terms)))
 
 
 def jaccard(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:

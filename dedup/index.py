@@ -249,7 +249,8 @@ class StoryIndex:
         story_keys = self._story.keys_of_many(np.stack([h.hashvalues for h in lsh]))
         near_of, near_ids, near_crowded = self._near.lookup_many(near_keys, MAX_CANDIDATES)
         story_of, story_ids, story_crowded = self._story.lookup_many(story_keys, MAX_CANDIDATES)
-        pairs = np.unique((np.concatenate((near_of, story_of)) << 32) | np.concatenate((near_ids, story_ids)))
+        owner_ids = (np.concatenate((near_of, story_of)) << 32) | np.concatenate((near_ids, story_ids))
+        pairs = sorted_unique(owner_ids)
         owners, ids = pairs >> 32, pairs & _MAX_ID
         table = self._table
         slots = self._slots(ids.tolist())

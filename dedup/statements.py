@@ -19,7 +19,7 @@ from itertools import chain
 
 import numpy as np
 
-from wirewatch.dedup.runs import run_sums, run_values, search_bounds
+from wirewatch.dedup.runs import run_sums, run_values, search_bounds, sorted_unique
 from wirewatch.dedup.sentences import Sentence
 
 # Share of the shorter sentence's content words the other must have to say the same thing.
@@ -69,7 +69,8 @@ class Statements:
             dtype=np.uint64,
             count=int(counts.sum()),
         )
-        keyed = np.unique(np.repeat(np.arange(len(lists), dtype=np.uint64), counts) << np.uint64(32) | hashed)
+        sentence_of = np.repeat(np.arange(len(lists), dtype=np.uint64), counts)
+        keyed = sorted_unique(sentence_of << np.uint64(32) | hashed)
         sizes = np.bincount((keyed >> np.uint64(32)).astype(np.int64), minlength=len(lists))
         return cls(keyed.astype(np.uint32), sizes, frozenset(terms))
 

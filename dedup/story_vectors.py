@@ -12,6 +12,7 @@ from collections.abc import Callable, KeysView
 import numpy as np
 
 from wirewatch.dedup.embedding import DIMENSIONS
+from wirewatch.dedup.runs import sorted_unique
 
 # Rows of vectors by their positions (an array of any shape): float32, a row of DIMENSIONS each.
 Vectors = Callable[[np.ndarray], np.ndarray]
@@ -178,7 +179,7 @@ def _sums_of_runs(vectors: Vectors, order: np.ndarray, starts: np.ndarray, sizes
     summed together, a row of 256 values at a time."""
     sums = vectors(order[starts])
     rest = sizes - 1
-    for count in np.unique(rest[rest > 0]).tolist():
+    for count in sorted_unique(rest[rest > 0]).tolist():
         runs = np.flatnonzero(rest == count)
         sums[runs] += _pairwise_sums(vectors, order, starts[runs] + 1, count)
     return sums
