@@ -72,6 +72,31 @@ def test_headline_is_the_title_most_like_the_others() -> None:
     assert representative_title(["Only one"]) == "Only one"
 
 
+def test_headline_is_the_medoid_a_loop_over_every_pair_finds_ties_included() -> None:
+    """Many copies make exact ties: the earliest of the most central titles wins, as when each
+    title's Jaccard with every other is added up one pair at a time."""
+    import random
+
+    from wirewatch.dedup.features import content_words, jaccard
+    from wirewatch.dedup.headline import MAX_TITLES
+
+    def medoid(titles: list[str]) -> str:
+        recent = titles[-MAX_TITLES:]
+        words = [content_words(t) for t in recent]
+        centrality = [sum(jaccard(a, b) for j, b in enumerate(words) if j != i) for i, a in enumerate(words)]
+        return recent[max(range(len(recent)), key=lambda i: (centrality[i], -i))]
+
+    rng = random.Random(5)
+    vocabulary = [f"w{k}" for k in range(30)] + ["the", "of"]
+    for _ in range(3000):
+        wires = [" ".join(rng.sample(vocabulary, rng.randrange(0, 8))) for _ in range(rng.randrange(1, 5))]
+        titles = [
+            rng.choice(wires) if rng.random() < 0.5 else " ".join(rng.sample(vocabulary, rng.randrange(0, 8)))
+            for _ in range(rng.randrange(1, 70))
+        ]
+        assert representative_title(titles) == medoid(titles)
+
+
 def test_a_headline_match_is_explained_by_the_story_headlines() -> None:
     member = ClusterMember(
         7, "Port strike day two", "wire", None, "related", 3, "Port strike", 0.21, "headlines"
