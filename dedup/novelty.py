@@ -71,7 +71,8 @@ def novelty_of(
     but what it says is said. A sentence that shares no content word with what the story has said
     and tells no new number is not about the story: a credit, a boilerplate line.
     """
-    statements = statements or Statements.of((*headline, *body))
+    if statements is None:
+        statements = Statements.of((*headline, *body))
     at = len(headline)  # the body's first sentence among the statements
     shares = said.shares(statements)[at:]
     new_terms = [sorted(sentence.terms - said.terms) for sentence in body]

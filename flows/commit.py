@@ -47,9 +47,9 @@ COMMIT_CHUNK = 500
 FIRST_COMMIT_CHUNK = 100
 # Python's cycle collector while placing: a young collection every 50,000 net allocations of
 # containers, not 700. Placing makes and drops many small ones (readings from the workers,
-# sentences, term sets) that reference counting frees; at the default the collector ran 4,452
-# young and 39 full collections (each walks the whole heap) over 30,000 synthetic articles: 8%
-# of the commit time, 2% with this.
+# sentences, term sets) that reference counting frees. At the default the collector ran 4,452
+# young and 39 full collections (each walks the whole heap) in a benchmark committing 30,000
+# synthetic articles: 6.6 s beside 78 s of commits. With this: 1.7 s.
 PLACING_GC_THRESHOLD = (50_000, 20, 100)
 
 
