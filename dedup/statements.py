@@ -39,6 +39,8 @@ def same_statement(a: Sentence, b: Sentence) -> bool:
 _TAG = b"WWS1"
 _HEADER = struct.Struct("<4sII")
 _U4 = np.dtype("<u4")
+_LOW32 = np.uint64(0xFFFFFFFF)
+_SHIFT = np.uint64(32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +72,8 @@ class Statements:
             count=int(counts.sum()),
         )
         sentence_of = np.repeat(np.arange(len(lists), dtype=np.uint64), counts)
-        keyed = sorted_unique(sentence_of << np.uint64(32) | hashed)
-        sizes = np.bincount((keyed >> np.uint64(32)).astype(np.int64), minlength=len(lists))
+        keyed = sorted_unique(sentence_of << _SHIFT | hashed)
+        sizes = np.bincount((keyed >> _SHIFT).astype(np.int64), minlength=len(lists))
         return cls(keyed.astype(np.uint32), sizes, frozenset(terms))
 
     @classmethod
@@ -113,8 +115,6 @@ class Statements:
 
 _NO_KEYS = np.zeros(0, dtype=np.uint64)
 _NO_SIZES = np.zeros(0, dtype=np.int64)
-_LOW32 = np.uint64(0xFFFFFFFF)
-_SHIFT = np.uint64(32)
 # Odd 64-bit multiplier (golden ratio): a sentence's key is the sum of its words' hashes so mixed.
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 # Cells of the (sentences asked, sentences indexed) count matrix built at a time.
