@@ -200,7 +200,7 @@ def commit_articles(
                 if joined:
                     grown.add(cluster_id)
                 touched.add(cluster_id)
-                store.links.save_anchors(article_id, reading.anchors)
+                store.links.save_anchors(article_id, reading.anchors, fresh=stored_now)
                 store.articles.save_statements(article_id, reading.statements)
                 # What it adds to its story; an upgraded feed-only article was measured when stored.
                 found = statements.record(reading, article_id, cluster_id, placement) if stored_now else None

@@ -16,9 +16,11 @@ from wirewatch.timeutil import parse_iso, to_iso
 
 
 class LinkQueries(Queries):
-    def save_anchors(self, article_id: int, anchors: frozenset[str]) -> None:
-        """Replace an article's anchors (a feed-only article gets its page's later)."""
-        self.db.execute("DELETE FROM article_anchors WHERE article_id = ?", (article_id,))
+    def save_anchors(self, article_id: int, anchors: frozenset[str], fresh: bool = False) -> None:
+        """Replace an article's anchors (a feed-only article gets its page's later); a `fresh`
+        article, stored in this transaction, has none yet."""
+        if not fresh:
+            self.db.execute("DELETE FROM article_anchors WHERE article_id = ?", (article_id,))
         self.db.conn.executemany(
             "INSERT INTO article_anchors (anchor, article_id) VALUES (?, ?)",
             [(anchor, article_id) for anchor in sorted(anchors)],

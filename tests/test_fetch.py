@@ -208,7 +208,8 @@ def test_unfetchable_page_is_stored_from_its_feed_entry_then_upgraded(
 ) -> None:
     feed = RSS.replace("/story/1?utm_source=rss", "/story/paywalled")
     feed = feed.replace(
-        "&lt;p&gt;Summary one&lt;/p&gt;", "Harbour pilots walked out over pay, closing the port."
+        "&lt;p&gt;Summary one&lt;/p&gt;",
+        "Harbour pilots walked out over pay, closing the port to 1,200 ships.",
     )
     httpserver.expect_request("/f.xml").respond_with_data(feed, content_type="application/rss+xml")
     httpserver.expect_oneshot_request("/story/paywalled").respond_with_data("subscribe", status=403)
@@ -226,13 +227,18 @@ def test_unfetchable_page_is_stored_from_its_feed_entry_then_upgraded(
             )
             stored = [a for a in store.articles.listing() if a.url.endswith("/story/paywalled")]
             assert len(stored) == 1
+            # Cross-language links read the anchors of the text it has now, the summary's no more.
+            anchors = store.db.execute(
+                "SELECT anchor FROM article_anchors WHERE article_id = ?", (stored[0].id,)
+            ).fetchall()
+            assert [a for (a,) in anchors] == (["n:1200"] if run == 0 else ["n:4700"])
             if run == 0:
                 assert stored[0].from_feed_only and stored[0].text.startswith("Harbour pilots walked out")
                 assert report.topic_matches == 1 and report.alerts_queued == 1
                 page = (
                     "<html><body><article>"
                     + "<p>Harbour pilots walked out over pay. " * 30
-                    + "</p></article>"
+                    + "They want 4,700 euros.</p></article>"
                 )
                 httpserver.expect_request("/story/paywalled").respond_with_data(
                     page, content_type="text/html"
