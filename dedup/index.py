@@ -45,7 +45,7 @@ from wirewatch.dedup.article_table import (
     low_bits,
     word_values,
 )
-from wirewatch.dedup.band_index import NEAR_LSH_BANDS_ROWS, SALIENT_LSH_BANDS_ROWS, BandIndex
+from wirewatch.dedup.band_index import NEAR_LSH_BANDS_ROWS, SALIENT_LSH_BANDS_ROWS, BandIndex, rows_sharing
 from wirewatch.dedup.centroids import MIN_SHARED_TITLE_WORDS, HeadlineCentroids
 from wirewatch.dedup.chunk_plan import (
     ChunkPlan,
@@ -154,6 +154,9 @@ class StoryIndex:
         # (id, near keys, story keys); until then candidates() looks them up here.
         self._waiting_keys: list[tuple[int, np.ndarray, np.ndarray]] = []
         self._waiting_key_ids: set[int] = set()
+        # The same as columns (ids, near keys, story keys), stacked as far as they were asked for
+        # (_waiting_key_columns): an article placed as if alone asks for them all.
+        self._waiting_columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         # Their (salient term, story) pairs, and per term how many of those: at most that many more
         # stories use the term once they are counted.
         self._waiting_pairs: set[int] = set()
@@ -310,27 +313,46 @@ class StoryIndex:
             return
         self._settle_rows()
         ids, near, story = self._waiting_key_columns()
-        self._waiting_keys, self._waiting_key_ids = [], set()
+        self._forget_waiting_keys()
         self._plan = None
         self._terms.unwatch()
-        self._near.thaw(ids, near)
-        self._story.thaw(ids, story)
+        self._near.thaw(ids.tolist(), near)
+        self._story.thaw(ids.tolist(), story)
 
-    def _waiting_key_columns(self) -> tuple[list[int], np.ndarray, np.ndarray]:
-        """The ids of the articles whose band keys wait, and their near and story keys (a row each)."""
-        waiting = self._waiting_keys
+    def _forget_waiting_keys(self) -> None:
+        self._waiting_keys, self._waiting_key_ids, self._waiting_columns = [], set(), None
+
+    def _waiting_key_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The ids of the articles whose band keys wait, and their near and story keys (a row each):
+        the rows stacked before, and those added since. Stacking all again for each article placed
+        as if alone cost 0.7 ms with 300 waiting."""
+        waiting, columns = self._waiting_keys, self._waiting_columns
+        done = 0 if columns is None else len(columns[0])
+        if columns is not None and done == len(waiting):
+            return columns
         if not waiting:
-            return [], np.zeros((0, self._near.bands), np.uint32), np.zeros((0, self._story.bands), np.uint32)
-        ids, near, story = zip(*waiting, strict=True)
-        return list(ids), np.stack(near), np.stack(story)
+            return (
+                np.zeros(0, np.int64),
+                np.zeros((0, self._near.bands), np.uint32),
+                np.zeros((0, self._story.bands), np.uint32),
+            )
+        ids, near, story = zip(*waiting[done:], strict=True)
+        added = (np.array(ids, dtype=np.int64), np.stack(near), np.stack(story))
+        if columns is not None:
+            added = (
+                np.concatenate((columns[0], added[0])),
+                np.concatenate((columns[1], added[1])),
+                np.concatenate((columns[2], added[2])),
+            )
+        self._waiting_columns = added
+        return added
 
     def _waiting_sharing(
         self, near_keys: np.ndarray, story_keys: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """The articles whose band keys wait that share a near key, and those sharing a story key."""
         ids, near, story = self._waiting_key_columns()
-        at = np.array(ids, dtype=np.int64)
-        return at[np.isin(near, near_keys).any(axis=1)], at[np.isin(story, story_keys).any(axis=1)]
+        return ids[rows_sharing(near, near_keys)], ids[rows_sharing(story, story_keys)]
 
     def add(self, article: IndexedArticle) -> None:
         plan = self._plan
@@ -414,7 +436,7 @@ class StoryIndex:
         for article_id, near_keys, story_keys in self._waiting_keys:
             self._near.insert(article_id, near_keys, near_keys)
             self._story.insert(article_id, story_keys, story_keys)
-        self._waiting_keys, self._waiting_key_ids = [], set()
+        self._forget_waiting_keys()
 
     def _settle_rows(self) -> None:
         """Everything of _settle() but the band keys."""

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from datasketch import MinHashLSH
 
-from wirewatch.dedup.band_index import BandIndex
+from wirewatch.dedup.band_index import BandIndex, rows_sharing
 from wirewatch.dedup.fingerprint import NUM_PERM, minhash_of
 from wirewatch.dedup.index import NEAR_DUPLICATE_JACCARD, NEAR_LSH_BANDS_ROWS
 
@@ -136,3 +136,18 @@ def test_minhashes_of_runs_are_minhash_of_each() -> None:
             and got.hashvalues.dtype == expected.hashvalues.dtype
         )
         assert (got.seed, got.scheme) == (expected.seed, expected.scheme)
+
+
+def test_rows_sharing_a_key_are_those_np_isin_finds() -> None:
+    """The waiting articles an article placed as if alone is compared with: rows holding any of its
+    band keys, exactly, also when keys agree in the low bits the first look goes by."""
+    rng = np.random.default_rng(7)
+    for bands in (NEAR_LSH_BANDS_ROWS[0], 64):
+        rows = rng.integers(0, 1 << 32, (300, bands), dtype=np.uint32)
+        keys = rows[rng.integers(0, 300)].copy()
+        rows[::7, 0] = (rows[::7, 0] & 0xFFFF0000) | (keys[0] & 0xFFFF)  # low bits only: no match
+        rows[::11, -1] = keys[-1]  # a shared key: a match
+        for asked in (keys, rng.integers(0, 1 << 32, bands, dtype=np.uint32), keys[:3], keys[:0]):
+            expected = np.flatnonzero(np.isin(rows, asked).any(axis=1))
+            assert rows_sharing(rows, asked).tolist() == expected.tolist()
+        assert rows_sharing(rows[:0], keys).tolist() == []
