@@ -20,7 +20,7 @@ from datasketch import LeanMinHash
 
 from wirewatch.dedup.article_table import PairScores
 from wirewatch.dedup.fingerprint import Fingerprint
-from wirewatch.dedup.runs import run_sums, sorted_unique
+from wirewatch.dedup.runs import find_sorted, run_sums, sorted_unique
 
 
 @dataclass
@@ -64,10 +64,12 @@ class ChunkPlan:
                 return k
         return None
 
-    def gone_ids(self) -> np.ndarray:
+    def is_gone(self, article_ids: np.ndarray) -> np.ndarray:
+        """Which of these articles were removed since the chunk's start: searched in the sorted
+        ids (np.isin sorts both sides at every call: 0.1-0.2 ms for a placement's candidates)."""
         if self._gone_ids is None or len(self._gone_ids) != len(self.gone):
-            self._gone_ids = np.fromiter(self.gone, dtype=np.int64, count=len(self.gone))
-        return self._gone_ids
+            self._gone_ids = np.sort(np.fromiter(self.gone, dtype=np.int64, count=len(self.gone)))
+        return find_sorted(self._gone_ids, article_ids)[1]
 
 
 def window_mask(

@@ -840,21 +840,21 @@ class StoryIndex:
             scores.smaller[a:b],
         )
         if plan.gone and b > a:
-            columns = _rows_of(columns, ~np.isin(columns[0], plan.gone_ids()))
+            columns = _rows_of(columns, ~plan.is_gone(columns[0]))
         # The chunk's earlier articles sharing a key, indexed as planned.
         c, d = int(plan.local_starts[k]), int(plan.local_starts[k + 1])
         found = plan.added[plan.local_earlier[c:d]]
         local = plan.local_scores
         kept = found >= 0
         if plan.gone:
-            kept &= ~np.isin(found, plan.gone_ids())
+            kept &= ~plan.is_gone(found)
         if kept.any():
             joined = (found, plan.local_inside[c:d], local.copy[c:d], local.story[c:d], local.smaller[c:d])
             columns = _merged_columns(columns, _rows_of(joined, kept))
         if plan.unplanned and (others := self._unplanned_sharing(plan, k)):
             found = sorted_unique(np.array(others, dtype=np.int64))
             if plan.gone:
-                found = found[~np.isin(found, plan.gone_ids())]
+                found = found[~plan.is_gone(found)]
             if self._waiting_clusters and not self._waiting_clusters.keys().isdisjoint(others):
                 self._settle_rows()
             slots = self._slots(found.tolist())
