@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import demo_config_text, write_config
-from wirewatch.cli_logging import prefect_api_url
+from wirewatch.cli_logging import prefect_api_url, prepare_prefect
 
 WIREWATCH = [sys.executable, "-c", "from wirewatch.cli import main; main()"]
 
@@ -148,3 +148,15 @@ def test_the_prefect_server_is_read_from_the_environment_or_the_active_profile(t
         "http://a/api"
     )
     assert prefect_api_url({"PREFECT_HOME": str(tmp_path / "nowhere")}) is None
+
+
+def test_a_first_run_waits_for_prefects_new_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first run's ephemeral Prefect server creates and migrates its database before it answers:
+    over Prefect's 20 s on a slow machine (the README's first command failed there). The CLI
+    waits longer, unless the user set the wait."""
+    wait = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+    for users in ({}, {wait: "45"}):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | users
+        monkeypatch.setattr(os, "environ", env)  # what it sets stays out of the other tests
+        prepare_prefect(verbose=False)
+        assert int(env[wait]) >= 120 if not users else env[wait] == "45"

@@ -23,10 +23,14 @@ from typing import TypeVar
 import click
 
 # Quiet, offline Prefect defaults for a CLI run; the user's environment still wins. The extra
-# logger makes our modules' lines part of a flow run's log (the UI shows them).
+# logger makes our modules' lines part of a flow run's log (the UI shows them). A first run starts
+# Prefect's ephemeral server on a new database, which it creates and migrates first: on a slow
+# 2-core machine that took over Prefect's 20 s (the README's first command failed, "Timed out while
+# attempting to connect to ephemeral Prefect API server"); a run started later waits less.
 _PREFECT_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_LOGGING_EXTRA_LOGGERS": "wirewatch",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
 }
 # Loggers whose INFO lines say how far a run has got.
 _PROGRESS_LOGGERS = ("wirewatch", "prefect.flow_runs", "prefect.task_runs")
