@@ -316,8 +316,9 @@ class StoryIndex:
         self._forget_waiting_keys()
         self._plan = None
         self._terms.unwatch()
-        self._near.thaw(ids.tolist(), near)
-        self._story.thaw(ids.tolist(), story)
+        waiting_ids = ids.tolist()
+        self._near.thaw(waiting_ids, near)
+        self._story.thaw(waiting_ids, story)
 
     def _forget_waiting_keys(self) -> None:
         self._waiting_keys, self._waiting_key_ids, self._waiting_columns = [], set(), None
