@@ -309,9 +309,8 @@ def rows_sharing(rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
     low[keys.astype(np.uint16)] = True
     maybe = np.flatnonzero(low[rows.astype(np.uint16)].any(axis=1))
     found = rows[maybe]
-    ordered = np.sort(keys)
-    at = np.minimum(np.searchsorted(ordered, found), len(ordered) - 1)
-    return maybe[(ordered[at] == found).any(axis=1)]
+    held = find_sorted(np.sort(keys), found.ravel())[1].reshape(found.shape)
+    return maybe[held.any(axis=1)]
 
 
 def _distinct_rows(keys: np.ndarray) -> bool:
