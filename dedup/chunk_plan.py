@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from datasketch import LeanMinHash
 
 from wirewatch.dedup.article_table import PairScores
 from wirewatch.dedup.fingerprint import Fingerprint
+from wirewatch.dedup.minhash_classes import LeanMinHash
 from wirewatch.dedup.runs import find_sorted, run_sums, sorted_unique
 
 

@@ -6,10 +6,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
 
 from wirewatch.dedup.embedding import embed, embedding_text
 from wirewatch.dedup.features import content_words_of, salient_terms, shingle_hashes, term_hashes, words_of
+from wirewatch.dedup.minhash_classes import LeanMinHash, MinHash
 
 # 128 permutations: Jaccard estimates within about +-0.09 (2 sigma), enough to find candidates;
 # decisions are verified on exact sets.

@@ -29,7 +29,6 @@ from functools import partial
 from itertools import repeat
 
 import numpy as np
-from datasketch import LeanMinHash
 
 from wirewatch.dedup.article_table import (
     NO_CANDIDATES,
@@ -61,6 +60,7 @@ from wirewatch.dedup.fingerprint import (
     minhashes_of_runs,
 )
 from wirewatch.dedup.merges import surviving_cluster
+from wirewatch.dedup.minhash_classes import LeanMinHash
 from wirewatch.dedup.pair_counts import PairCounts, story_code
 from wirewatch.dedup.runs import find_sorted, run_sums, sorted_unique
 from wirewatch.dedup.stored_form import opened_window

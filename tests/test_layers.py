@@ -119,6 +119,25 @@ def test_help_loads_neither_numpy_nor_datasketch_nor_prefect() -> None:
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_the_flow_loads_datasketch_without_scipy_integrate() -> None:
+    """Each served run imports the flow in a new process: datasketch's LSH classes would bring in
+    scipy.integrate (0.6-0.7 s on 2 cores) for a band search wirewatch never runs. datasketch's
+    own MinHashLSH must still choose its bands as usual once something asks for them."""
+    code = (
+        "import sys\n"
+        "import wirewatch.flows.pipeline\n"
+        "print('datasketch' in sys.modules, 'scipy.integrate' in sys.modules)\n"
+        "from datasketch import MinHashLSH\n"
+        "lsh = MinHashLSH(threshold=0.6, num_perm=128)\n"
+        "import scipy.integrate\n"
+        "print(lsh.b, lsh.r, callable(scipy.integrate.dblquad))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded, bands = done.stdout.strip().splitlines()
+    assert loaded == "True False"
+    assert bands == "18 7 True"  # what datasketch chooses with scipy.integrate imported first
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # Built from a copy: setuptools leaves a build/ folder behind, whose stale files a later
