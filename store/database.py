@@ -26,6 +26,12 @@ from wirewatch.store.schema import migrate
 
 # Another process holding the write lock (an overlapping run) is waited for, not failed.
 BUSY_TIMEOUT_MS = 30_000
+# SQLite's page cache per connection, in KiB (its default is 2,000). Placing an article touches
+# pages all over the store: the URL and anchor indexes, the full-text index, the rows of the
+# stories it joins. With 2 MB most of those came from the OS at each statement; with 64 MB,
+# 25,000 synthetic articles took 25% less time in SQL (1.49 -> 1.11 ms an article). SQLite takes
+# the memory only as pages are read: a command reading a few rows uses little of it.
+CACHE_KIB = 65_536
 
 
 def open_store(path: str | Path) -> Store:
@@ -42,6 +48,7 @@ def open_store(path: str | Path) -> Store:
     # possibly the last ones on power loss; FULL would fsync every commit.
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
+    db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     migrate(db)
     return Store(db)
 

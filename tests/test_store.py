@@ -382,3 +382,10 @@ def test_storing_articles_reads_no_growing_table_whole(tmp_path: Path) -> None:
             whole[" ".join(sql.split())[:160]] = read_whole
     store.close()
     assert len(statements) > 50 and not whole, whole
+
+
+def test_a_store_keeps_more_of_its_pages_in_memory_than_sqlites_default(store: Store) -> None:
+    # Placing an article reads and writes pages all over the store; with SQLite's 2 MB most came
+    # from the OS at each statement (benchmarks/store_cache.py prints what the cache saves).
+    kib = -int(store.db.execute("PRAGMA cache_size").fetchone()[0])
+    assert kib >= 65_536
