@@ -24,24 +24,28 @@ def _quad(*args: Any, **kwargs: Any) -> Any:
     return importlib.import_module(_INTEGRATE).quad(*args, **kwargs)
 
 
-def _import_datasketch() -> None:
-    if "datasketch" in sys.modules or _INTEGRATE in sys.modules:
-        return  # nothing to spare: the import below finds datasketch, or scipy.integrate is loaded
+def import_sparing_integrate(package: str) -> None:
+    """Import `package` (once) with the stand-in scipy.integrate, unless scipy.integrate is loaded."""
+    if package in sys.modules or _INTEGRATE in sys.modules:
+        return  # nothing to spare: the package is in, or scipy.integrate is loaded
     stand_in = types.ModuleType(_INTEGRATE)
     stand_in.quad = _quad  # type: ignore[attr-defined]
     sys.modules[_INTEGRATE] = stand_in
     try:
-        importlib.import_module("datasketch")
-    except ImportError:
-        # A datasketch that wants more of scipy.integrate than quad: let it import what it wants.
-        for name in [n for n in sys.modules if n == "datasketch" or n.startswith("datasketch.")]:
+        importlib.import_module(package)
+    except (ImportError, AttributeError):
+        # A version that wants more of scipy.integrate than quad: it imports what it wants.
+        for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
             del sys.modules[name]
+        if sys.modules.get(_INTEGRATE) is stand_in:
+            del sys.modules[_INTEGRATE]
+        importlib.import_module(package)
     finally:
         if sys.modules.get(_INTEGRATE) is stand_in:
             del sys.modules[_INTEGRATE]
 
 
-_import_datasketch()
+import_sparing_integrate("datasketch")
 
 from datasketch import LeanMinHash, MinHash  # noqa: E402  (after the import above, on purpose)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 import subprocess
 import sys
@@ -136,6 +137,21 @@ def test_the_flow_loads_datasketch_without_scipy_integrate() -> None:
     loaded, bands = done.stdout.strip().splitlines()
     assert loaded == "True False"
     assert bands == "18 7 True"  # what datasketch chooses with scipy.integrate imported first
+
+
+def test_a_datasketch_wanting_more_of_scipy_integrate_still_imports(tmp_path: Path) -> None:
+    # A later datasketch may import more from scipy.integrate than quad: it must get the real one.
+    (tmp_path / "later_sketches.py").write_text("from scipy.integrate import dblquad, quad\n")
+    code = (
+        "import sys\n"
+        "from wirewatch.dedup.minhash_classes import import_sparing_integrate\n"
+        "import_sparing_integrate('later_sketches')\n"
+        "import later_sketches\n"
+        "print(later_sketches.dblquad.__module__, later_sketches.quad.__module__)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert done.stdout.split() == ["scipy.integrate._quadpack_py"] * 2
 
 
 @pytest.fixture(scope="module")
