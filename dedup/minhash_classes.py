@@ -3,11 +3,12 @@
 datasketch's package imports every class it has, and its LSH classes import scipy.integrate (for
 quad, which MinHashLSH(threshold=...) integrates to choose bands and rows). wirewatch never runs
 that (dedup.band_index is its own LSH), yet scipy.integrate was 0.6-0.7 s of import on a 2-core
-machine: a sixth of what each served run's new process spent importing the flow before running
-it, and as much again in every `wirewatch` command and worker. So datasketch is imported once with
-a stand-in for scipy.integrate whose quad loads the real one when first called. The stand-in
-leaves sys.modules as soon as datasketch is in: any later `import scipy.integrate` gets the real
-module, and MinHashLSH works as before (it calls the real quad through the stand-in's).
+machine: about a fifth of what each served run's new process spent importing the flow before
+running it, and the same in every other process that loads dedup (`wirewatch run` and `ingest`,
+the workers' fork server). So datasketch is imported once with a stand-in for scipy.integrate
+whose quad loads the real one when first called. The stand-in leaves sys.modules as soon as
+datasketch is in: any later `import scipy.integrate` gets the real module, and MinHashLSH works as
+before (it calls the real quad through the stand-in's).
 """
 
 from __future__ import annotations
