@@ -34,16 +34,16 @@ def import_sparing_integrate(package: str) -> None:
     sys.modules[_INTEGRATE] = stand_in
     try:
         importlib.import_module(package)
+        return
     except (ImportError, AttributeError):
-        # A version that wants more of scipy.integrate than quad: it imports what it wants.
+        # A version that wants more of scipy.integrate than quad: its half-imported modules go,
+        # and it is imported again below, once the stand-in is gone, taking what it wants.
         for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
             del sys.modules[name]
-        if sys.modules.get(_INTEGRATE) is stand_in:
-            del sys.modules[_INTEGRATE]
-        importlib.import_module(package)
     finally:
         if sys.modules.get(_INTEGRATE) is stand_in:
             del sys.modules[_INTEGRATE]
+    importlib.import_module(package)
 
 
 import_sparing_integrate("datasketch")
